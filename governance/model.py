@@ -1,0 +1,210 @@
+"""The domain: pilots, their metrics, readings, gate decisions, conversation references and the audit trail.
+
+Plain frozen dataclasses and enums. Nothing here knows about Teams, HTTP or a database. ``version`` fields
+carry the storage's opaque concurrency token (an ETag) so that a read-modify-write can be checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Direction(StrEnum):
+    INCREASE = "increase"
+    DECREASE = "decrease"
+
+
+class Stage(StrEnum):
+    PILOT = "pilot"
+    EXTENDED = "extended"
+    NARROWED = "narrowed"
+    PRODUCTION = "production"
+    RETIRED = "retired"
+
+    @property
+    def is_active(self) -> bool:
+        return self in (Stage.PILOT, Stage.EXTENDED, Stage.NARROWED)
+
+
+class HealthStatus(StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+class ReadingSource(StrEnum):
+    TEAMS = "teams"
+    API = "api"
+
+
+class DecisionKind(StrEnum):
+    GO = "go"
+    NARROW = "narrow"
+    EXTEND = "extend"
+    RETIRE = "retire"
+
+
+class ConversationKind(StrEnum):
+    PERSONAL = "personal"
+    GROUP_CHAT = "groupChat"
+    CHANNEL = "channel"
+
+
+# The governance checklist every pilot starts with (DESIGN.md, "security review surprise").
+GOVERNANCE_ITEMS: tuple[str, ...] = (
+    "dataLabels",
+    "auditLogging",
+    "dlp",
+    "dataResidency",
+    "identityScopes",
+)
+
+GOVERNANCE_LABELS: dict[str, str] = {
+    "dataLabels": "Data sensitivity labels",
+    "auditLogging": "Audit logging",
+    "dlp": "Data loss prevention",
+    "dataResidency": "Data residency",
+    "identityScopes": "Identity scopes reviewed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone known by their Entra object id; ``name`` is for display only."""
+
+    aad_object_id: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    name: str
+    unit: str
+    baseline: float
+    target: float
+    direction: Direction
+
+
+@dataclass(frozen=True, slots=True)
+class ScalePlan:
+    expand: str = ""
+    retire: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelLink:
+    """The pilot's project channel (a Teams conversation id, e.g. ``19:...@thread.tacv2``)."""
+
+    conversation_id: str
+    team_id: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Pilot:
+    id: str
+    tenant_id: str
+    name: str
+    sponsor: Person
+    metrics: tuple[Metric, ...]
+    start_date: date
+    gate_date: date
+    checkin_day: int = 1
+    timezone: str = "UTC"
+    channel: ChannelLink | None = None
+    budget_monthly: float | None = None
+    intended_users: int | None = None
+    scale_plan: ScalePlan = ScalePlan()
+    governance: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(GOVERNANCE_ITEMS, False))
+    stage: Stage = Stage.PILOT
+    extensions: int = 0
+    created_by: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    version: str | None = None
+
+    @property
+    def primary_metric(self) -> Metric:
+        return self.metrics[0]
+
+    @property
+    def governance_gaps(self) -> tuple[str, ...]:
+        return tuple(item for item, done in self.governance.items() if not done)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricReading:
+    pilot_id: str
+    tenant_id: str
+    period: str  # YYYY-MM
+    values: dict[str, float]
+    status: HealthStatus
+    submitted_by: Person
+    submitted_at: datetime
+    source: ReadingSource = ReadingSource.TEAMS
+    active_users: int | None = None
+    spend: float | None = None
+    blockers: str = ""
+    notes: str = ""
+    version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GateDecision:
+    pilot_id: str
+    tenant_id: str
+    gate_date: date
+    kind: DecisionKind
+    rationale: str
+    decided_by: Person
+    decided_at: datetime
+    new_gate_date: date | None = None
+    effective_date: date | None = None
+    details: dict[str, str] = field(default_factory=dict)
+    version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRef:
+    """Where the bot can reach a person (personal chat) or a channel/group chat, learned from Teams traffic."""
+
+    conversation_id: str
+    tenant_id: str
+    kind: ConversationKind
+    service_url: str
+    bot_id: str = ""
+    user_id: str = ""  # the Teams user id (29:...) for personal chats
+    aad_object_id: str = ""
+    user_name: str = ""
+    team_id: str = ""
+    channel_id: str = ""
+    active: bool = True
+    undeliverable: bool = False
+    updated_at: datetime | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMember:
+    """A roster entry: how to reach someone by Entra object id when they have not installed the bot yet."""
+
+    tenant_id: str
+    aad_object_id: str
+    user_id: str  # 29:...
+    name: str = ""
+    service_url: str = ""
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    id: str
+    tenant_id: str
+    pilot_id: str
+    actor: str
+    at: datetime
+    action: str
+    before: dict[str, object] | None = None
+    after: dict[str, object] | None = None
