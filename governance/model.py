@@ -116,7 +116,7 @@ class Pilot:
     channel: ChannelLink | None = None
     budget_monthly: float | None = None
     intended_users: int | None = None
-    scale_plan: ScalePlan = ScalePlan()
+    scale_plan: ScalePlan = field(default_factory=ScalePlan)
     governance: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(GOVERNANCE_ITEMS, False))
     stage: Stage = Stage.PILOT
     extensions: int = 0
@@ -182,6 +182,7 @@ class ConversationRef:
     channel_id: str = ""
     active: bool = True
     undeliverable: bool = False
+    greeted: bool = False
     updated_at: datetime | None = None
     version: str | None = None
 

@@ -1,0 +1,77 @@
+"""What the domain needs from the outside world, as Protocols. storage/ implements them; tests may fake them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Protocol
+
+from governance.model import AuditEvent, ConversationRef, GateDecision, MetricReading, Pilot, TeamMember
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """An aware datetime in UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class PilotRepository(Protocol):
+    async def add(self, pilot: Pilot) -> Pilot: ...
+
+    async def get(self, pilot_id: str, tenant_id: str | None = None) -> Pilot | None: ...
+
+    async def save(self, pilot: Pilot) -> Pilot:
+        """Replace the stored pilot if it still has ``pilot.version``; else ConcurrencyConflict."""
+        ...
+
+    async def list(self, tenant_id: str | None = None) -> list[Pilot]: ...
+
+
+class ReadingRepository(Protocol):
+    async def get(self, pilot_id: str, period: str) -> MetricReading | None: ...
+
+    async def add(self, reading: MetricReading) -> MetricReading:
+        """Store the first reading for (pilot, period); AlreadyExists if there is one."""
+        ...
+
+    async def save(self, reading: MetricReading) -> MetricReading:
+        """Replace the reading for (pilot, period) if it still has ``reading.version``."""
+        ...
+
+    async def list_for(self, pilot_id: str) -> list[MetricReading]:
+        """Oldest period first."""
+        ...
+
+
+class DecisionRepository(Protocol):
+    async def add(self, decision: GateDecision) -> GateDecision:
+        """One decision per (pilot, gate date); AlreadyExists if that gate was decided."""
+        ...
+
+    async def list_for(self, pilot_id: str) -> list[GateDecision]: ...
+
+
+class AuditRepository(Protocol):
+    async def add(self, event: AuditEvent) -> None: ...
+
+    async def list_for(self, pilot_id: str) -> list[AuditEvent]: ...
+
+
+class ConversationRepository(Protocol):
+    async def upsert(self, ref: ConversationRef) -> ConversationRef: ...
+
+    async def get(self, tenant_id: str, conversation_id: str) -> ConversationRef | None: ...
+
+    async def find_personal(self, tenant_id: str, aad_object_id: str) -> ConversationRef | None: ...
+
+    async def list_for_tenant(self, tenant_id: str) -> list[ConversationRef]: ...
+
+
+class MemberRepository(Protocol):
+    async def upsert(self, member: TeamMember) -> None: ...
+
+    async def find(self, tenant_id: str, aad_object_id: str) -> TeamMember | None: ...

@@ -1,0 +1,250 @@
+"""Rules: what a valid pilot and reading look like, calendars, progress, and forgiving name matching.
+
+Every check reports problems by field (camelCase paths as in the REST API, e.g. ``metrics[0].target``) so the
+edges can show each problem next to its input.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from governance.errors import ValidationFailed
+from governance.model import GOVERNANCE_ITEMS, Direction, HealthStatus, Metric, Person, ScalePlan
+
+GATE_DAYS = 90
+MAX_NAME = 80
+MAX_METRICS = 5
+MAX_TEXT = 2000
+MAX_SHORT_TEXT = 60
+MAX_MONEY = 1e12
+MAX_USERS = 10_000_000
+METRIC_VALUE_BOUND = 1e12
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True, slots=True)
+class PilotDraft:
+    """A pilot as asked for, before it has an id: already typed, not yet checked."""
+
+    name: str
+    sponsor: Person
+    metrics: tuple[Metric, ...]
+    start_date: date
+    gate_date: date | None = None
+    checkin_day: int = 1
+    timezone: str = "UTC"
+    budget_monthly: float | None = None
+    intended_users: int | None = None
+    scale_plan: ScalePlan = field(default_factory=ScalePlan)
+    governance: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingDraft:
+    period: str
+    values: dict[str, float]
+    status: HealthStatus
+    active_users: int | None = None
+    spend: float | None = None
+    blockers: str = ""
+    notes: str = ""
+
+
+def default_gate_date(start: date) -> date:
+    return start + timedelta(days=GATE_DAYS)
+
+
+def clean_text(value: str) -> str:
+    """Collapse whitespace and drop control characters; text is stored and shown as plain text."""
+    cleaned = "".join(ch for ch in value if unicodedata.category(ch)[0] != "C" or ch in "\n\t")
+    return re.sub(r"[ \t]+", " ", cleaned).strip()
+
+
+def name_key(name: str) -> str:
+    """The form names are compared in: case-, accent- and spacing-insensitive."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"\s+", " ", plain).strip().casefold()
+
+
+def is_valid_timezone(tz: str) -> bool:
+    if not tz or tz not in _TIMEZONES:
+        return False
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+_TIMEZONES = frozenset(available_timezones()) | {"UTC"}
+
+
+def validate_metric(metric: Metric, prefix: str) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not metric.name:
+        errors[f"{prefix}.name"] = "Give the metric a name, e.g. 'Handling time'."
+    elif len(metric.name) > MAX_SHORT_TEXT:
+        errors[f"{prefix}.name"] = f"Keep the metric name under {MAX_SHORT_TEXT} characters."
+    if len(metric.unit) > 20:
+        errors[f"{prefix}.unit"] = "Keep the unit under 20 characters."
+    for key, value in (("baseline", metric.baseline), ("target", metric.target)):
+        if not math.isfinite(value) or abs(value) > METRIC_VALUE_BOUND:
+            errors[f"{prefix}.{key}"] = "Enter an ordinary number."
+    if f"{prefix}.target" not in errors and f"{prefix}.baseline" not in errors:
+        if metric.target == metric.baseline:
+            errors[f"{prefix}.target"] = "The target must differ from the baseline."
+        elif metric.direction is Direction.INCREASE and metric.target < metric.baseline:
+            errors[f"{prefix}.direction"] = "The target is below the baseline: choose 'decrease' or raise the target."
+        elif metric.direction is Direction.DECREASE and metric.target > metric.baseline:
+            errors[f"{prefix}.direction"] = "The target is above the baseline: choose 'increase' or lower the target."
+    return errors
+
+
+def validate_pilot(draft: PilotDraft, today: date | None = None) -> None:
+    """Raise ValidationFailed naming every field that breaks a rule."""
+    errors: dict[str, str] = {}
+    if not draft.name:
+        errors["name"] = "Give the pilot a name."
+    elif len(draft.name) > MAX_NAME:
+        errors["name"] = f"Keep the name under {MAX_NAME} characters."
+    if not draft.sponsor.aad_object_id:
+        errors["sponsor"] = "Every pilot needs an executive sponsor."
+    if not draft.metrics:
+        errors["metrics"] = "Add at least one success metric."
+    elif len(draft.metrics) > MAX_METRICS:
+        errors["metrics"] = f"Track at most {MAX_METRICS} metrics."
+    seen: set[str] = set()
+    for i, metric in enumerate(draft.metrics):
+        errors.update(validate_metric(metric, f"metrics[{i}]"))
+        key = name_key(metric.name)
+        if key and key in seen:
+            errors[f"metrics[{i}].name"] = "Two metrics have this name."
+        seen.add(key)
+    gate = draft.gate_date or default_gate_date(draft.start_date)
+    if gate <= draft.start_date:
+        errors["gateDate"] = "The gate date must be after the start date."
+    elif (gate - draft.start_date).days > 730:
+        errors["gateDate"] = "The gate must be within two years of the start."
+    if today is not None and draft.start_date < today - timedelta(days=3650):
+        errors["startDate"] = "The start date is too far in the past."
+    if not 1 <= draft.checkin_day <= 28:
+        errors["checkinDay"] = "Pick a day from 1 to 28 (1 = first business day of the month)."
+    if not is_valid_timezone(draft.timezone):
+        errors["timezone"] = "Use an IANA time zone such as Europe/Berlin or America/New_York."
+    if draft.budget_monthly is not None and not (0 <= draft.budget_monthly <= MAX_MONEY):
+        errors["budgetMonthly"] = "The monthly budget must be zero or more."
+    if draft.intended_users is not None and not (1 <= draft.intended_users <= MAX_USERS):
+        errors["intendedUsers"] = "Intended users must be at least 1."
+    for key, text in (("scalePlan.expand", draft.scale_plan.expand), ("scalePlan.retire", draft.scale_plan.retire)):
+        if len(text) > MAX_TEXT:
+            errors[key] = f"Keep this under {MAX_TEXT} characters."
+    unknown = sorted(set(draft.governance) - set(GOVERNANCE_ITEMS))
+    if unknown:
+        errors["governance"] = f"Unknown checklist item {unknown[0]!r}; known: {', '.join(GOVERNANCE_ITEMS)}."
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def validate_reading(draft: ReadingDraft, metrics: Iterable[Metric]) -> None:
+    errors: dict[str, str] = {}
+    if not PERIOD_RE.match(draft.period):
+        errors["period"] = "Use the month as YYYY-MM, e.g. 2026-11."
+    names = {m.name for m in metrics}
+    for name, value in draft.values.items():
+        if name not in names:
+            errors[f"values.{name}"] = "This pilot has no metric with that name."
+        elif not math.isfinite(value) or abs(value) > METRIC_VALUE_BOUND:
+            errors[f"values.{name}"] = "Enter an ordinary number."
+    if not draft.values:
+        errors["values"] = "Give a value for at least one metric."
+    if draft.active_users is not None and not (0 <= draft.active_users <= MAX_USERS):
+        errors["activeUsers"] = "Active users must be zero or more."
+    if draft.spend is not None and not (0 <= draft.spend <= MAX_MONEY):
+        errors["spend"] = "Spend must be zero or more."
+    if len(draft.blockers) > MAX_TEXT:
+        errors["blockers"] = f"Keep blockers under {MAX_TEXT} characters."
+    if len(draft.notes) > MAX_TEXT:
+        errors["notes"] = f"Keep notes under {MAX_TEXT} characters."
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def period_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def previous_period(period: str) -> str:
+    year, month = int(period[:4]), int(period[5:7])
+    return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
+
+
+def first_business_day(year: int, month: int) -> date:
+    day = date(year, month, 1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def checkin_date(year: int, month: int, checkin_day: int) -> date:
+    """Day 1 means the first business day; any other day is that calendar day (moved off a weekend)."""
+    if checkin_day <= 1:
+        return first_business_day(year, month)
+    day = date(year, month, checkin_day)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def progress(metric: Metric, value: float) -> float:
+    """Share of the way from baseline to target (0 = baseline, 1 = target reached); can go below 0 or above 1."""
+    span = metric.target - metric.baseline
+    return (value - metric.baseline) / span if span else 0.0
+
+
+def target_met(metric: Metric, value: float) -> bool:
+    if metric.direction is Direction.INCREASE:
+        return value >= metric.target
+    return value <= metric.target
+
+
+def local_date(moment: datetime, timezone: str) -> date:
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    exact: str | None
+    candidates: tuple[str, ...]
+
+
+def match_names(query: str, names: Iterable[str]) -> NameMatch:
+    """Forgiving lookup: exact (ignoring case/accents/spaces), then prefix/substring, then close typos."""
+    wanted = name_key(query)
+    by_key: dict[str, str] = {}
+    for name in names:
+        by_key.setdefault(name_key(name), name)
+    if wanted in by_key:
+        return NameMatch(by_key[wanted], ())
+    partial = tuple(name for key, name in by_key.items() if wanted and wanted in key)
+    if len(partial) == 1:
+        return NameMatch(partial[0], ())
+    if partial:
+        return NameMatch(None, tuple(sorted(partial, key=lambda n: (len(n), n))))
+    close = difflib.get_close_matches(wanted, list(by_key), n=5, cutoff=0.75)
+    if len(close) == 1:
+        return NameMatch(by_key[close[0]], ())
+    return NameMatch(None, tuple(by_key[key] for key in close))
+
+
+def suggestions(query: str, names: Iterable[str], limit: int = 3) -> tuple[str, ...]:
+    by_key = {name_key(n): n for n in names}
+    close = difflib.get_close_matches(name_key(query), list(by_key), n=limit, cutoff=0.4)
+    return tuple(by_key[key] for key in close)

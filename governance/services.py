@@ -1,0 +1,273 @@
+"""Use cases: register and change pilots, record readings, link channels; each checks who asks and leaves an audit.
+
+The REST API and the bot both call these; neither re-implements a rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from governance.errors import (
+    AlreadyExists,
+    AmbiguousPilot,
+    ConcurrencyConflict,
+    DuplicatePilot,
+    NotPilotOwner,
+    PilotNotFound,
+)
+from governance.model import (
+    GOVERNANCE_ITEMS,
+    AuditEvent,
+    ChannelLink,
+    GateDecision,
+    MetricReading,
+    Person,
+    Pilot,
+    ReadingSource,
+)
+from governance.ports import AuditRepository, Clock, DecisionRepository, PilotRepository, ReadingRepository
+from governance.rules import (
+    PilotDraft,
+    ReadingDraft,
+    default_gate_date,
+    match_names,
+    name_key,
+    suggestions,
+    validate_pilot,
+    validate_reading,
+)
+
+logger = logging.getLogger(__name__)
+
+_RETRIES_ON_CONFLICT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asks. ``is_admin`` comes from ADMIN_USERS, or is true for the API token holder."""
+
+    aad_object_id: str
+    name: str = ""
+    is_admin: bool = False
+
+    @property
+    def person(self) -> Person:
+        return Person(self.aad_object_id, self.name)
+
+
+API_ACTOR = Actor("api", "REST API", is_admin=True)
+
+
+@dataclass(frozen=True, slots=True)
+class PilotRecord:
+    """A pilot with its history, for status views and GET /api/pilots/{id}."""
+
+    pilot: Pilot
+    readings: tuple[MetricReading, ...]
+    decisions: tuple[GateDecision, ...]
+
+
+def may_change(pilot: Pilot, actor: Actor) -> bool:
+    return actor.is_admin or (
+        bool(actor.aad_object_id) and actor.aad_object_id.lower() == pilot.sponsor.aad_object_id.lower()
+    )
+
+
+def snapshot(value: Any) -> dict[str, object]:
+    """A JSON-ready dict of a domain object, for the audit trail."""
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, datetime | date):
+            return v.isoformat()
+        if isinstance(v, Enum):
+            return v.value
+        if isinstance(v, dict):
+            return {str(k): plain(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [plain(x) for x in v]
+        return v
+
+    raw = dataclasses.asdict(value)
+    raw.pop("version", None)
+    return {k: plain(v) for k, v in raw.items()}
+
+
+class PilotService:
+    def __init__(
+        self,
+        pilots: PilotRepository,
+        readings: ReadingRepository,
+        decisions: DecisionRepository,
+        audit: AuditRepository,
+        clock: Clock,
+    ) -> None:
+        self._pilots = pilots
+        self._readings = readings
+        self._decisions = decisions
+        self._audit = audit
+        self._clock = clock
+
+    # -- queries ---------------------------------------------------------------------------------------------
+
+    async def get(self, pilot_id: str, tenant_id: str | None = None) -> Pilot:
+        pilot = await self._pilots.get(pilot_id, tenant_id)
+        if pilot is None or (tenant_id is not None and pilot.tenant_id != tenant_id):
+            raise PilotNotFound(pilot_id)
+        return pilot
+
+    async def list(self, tenant_id: str | None = None) -> list[Pilot]:
+        pilots = await self._pilots.list(tenant_id)
+        return sorted(pilots, key=lambda p: name_key(p.name))
+
+    async def record(self, pilot: Pilot) -> PilotRecord:
+        readings = await self._readings.list_for(pilot.id)
+        decisions = await self._decisions.list_for(pilot.id)
+        return PilotRecord(pilot, tuple(readings), tuple(sorted(decisions, key=lambda d: d.decided_at)))
+
+    async def find(self, tenant_id: str, query: str) -> Pilot:
+        """The pilot a person meant by ``query``: exact, partial or a near typo; else a helpful error."""
+        pilots = await self._pilots.list(tenant_id)
+        names = [p.name for p in pilots]
+        match = match_names(query, names)
+        if match.exact is not None:
+            return next(p for p in pilots if p.name == match.exact)
+        if match.candidates:
+            raise AmbiguousPilot(query, match.candidates)
+        raise PilotNotFound(query, suggestions(query, names))
+
+    # -- commands --------------------------------------------------------------------------------------------
+
+    async def register(self, draft: PilotDraft, tenant_id: str, actor: Actor) -> Pilot:
+        if not actor.is_admin and actor.aad_object_id.lower() != draft.sponsor.aad_object_id.lower():
+            raise NotPilotOwner("register a pilot for another sponsor")
+        now = self._clock.now()
+        validate_pilot(draft, today=now.date())
+        existing = await self._pilots.list(tenant_id)
+        if any(name_key(p.name) == name_key(draft.name) for p in existing):
+            raise DuplicatePilot(draft.name)
+        pilot = Pilot(
+            id=uuid.uuid4().hex,
+            tenant_id=tenant_id,
+            name=draft.name,
+            sponsor=draft.sponsor,
+            metrics=draft.metrics,
+            start_date=draft.start_date,
+            gate_date=draft.gate_date or default_gate_date(draft.start_date),
+            checkin_day=draft.checkin_day,
+            timezone=draft.timezone,
+            budget_monthly=draft.budget_monthly,
+            intended_users=draft.intended_users,
+            scale_plan=draft.scale_plan,
+            governance={item: bool(draft.governance.get(item, False)) for item in GOVERNANCE_ITEMS},
+            created_by=actor.aad_object_id,
+            created_at=now,
+            updated_at=now,
+        )
+        stored = await self._pilots.add(pilot)
+        await self._record_audit(stored, actor, "pilot.created", None, stored)
+        return stored
+
+    async def update(self, pilot_id: str, changes: dict[str, Any], actor: Actor, tenant_id: str | None = None) -> Pilot:
+        """Apply field changes (names as on Pilot); re-checks every rule; ConcurrencyConflict if raced."""
+        pilot = await self.get(pilot_id, tenant_id)
+        if not may_change(pilot, actor):
+            raise NotPilotOwner("change this pilot")
+        updated = dataclasses.replace(pilot, **changes, updated_at=self._clock.now())
+        validate_pilot(_draft_of(updated))
+        if "name" in changes and name_key(updated.name) != name_key(pilot.name):
+            others = await self._pilots.list(pilot.tenant_id)
+            if any(name_key(p.name) == name_key(updated.name) and p.id != pilot.id for p in others):
+                raise DuplicatePilot(updated.name)
+        stored = await self._pilots.save(updated)
+        await self._record_audit(stored, actor, "pilot.updated", pilot, stored)
+        return stored
+
+    async def link_channel(self, pilot: Pilot, channel: ChannelLink, actor: Actor) -> Pilot:
+        if not may_change(pilot, actor):
+            raise NotPilotOwner("link a channel to this pilot")
+        for _ in range(_RETRIES_ON_CONFLICT):
+            current = await self.get(pilot.id, pilot.tenant_id)
+            try:
+                stored = await self._pilots.save(
+                    dataclasses.replace(current, channel=channel, updated_at=self._clock.now())
+                )
+            except ConcurrencyConflict:
+                continue
+            await self._record_audit(stored, actor, "pilot.channel_linked", current, stored)
+            return stored
+        raise ConcurrencyConflict("The pilot kept changing; try again.")
+
+    async def record_reading(
+        self, pilot_id: str, draft: ReadingDraft, actor: Actor, source: ReadingSource, tenant_id: str | None = None
+    ) -> MetricReading:
+        """Store the reading for (pilot, period); a later one for the same period replaces it, audited."""
+        pilot = await self.get(pilot_id, tenant_id)
+        if not may_change(pilot, actor):
+            raise NotPilotOwner("submit readings for this pilot")
+        validate_reading(draft, pilot.metrics)
+        reading = MetricReading(
+            pilot_id=pilot.id,
+            tenant_id=pilot.tenant_id,
+            period=draft.period,
+            values=dict(draft.values),
+            status=draft.status,
+            active_users=draft.active_users,
+            spend=draft.spend,
+            blockers=draft.blockers,
+            notes=draft.notes,
+            source=source,
+            submitted_by=actor.person,
+            submitted_at=self._clock.now(),
+        )
+        for _ in range(_RETRIES_ON_CONFLICT):
+            previous = await self._readings.get(pilot.id, draft.period)
+            try:
+                if previous is None:
+                    stored = await self._readings.add(reading)
+                else:
+                    stored = await self._readings.save(dataclasses.replace(reading, version=previous.version))
+            except ConcurrencyConflict:  # AlreadyExists included: someone stored this period meanwhile
+                continue
+            await self._record_audit(
+                pilot, actor, "reading.recorded" if previous is None else "reading.replaced", previous, stored
+            )
+            return stored
+        raise ConcurrencyConflict("The reading kept changing; try again.")
+
+    async def _record_audit(self, pilot: Pilot, actor: Actor, action: str, before: Any, after: Any) -> None:
+        event = AuditEvent(
+            id=uuid.uuid4().hex,
+            tenant_id=pilot.tenant_id,
+            pilot_id=pilot.id,
+            actor=actor.aad_object_id,
+            at=self._clock.now(),
+            action=action,
+            before=snapshot(before) if before is not None else None,
+            after=snapshot(after) if after is not None else None,
+        )
+        try:
+            await self._audit.add(event)
+        except AlreadyExists:  # the same event id twice cannot happen with uuid4; keep going if it does
+            logger.warning("duplicate audit event %s", event.id)
+
+
+def _draft_of(pilot: Pilot) -> PilotDraft:
+    return PilotDraft(
+        name=pilot.name,
+        sponsor=pilot.sponsor,
+        metrics=pilot.metrics,
+        start_date=pilot.start_date,
+        gate_date=pilot.gate_date,
+        checkin_day=pilot.checkin_day,
+        timezone=pilot.timezone,
+        budget_monthly=pilot.budget_monthly,
+        intended_users=pilot.intended_users,
+        scale_plan=pilot.scale_plan,
+        governance=pilot.governance,
+    )

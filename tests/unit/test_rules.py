@@ -1,0 +1,104 @@
+"""Domain rules: validation by field, calendars, progress and forgiving names."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from governance.errors import ValidationFailed
+from governance.model import Direction, HealthStatus, Metric, Person
+from governance.rules import (
+    PilotDraft,
+    ReadingDraft,
+    checkin_date,
+    first_business_day,
+    match_names,
+    previous_period,
+    progress,
+    validate_pilot,
+    validate_reading,
+)
+
+SPONSOR = Person("5b0c7d1e-0000-4f2a-8b3c-000000005e01", "Sam")
+HANDLING = Metric("Handling time", "min", 42, 30, Direction.DECREASE)
+
+
+def draft(**overrides: object) -> PilotDraft:
+    values: dict[str, object] = {
+        "name": "Claims",
+        "sponsor": SPONSOR,
+        "metrics": (HANDLING,),
+        "start_date": date(2026, 9, 1),
+    }
+    values.update(overrides)
+    return PilotDraft(**values)  # type: ignore[arg-type]
+
+
+def problems(d: PilotDraft) -> dict[str, str]:
+    with pytest.raises(ValidationFailed) as caught:
+        validate_pilot(d)
+    return caught.value.fields
+
+
+def test_a_sound_pilot_passes() -> None:
+    validate_pilot(draft())
+
+
+def test_target_must_differ_from_baseline() -> None:
+    assert "metrics[0].target" in problems(draft(metrics=(Metric("x", "", 5, 5, Direction.INCREASE),)))
+
+
+def test_direction_must_match_target() -> None:
+    assert "metrics[0].direction" in problems(draft(metrics=(Metric("x", "", 5, 9, Direction.DECREASE),)))
+
+
+def test_gate_after_start_and_known_timezone() -> None:
+    found = problems(draft(gate_date=date(2026, 9, 1), timezone="Nowhere/Town", checkin_day=31))
+    assert {"gateDate", "timezone", "checkinDay"} <= set(found)
+
+
+def test_duplicate_metric_names_and_unknown_checklist_items() -> None:
+    found = problems(draft(metrics=(HANDLING, HANDLING), governance={"vibes": True}))
+    assert {"metrics[1].name", "governance"} <= set(found)
+
+
+def test_reading_rules() -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        validate_reading(ReadingDraft("2026-1", {"Speed": float("nan")}, HealthStatus.GREEN, spend=-1), (HANDLING,))
+    assert {"period", "values.Speed", "spend"} <= set(caught.value.fields)
+
+
+def test_first_business_day_skips_weekends() -> None:
+    assert first_business_day(2026, 11) == date(2026, 11, 2)  # 1 Nov 2026 is a Sunday
+    assert first_business_day(2026, 8) == date(2026, 8, 3)
+    assert checkin_date(2026, 12, 1) == date(2026, 12, 1)
+    assert checkin_date(2026, 11, 14) == date(2026, 11, 16)  # a Saturday moves to Monday
+
+
+def test_previous_period_wraps_the_year() -> None:
+    assert previous_period("2027-01") == "2026-12"
+    assert previous_period("2026-11") == "2026-10"
+
+
+def test_progress_counts_towards_the_target_in_either_direction() -> None:
+    assert progress(HANDLING, 36) == pytest.approx(0.5)
+    assert progress(Metric("NPS", "", 20, 40, Direction.INCREASE), 45) == pytest.approx(1.25)
+
+
+@pytest.mark.parametrize(
+    ("query", "exact", "candidates"),
+    [
+        ("claims triage", "Claims Triage", ()),
+        ("CLAIMS  TRIAGE", "Claims Triage", ()),
+        ("triage", "Claims Triage", ()),
+        ("Claims Triag", "Claims Triage", ()),
+        ("claims traige", "Claims Triage", ()),
+        ("copilot", None, ("Copilot Sales", "Copilot Legal")),
+        ("zzz", None, ()),
+    ],
+)
+def test_names_match_forgivingly(query: str, exact: str | None, candidates: tuple[str, ...]) -> None:
+    match = match_names(query, ["Claims Triage", "Copilot Sales", "Copilot Legal"])
+    assert match.exact == exact
+    assert set(match.candidates) == set(candidates)
