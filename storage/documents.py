@@ -1,0 +1,105 @@
+"""The document store every repository is written on: JSON documents in containers, each with a partition key.
+
+Two implementations pass one contract suite (tests/storage): SQLite (embedded default) and Cosmos DB. The
+operations are the intersection of what both do well: point reads, conditional writes with ETags, and queries
+with AND-ed comparisons on top-level fields. No OFFSET/LIMIT, DISTINCT, GROUP BY or date functions (the Cosmos
+test server and cross-partition Cosmos queries do not support them all); callers sort and page in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+Document = dict[str, Any]
+Operator = Literal["=", "!=", "<", "<=", ">", ">="]
+
+ETAG = "_etag"
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerSpec:
+    name: str
+    partition_key: str  # a top-level field of every document in the container
+    default_ttl: int | None = None
+
+
+# The containers, with partition keys chosen for the access paths (README, "Storage"):
+CONTAINERS: dict[str, ContainerSpec] = {
+    spec.name: spec
+    for spec in (
+        # Pilots are listed and matched by name per tenant; a tenant has hundreds, not millions.
+        ContainerSpec("pilots", "tenantId"),
+        # Readings, decisions and audit events are read per pilot; one reading per (pilot, period) by id.
+        ContainerSpec("readings", "pilotId"),
+        ContainerSpec("decisions", "pilotId"),
+        ContainerSpec("audit", "pilotId"),
+        # Conversation references and roster entries are looked up per tenant (by user or channel).
+        ContainerSpec("conversations", "tenantId"),
+        ContainerSpec("members", "tenantId"),
+        # botbuilder dialog/conversation state: one document per state key.
+        ContainerSpec("botstate", "id"),
+        # The scheduler's send-log: one document per (pilot, kind, period), created with a conditional write.
+        ContainerSpec("sendlog", "pilotId"),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    field: str
+    op: Operator
+    value: str | int | float | bool | None
+
+
+def where(field: str, op: Operator, value: str | int | float | bool | None) -> Condition:
+    return Condition(field, op, value)
+
+
+class DocumentStore(Protocol):
+    """JSON documents with ETags. Every failure is a GovernanceError subclass (see governance.errors).
+
+    - ``read`` answers None for a missing document.
+    - ``create`` raises AlreadyExists when the id is taken in that partition.
+    - ``replace`` raises ConcurrencyConflict when ``etag`` is given and stale, RecordNotFound when missing.
+    - ``delete`` is idempotent unless ``etag`` is given (then stale -> ConcurrencyConflict).
+    - Any backend failure (unreachable, throttled past its retries) raises StorageUnavailable; nothing is half
+      written because every operation writes one document.
+    Returned documents carry their ETag under ``_etag``.
+    """
+
+    name: str
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def ping(self) -> None: ...
+
+    async def read(self, container: str, partition: str, doc_id: str) -> Document | None: ...
+
+    async def create(self, container: str, doc: Document) -> Document: ...
+
+    async def replace(self, container: str, doc: Document, etag: str | None = None) -> Document: ...
+
+    async def upsert(self, container: str, doc: Document) -> Document: ...
+
+    async def delete(self, container: str, partition: str, doc_id: str, etag: str | None = None) -> None: ...
+
+    async def query(
+        self, container: str, conditions: Sequence[Condition] = (), partition: str | None = None
+    ) -> list[Document]: ...
+
+
+def partition_of(container: str, doc: Document) -> str:
+    spec = CONTAINERS[container]
+    value = doc.get(spec.partition_key)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{container} document needs a string {spec.partition_key!r}")
+    return value
+
+
+def strip_system(doc: Document) -> Document:
+    """Drop store-specific system properties (Cosmos adds _rid, _self, _ts, _attachments)."""
+    return {k: v for k, v in doc.items() if not k.startswith("_") or k == ETAG}

@@ -1,0 +1,422 @@
+"""Repositories: domain objects <-> JSON documents, written once on top of any DocumentStore."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from governance.model import (
+    AuditEvent,
+    ChannelLink,
+    ConversationKind,
+    ConversationRef,
+    DecisionKind,
+    Direction,
+    GateDecision,
+    HealthStatus,
+    Metric,
+    MetricReading,
+    Person,
+    Pilot,
+    ReadingSource,
+    ScalePlan,
+    Stage,
+    TeamMember,
+)
+from governance.rules import name_key
+from storage.documents import ETAG, Document, DocumentStore, where
+
+# -- documents ---------------------------------------------------------------------------------------------------
+
+
+def _dt(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _parse_dt(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _person(doc: dict[str, Any]) -> Person:
+    return Person(doc.get("aadObjectId", ""), doc.get("name", ""))
+
+
+def pilot_to_doc(pilot: Pilot) -> Document:
+    return {
+        "id": pilot.id,
+        "type": "pilot",
+        "tenantId": pilot.tenant_id,
+        "name": pilot.name,
+        "nameKey": name_key(pilot.name),
+        "sponsor": {"aadObjectId": pilot.sponsor.aad_object_id, "name": pilot.sponsor.name},
+        "metrics": [
+            {"name": m.name, "unit": m.unit, "baseline": m.baseline, "target": m.target, "direction": m.direction.value}
+            for m in pilot.metrics
+        ],
+        "startDate": pilot.start_date.isoformat(),
+        "gateDate": pilot.gate_date.isoformat(),
+        "checkinDay": pilot.checkin_day,
+        "timezone": pilot.timezone,
+        "channel": (
+            {
+                "conversationId": pilot.channel.conversation_id,
+                "teamId": pilot.channel.team_id,
+                "name": pilot.channel.name,
+            }
+            if pilot.channel
+            else None
+        ),
+        "budgetMonthly": pilot.budget_monthly,
+        "intendedUsers": pilot.intended_users,
+        "scalePlan": {"expand": pilot.scale_plan.expand, "retire": pilot.scale_plan.retire},
+        "governance": dict(pilot.governance),
+        "stage": pilot.stage.value,
+        "extensions": pilot.extensions,
+        "createdBy": pilot.created_by,
+        "createdAt": _dt(pilot.created_at),
+        "updatedAt": _dt(pilot.updated_at),
+    }
+
+
+def pilot_from_doc(doc: Document) -> Pilot:
+    channel = doc.get("channel")
+    return Pilot(
+        id=doc["id"],
+        tenant_id=doc["tenantId"],
+        name=doc["name"],
+        sponsor=_person(doc["sponsor"]),
+        metrics=tuple(
+            Metric(m["name"], m.get("unit", ""), float(m["baseline"]), float(m["target"]), Direction(m["direction"]))
+            for m in doc["metrics"]
+        ),
+        start_date=date.fromisoformat(doc["startDate"]),
+        gate_date=date.fromisoformat(doc["gateDate"]),
+        checkin_day=int(doc.get("checkinDay", 1)),
+        timezone=doc.get("timezone", "UTC"),
+        channel=(
+            ChannelLink(channel["conversationId"], channel.get("teamId", ""), channel.get("name", ""))
+            if channel
+            else None
+        ),
+        budget_monthly=doc.get("budgetMonthly"),
+        intended_users=doc.get("intendedUsers"),
+        scale_plan=ScalePlan(**(doc.get("scalePlan") or {})),
+        governance={str(k): bool(v) for k, v in (doc.get("governance") or {}).items()},
+        stage=Stage(doc.get("stage", "pilot")),
+        extensions=int(doc.get("extensions", 0)),
+        created_by=doc.get("createdBy", ""),
+        created_at=_parse_dt(doc.get("createdAt")),
+        updated_at=_parse_dt(doc.get("updatedAt")),
+        version=doc.get(ETAG),
+    )
+
+
+def reading_to_doc(reading: MetricReading) -> Document:
+    return {
+        "id": reading.period,
+        "type": "reading",
+        "pilotId": reading.pilot_id,
+        "tenantId": reading.tenant_id,
+        "period": reading.period,
+        "values": dict(reading.values),
+        "status": reading.status.value,
+        "activeUsers": reading.active_users,
+        "spend": reading.spend,
+        "blockers": reading.blockers,
+        "notes": reading.notes,
+        "source": reading.source.value,
+        "submittedBy": {"aadObjectId": reading.submitted_by.aad_object_id, "name": reading.submitted_by.name},
+        "submittedAt": _dt(reading.submitted_at),
+    }
+
+
+def reading_from_doc(doc: Document) -> MetricReading:
+    submitted_at = _parse_dt(doc.get("submittedAt"))
+    assert submitted_at is not None
+    return MetricReading(
+        pilot_id=doc["pilotId"],
+        tenant_id=doc["tenantId"],
+        period=doc["period"],
+        values={str(k): float(v) for k, v in doc["values"].items()},
+        status=HealthStatus(doc["status"]),
+        active_users=doc.get("activeUsers"),
+        spend=doc.get("spend"),
+        blockers=doc.get("blockers", ""),
+        notes=doc.get("notes", ""),
+        source=ReadingSource(doc.get("source", "teams")),
+        submitted_by=_person(doc["submittedBy"]),
+        submitted_at=submitted_at,
+        version=doc.get(ETAG),
+    )
+
+
+def decision_to_doc(decision: GateDecision) -> Document:
+    return {
+        # One decision per gate: the id makes a second one for the same gate date a conflict.
+        "id": f"gate-{decision.gate_date.isoformat()}",
+        "type": "decision",
+        "pilotId": decision.pilot_id,
+        "tenantId": decision.tenant_id,
+        "gateDate": decision.gate_date.isoformat(),
+        "kind": decision.kind.value,
+        "rationale": decision.rationale,
+        "decidedBy": {"aadObjectId": decision.decided_by.aad_object_id, "name": decision.decided_by.name},
+        "decidedAt": _dt(decision.decided_at),
+        "newGateDate": decision.new_gate_date.isoformat() if decision.new_gate_date else None,
+        "effectiveDate": decision.effective_date.isoformat() if decision.effective_date else None,
+        "details": dict(decision.details),
+    }
+
+
+def decision_from_doc(doc: Document) -> GateDecision:
+    decided_at = _parse_dt(doc.get("decidedAt"))
+    assert decided_at is not None
+    return GateDecision(
+        pilot_id=doc["pilotId"],
+        tenant_id=doc["tenantId"],
+        gate_date=date.fromisoformat(doc["gateDate"]),
+        kind=DecisionKind(doc["kind"]),
+        rationale=doc.get("rationale", ""),
+        decided_by=_person(doc["decidedBy"]),
+        decided_at=decided_at,
+        new_gate_date=date.fromisoformat(doc["newGateDate"]) if doc.get("newGateDate") else None,
+        effective_date=date.fromisoformat(doc["effectiveDate"]) if doc.get("effectiveDate") else None,
+        details={str(k): str(v) for k, v in (doc.get("details") or {}).items()},
+        version=doc.get(ETAG),
+    )
+
+
+def conversation_to_doc(ref: ConversationRef) -> Document:
+    return {
+        "id": ref.conversation_id,
+        "type": "conversation",
+        "tenantId": ref.tenant_id,
+        "kind": ref.kind.value,
+        "serviceUrl": ref.service_url,
+        "botId": ref.bot_id,
+        "userId": ref.user_id,
+        "aadObjectId": ref.aad_object_id.lower(),
+        "userName": ref.user_name,
+        "teamId": ref.team_id,
+        "channelId": ref.channel_id,
+        "active": ref.active,
+        "undeliverable": ref.undeliverable,
+        "greeted": ref.greeted,
+        "updatedAt": _dt(ref.updated_at),
+    }
+
+
+def conversation_from_doc(doc: Document) -> ConversationRef:
+    return ConversationRef(
+        conversation_id=doc["id"],
+        tenant_id=doc["tenantId"],
+        kind=ConversationKind(doc["kind"]),
+        service_url=doc["serviceUrl"],
+        bot_id=doc.get("botId", ""),
+        user_id=doc.get("userId", ""),
+        aad_object_id=doc.get("aadObjectId", ""),
+        user_name=doc.get("userName", ""),
+        team_id=doc.get("teamId", ""),
+        channel_id=doc.get("channelId", ""),
+        active=bool(doc.get("active", True)),
+        undeliverable=bool(doc.get("undeliverable", False)),
+        greeted=bool(doc.get("greeted", False)),
+        updated_at=_parse_dt(doc.get("updatedAt")),
+        version=doc.get(ETAG),
+    )
+
+
+def audit_to_doc(event: AuditEvent) -> Document:
+    return {
+        "id": event.id,
+        "type": "audit",
+        "pilotId": event.pilot_id,
+        "tenantId": event.tenant_id,
+        "actor": event.actor,
+        "at": _dt(event.at),
+        "action": event.action,
+        "before": event.before,
+        "after": event.after,
+    }
+
+
+def audit_from_doc(doc: Document) -> AuditEvent:
+    at = _parse_dt(doc.get("at"))
+    assert at is not None
+    return AuditEvent(
+        id=doc["id"],
+        tenant_id=doc["tenantId"],
+        pilot_id=doc["pilotId"],
+        actor=doc["actor"],
+        at=at,
+        action=doc["action"],
+        before=doc.get("before"),
+        after=doc.get("after"),
+    )
+
+
+# -- repositories ------------------------------------------------------------------------------------------------
+
+
+class DocumentPilotRepository:
+    container = "pilots"
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    async def add(self, pilot: Pilot) -> Pilot:
+        return pilot_from_doc(await self._store.create(self.container, pilot_to_doc(pilot)))
+
+    async def get(self, pilot_id: str, tenant_id: str | None = None) -> Pilot | None:
+        if tenant_id is not None:
+            doc = await self._store.read(self.container, tenant_id, pilot_id)
+            return pilot_from_doc(doc) if doc else None
+        # Without a tenant (REST API by id) this is a cross-partition query on the id.
+        docs = await self._store.query(self.container, [where("id", "=", pilot_id)])
+        return pilot_from_doc(docs[0]) if docs else None
+
+    async def save(self, pilot: Pilot) -> Pilot:
+        return pilot_from_doc(await self._store.replace(self.container, pilot_to_doc(pilot), pilot.version))
+
+    async def list(self, tenant_id: str | None = None) -> list[Pilot]:
+        docs = await self._store.query(self.container, partition=tenant_id)
+        return [pilot_from_doc(d) for d in docs]
+
+
+class DocumentReadingRepository:
+    container = "readings"
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    async def get(self, pilot_id: str, period: str) -> MetricReading | None:
+        doc = await self._store.read(self.container, pilot_id, period)
+        return reading_from_doc(doc) if doc else None
+
+    async def add(self, reading: MetricReading) -> MetricReading:
+        return reading_from_doc(await self._store.create(self.container, reading_to_doc(reading)))
+
+    async def save(self, reading: MetricReading) -> MetricReading:
+        return reading_from_doc(await self._store.replace(self.container, reading_to_doc(reading), reading.version))
+
+    async def list_for(self, pilot_id: str) -> list[MetricReading]:
+        docs = await self._store.query(self.container, partition=pilot_id)
+        return sorted((reading_from_doc(d) for d in docs), key=lambda r: r.period)
+
+
+class DocumentDecisionRepository:
+    container = "decisions"
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    async def add(self, decision: GateDecision) -> GateDecision:
+        return decision_from_doc(await self._store.create(self.container, decision_to_doc(decision)))
+
+    async def list_for(self, pilot_id: str) -> list[GateDecision]:
+        docs = await self._store.query(self.container, partition=pilot_id)
+        return sorted((decision_from_doc(d) for d in docs), key=lambda d: d.decided_at)
+
+
+class DocumentAuditRepository:
+    container = "audit"
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    async def add(self, event: AuditEvent) -> None:
+        await self._store.create(self.container, audit_to_doc(event))
+
+    async def list_for(self, pilot_id: str) -> list[AuditEvent]:
+        docs = await self._store.query(self.container, partition=pilot_id)
+        return sorted((audit_from_doc(d) for d in docs), key=lambda e: e.at)
+
+
+class DocumentConversationRepository:
+    container = "conversations"
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    async def upsert(self, ref: ConversationRef) -> ConversationRef:
+        return conversation_from_doc(await self._store.upsert(self.container, conversation_to_doc(ref)))
+
+    async def get(self, tenant_id: str, conversation_id: str) -> ConversationRef | None:
+        doc = await self._store.read(self.container, tenant_id, conversation_id)
+        return conversation_from_doc(doc) if doc else None
+
+    async def find_personal(self, tenant_id: str, aad_object_id: str) -> ConversationRef | None:
+        docs = await self._store.query(
+            self.container,
+            [where("aadObjectId", "=", aad_object_id.lower()), where("kind", "=", ConversationKind.PERSONAL.value)],
+            partition=tenant_id,
+        )
+        refs = sorted(
+            (conversation_from_doc(d) for d in docs),
+            key=lambda r: (r.active and not r.undeliverable, r.updated_at or datetime.min),
+            reverse=True,
+        )
+        return refs[0] if refs else None
+
+    async def list_for_tenant(self, tenant_id: str) -> list[ConversationRef]:
+        return [conversation_from_doc(d) for d in await self._store.query(self.container, partition=tenant_id)]
+
+
+class DocumentMemberRepository:
+    container = "members"
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    async def upsert(self, member: TeamMember) -> None:
+        await self._store.upsert(
+            self.container,
+            {
+                "id": member.aad_object_id.lower(),
+                "type": "member",
+                "tenantId": member.tenant_id,
+                "userId": member.user_id,
+                "name": member.name,
+                "serviceUrl": member.service_url,
+                "updatedAt": _dt(member.updated_at),
+            },
+        )
+
+    async def find(self, tenant_id: str, aad_object_id: str) -> TeamMember | None:
+        doc = await self._store.read(self.container, tenant_id, aad_object_id.lower())
+        if doc is None:
+            return None
+        return TeamMember(
+            tenant_id=doc["tenantId"],
+            aad_object_id=doc["id"],
+            user_id=doc["userId"],
+            name=doc.get("name", ""),
+            service_url=doc.get("serviceUrl", ""),
+            updated_at=_parse_dt(doc.get("updatedAt")),
+        )
+
+
+@dataclass(frozen=True)
+class Repositories:
+    """Every repository on one store; built once by create_app."""
+
+    store: DocumentStore
+    pilots: DocumentPilotRepository
+    readings: DocumentReadingRepository
+    decisions: DocumentDecisionRepository
+    audit: DocumentAuditRepository
+    conversations: DocumentConversationRepository
+    members: DocumentMemberRepository
+
+    @classmethod
+    def on(cls, store: DocumentStore) -> Repositories:
+        return cls(
+            store=store,
+            pilots=DocumentPilotRepository(store),
+            readings=DocumentReadingRepository(store),
+            decisions=DocumentDecisionRepository(store),
+            audit=DocumentAuditRepository(store),
+            conversations=DocumentConversationRepository(store),
+            members=DocumentMemberRepository(store),
+        )

@@ -1,0 +1,188 @@
+"""The embedded document store: one SQLite file, one table of JSON documents, ETags as random UUIDs.
+
+WAL mode and a busy timeout let two processes share the file; every write is one statement, so a failure
+leaves either the old or the new document, never a mix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from governance.errors import AlreadyExists, ConcurrencyConflict, RecordNotFound, StorageUnavailable
+from storage.documents import CONTAINERS, ETAG, Condition, Document, partition_of
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    container TEXT NOT NULL,
+    pk TEXT NOT NULL,
+    id TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (container, pk, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ix_documents_id ON documents (container, id);
+CREATE INDEX IF NOT EXISTS ix_pilots_name ON documents (container, pk, json_extract(body, '$.nameKey'));
+CREATE INDEX IF NOT EXISTS ix_due ON documents (container, json_extract(body, '$.nextDueAt'));
+"""
+
+_SQL_OPS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+def _field_expr(field: str) -> str:
+    if not field.replace("_", "").isalnum():
+        raise ValueError(f"unsupported field name {field!r}")
+    if field == "id":
+        return "id"
+    return f"json_extract(body, '$.{field}')"
+
+
+class SqliteDocumentStore:
+    name = "sqlite"
+
+    def __init__(self, path: Path | str) -> None:
+        self._path = str(path)
+        self._db: aiosqlite.Connection | None = None
+
+    async def open(self) -> None:
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = await aiosqlite.connect(self._path, timeout=10)
+            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._db.execute("PRAGMA synchronous=NORMAL")
+            await self._db.executescript(_SCHEMA)
+            await self._db.commit()
+        except sqlite3.Error as exc:
+            raise StorageUnavailable(f"cannot open the SQLite store at {self._path}: {exc}") from exc
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    @property
+    def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StorageUnavailable("the SQLite store is not open")
+        return self._db
+
+    async def ping(self) -> None:
+        try:
+            async with self._conn.execute("SELECT 1") as cursor:
+                await cursor.fetchone()
+        except (sqlite3.Error, ValueError) as exc:
+            raise StorageUnavailable(f"SQLite store not answering: {exc}") from exc
+
+    async def read(self, container: str, partition: str, doc_id: str) -> Document | None:
+        rows = await self._fetch(
+            "SELECT body, etag FROM documents WHERE container = ? AND pk = ? AND id = ?", (container, partition, doc_id)
+        )
+        return _load(rows[0]) if rows else None
+
+    async def create(self, container: str, doc: Document) -> Document:
+        pk, doc_id, body = _prepare(container, doc)
+        etag = uuid.uuid4().hex
+        try:
+            await self._write(
+                "INSERT INTO documents (container, pk, id, etag, body) VALUES (?, ?, ?, ?, ?)",
+                (container, pk, doc_id, etag, body),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise AlreadyExists(f"{container}/{doc_id} already exists") from exc
+        return {**json.loads(body), ETAG: etag}
+
+    async def replace(self, container: str, doc: Document, etag: str | None = None) -> Document:
+        pk, doc_id, body = _prepare(container, doc)
+        new_etag = uuid.uuid4().hex
+        sql = "UPDATE documents SET body = ?, etag = ? WHERE container = ? AND pk = ? AND id = ?"
+        params: tuple[Any, ...] = (body, new_etag, container, pk, doc_id)
+        if etag is not None:
+            sql += " AND etag = ?"
+            params += (etag,)
+        if await self._write(sql, params) == 0:
+            if await self.read(container, pk, doc_id) is None:
+                raise RecordNotFound(f"{container}/{doc_id} does not exist")
+            raise ConcurrencyConflict(f"{container}/{doc_id} was changed by someone else")
+        return {**json.loads(body), ETAG: new_etag}
+
+    async def upsert(self, container: str, doc: Document) -> Document:
+        pk, doc_id, body = _prepare(container, doc)
+        etag = uuid.uuid4().hex
+        await self._write(
+            "INSERT INTO documents (container, pk, id, etag, body) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (container, pk, id) DO UPDATE SET body = excluded.body, etag = excluded.etag",
+            (container, pk, doc_id, etag, body),
+        )
+        return {**json.loads(body), ETAG: etag}
+
+    async def delete(self, container: str, partition: str, doc_id: str, etag: str | None = None) -> None:
+        sql = "DELETE FROM documents WHERE container = ? AND pk = ? AND id = ?"
+        params: tuple[Any, ...] = (container, partition, doc_id)
+        if etag is not None:
+            sql += " AND etag = ?"
+            params += (etag,)
+        deleted = await self._write(sql, params)
+        if deleted == 0 and etag is not None and await self.read(container, partition, doc_id) is not None:
+            raise ConcurrencyConflict(f"{container}/{doc_id} was changed by someone else")
+
+    async def query(
+        self, container: str, conditions: Sequence[Condition] = (), partition: str | None = None
+    ) -> list[Document]:
+        sql = "SELECT body, etag FROM documents WHERE container = ?"
+        params: list[Any] = [container]
+        if partition is not None:
+            sql += " AND pk = ?"
+            params.append(partition)
+        for cond in conditions:
+            expr = _field_expr(cond.field)
+            if cond.value is None:
+                sql += f" AND {expr} IS {'NOT ' if cond.op == '!=' else ''}NULL"
+                continue
+            sql += f" AND {expr} {_SQL_OPS[cond.op]} ?"
+            params.append(int(cond.value) if isinstance(cond.value, bool) else cond.value)
+        return [_load(row) for row in await self._fetch(sql, tuple(params))]
+
+    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        try:
+            async with self._conn.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
+        except sqlite3.Error as exc:
+            raise StorageUnavailable(f"SQLite read failed: {exc}") from exc
+
+    async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
+        try:
+            cursor = await self._conn.execute(sql, params)
+            await self._conn.commit()
+            return cursor.rowcount
+        except sqlite3.IntegrityError:
+            await self._conn.rollback()
+            raise
+        except sqlite3.Error as exc:
+            await self._conn.rollback()
+            raise StorageUnavailable(f"SQLite write failed: {exc}") from exc
+
+
+def _prepare(container: str, doc: Document) -> tuple[str, str, str]:
+    if container not in CONTAINERS:
+        raise ValueError(f"unknown container {container!r}")
+    doc_id = doc.get("id")
+    if not isinstance(doc_id, str) or not doc_id:
+        raise ValueError(f"{container} document needs a string id")
+    body = {k: v for k, v in doc.items() if k != ETAG}
+    return partition_of(container, doc), doc_id, json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def _load(row: Any) -> Document:
+    doc: Document = json.loads(row[0])
+    doc[ETAG] = row[1]
+    return doc
