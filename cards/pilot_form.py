@@ -1,0 +1,269 @@
+"""The `new pilot` form and the summary that replaces it once the pilot is registered.
+
+Input ids are stable: the bot reads the submission by these ids (Teams sends every value as a string) and maps the
+domain's field errors back onto them with ``form_errors``. Each problem is shown as an attention TextBlock right
+under its input (always visible) and as the input's ``errorMessage`` (shown by Teams' own client-side checks).
+
+Sponsor: Teams' people picker is an ``Input.ChoiceSet`` with ``choices.data`` (``Data.Query`` over
+``graph.microsoft.com/users``), but the official Adaptive Cards parser rejects ``choices.data`` below version 1.6
+("supported in version 1.6, but you are using version 1.5") and our cards are 1.5. So the sponsor is a static
+choice holding the asker; an admin can reassign the sponsor through the REST API (PATCH /api/pilots/{id}).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, Final
+
+from microsoft_teams.cards import (
+    CardElement,
+    Choice,
+    ChoiceSetInput,
+    Column,
+    ColumnSet,
+    DateInput,
+    NumberInput,
+    TextInput,
+)
+
+from cards.elements import build, facts, heading, section, text
+from cards.text import fmt_number, plain, plural, shorten
+from cards.verbs import PILOT_CREATE, PILOT_STATUS, execute
+from governance.model import GOVERNANCE_LABELS, Pilot
+from governance.rules import GATE_DAYS, MAX_NAME, MAX_SHORT_TEXT, MAX_TEXT, default_gate_date
+
+INPUT_IDS: Final = (
+    "name",
+    "metricName",
+    "metricUnit",
+    "metricBaseline",
+    "metricTarget",
+    "metricDirection",
+    "startDate",
+    "gateDate",
+    "sponsor",
+    "timezone",
+    "budgetMonthly",
+    "intendedUsers",
+    "scaleExpand",
+    "scaleRetire",
+)
+
+# Domain error paths (governance.rules, camelCase like the REST API) -> the input that shows the problem.
+FORM_FIELDS: Final[dict[str, str]] = {
+    "name": "name",
+    "sponsor": "sponsor",
+    "metrics": "metricName",
+    "metrics[0].name": "metricName",
+    "metrics[0].unit": "metricUnit",
+    "metrics[0].baseline": "metricBaseline",
+    "metrics[0].target": "metricTarget",
+    "metrics[0].direction": "metricDirection",
+    "startDate": "startDate",
+    "gateDate": "gateDate",
+    "timezone": "timezone",
+    "budgetMonthly": "budgetMonthly",
+    "intendedUsers": "intendedUsers",
+    "scalePlan.expand": "scaleExpand",
+    "scalePlan.retire": "scaleRetire",
+}
+
+DIRECTION_CHOICES: Final = (
+    ("increase", "Increase (higher is better)"),
+    ("decrease", "Decrease (lower is better)"),
+)
+
+
+def form_errors(domain_errors: Mapping[str, str]) -> dict[str, str]:
+    """Domain field errors keyed by input id; a problem with no input of its own is kept under its own path."""
+    out: dict[str, str] = {}
+    for path, message in domain_errors.items():
+        key = FORM_FIELDS.get(path, path)
+        out[key] = f"{out[key]} {message}" if key in out else message
+    return out
+
+
+def new_pilot_form(
+    values: Mapping[str, str], errors: Mapping[str, str], sponsor_name: str, sponsor_id: str, today: date
+) -> dict[str, Any]:
+    """The form, filled with ``values`` (as Teams sent them) and each problem in ``errors`` next to its input."""
+    start = _parse_date(values.get("startDate")) or today
+    field = _Fields(values, errors)
+    body: list[CardElement] = [heading("Register a pilot")]
+    general = {key: message for key, message in errors.items() if key not in INPUT_IDS}
+    if errors:
+        body.append(text("Some values need fixing: see the notes under the fields.", color="Attention"))
+    body += [text(plain(message), color="Attention", spacing="Small") for message in general.values()]
+    body += field.text("name", "Pilot name", required=True, max_length=MAX_NAME, placeholder="e.g. Invoice triage")
+    body.append(section("Success metric"))
+    body += field.text(
+        "metricName", "Metric", required=True, max_length=MAX_SHORT_TEXT, placeholder="e.g. Handling time"
+    )
+    body += field.text("metricUnit", "Unit", max_length=20, placeholder="e.g. min, %, tickets")
+    body.append(
+        ColumnSet(
+            columns=[
+                Column(width="stretch", items=field.number("metricBaseline", "Baseline (today)", required=True)),
+                Column(width="stretch", items=field.number("metricTarget", "Target", required=True)),
+            ]
+        )
+    )
+    body += field.choice("metricDirection", "Direction", DIRECTION_CHOICES, required=True)
+    body.append(section("Owner and dates"))
+    body += field.choice(
+        "sponsor", "Executive sponsor", ((sponsor_id, sponsor_name or "You"),), required=True, default=sponsor_id
+    )
+    body += field.date("startDate", "Start date", default=today.isoformat())
+    body += field.date(
+        "gateDate",
+        f"Gate date (default: start + {GATE_DAYS} days)",
+        default=default_gate_date(start).isoformat(),
+    )
+    body += field.text("timezone", "Time zone (IANA)", default="UTC", placeholder="e.g. Europe/Berlin")
+    body.append(section("Budget, adoption and scale plan"))
+    body += field.number("budgetMonthly", "Monthly budget (optional)", minimum=0)
+    body += field.number("intendedUsers", "Intended users (optional)", minimum=1)
+    body += field.text("scaleExpand", "If the metric hits target, what expands?", multiline=True, max_length=MAX_TEXT)
+    body += field.text("scaleRetire", "If it misses, what retires?", multiline=True, max_length=MAX_TEXT)
+    return build(body, [execute("Create pilot", PILOT_CREATE, style="positive")])
+
+
+class _Fields:
+    """Builds each input with its kept value and, right under it, its problem if there is one."""
+
+    def __init__(self, values: Mapping[str, str], errors: Mapping[str, str]) -> None:
+        self.values = values
+        self.errors = errors
+
+    def _with_error(self, input_id: str, element: CardElement) -> list[CardElement]:
+        problem = self.errors.get(input_id)
+        if not problem:
+            return [element]
+        return [element, text(plain(problem), color="Attention", spacing="None")]
+
+    def _message(self, input_id: str, label: str) -> str:
+        return self.errors.get(input_id) or f"{label}: this value is needed."
+
+    def text(
+        self,
+        input_id: str,
+        label: str,
+        *,
+        required: bool = False,
+        multiline: bool = False,
+        max_length: int | None = None,
+        placeholder: str | None = None,
+        default: str | None = None,
+    ) -> list[CardElement]:
+        value = self.values.get(input_id, default)
+        element = TextInput(
+            id=input_id,
+            label=label,
+            value=value or None,
+            placeholder=placeholder,
+            is_multiline=multiline or None,
+            max_length=max_length,
+            is_required=required or None,
+            error_message=self._message(input_id, label) if required or input_id in self.errors else None,
+        )
+        return self._with_error(input_id, element)
+
+    def number(
+        self, input_id: str, label: str, *, required: bool = False, minimum: float | None = None
+    ) -> list[CardElement]:
+        element = NumberInput(
+            id=input_id,
+            label=label,
+            # Input.Number can only hold a number: a value that does not parse is dropped and its error explains.
+            value=_parse_number(self.values.get(input_id)),
+            min=minimum,
+            is_required=required or None,
+            error_message=self._message(input_id, label) if required or input_id in self.errors else None,
+        )
+        return self._with_error(input_id, element)
+
+    def date(self, input_id: str, label: str, *, default: str) -> list[CardElement]:
+        kept = self.values.get(input_id)
+        element = DateInput(
+            id=input_id,
+            label=label,
+            value=kept if _parse_date(kept) else default,
+            is_required=True,
+            error_message=self._message(input_id, label),
+        )
+        return self._with_error(input_id, element)
+
+    def choice(
+        self,
+        input_id: str,
+        label: str,
+        choices: tuple[tuple[str, str], ...],
+        *,
+        required: bool = False,
+        default: str | None = None,
+    ) -> list[CardElement]:
+        known = {value for value, _ in choices}
+        kept = self.values.get(input_id)
+        element = ChoiceSetInput(
+            id=input_id,
+            label=label,
+            style="compact",
+            choices=[Choice(title=title, value=value) for value, title in choices],
+            value=kept if kept in known else default,
+            placeholder="Choose",
+            is_required=required or None,
+            error_message=self._message(input_id, label) if required or input_id in self.errors else None,
+        )
+        return self._with_error(input_id, element)
+
+
+def _parse_number(raw: str | None) -> float | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        number = float(raw.replace(",", "").strip())
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _parse_date(raw: str | None) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw.strip()[:10])
+    except ValueError:
+        return None
+
+
+def pilot_created_card(pilot: Pilot) -> dict[str, Any]:
+    """A read-only summary that replaces the form once the pilot is registered."""
+    metric = pilot.primary_metric
+    rows = [
+        ("Sponsor", pilot.sponsor.name or "unknown"),
+        (
+            "Metric",
+            f"{metric.name}: {fmt_number(metric.baseline, metric.unit)} to {fmt_number(metric.target, metric.unit)} "
+            f"({metric.direction.value})",
+        ),
+        ("Start", pilot.start_date.isoformat()),
+        ("Gate", f"{pilot.gate_date} ({plural((pilot.gate_date - pilot.start_date).days, 'day')} after start)"),
+        ("Time zone", pilot.timezone),
+        ("Monthly budget", fmt_number(pilot.budget_monthly) if pilot.budget_monthly is not None else "not set"),
+        ("Intended users", fmt_number(pilot.intended_users) if pilot.intended_users is not None else "not set"),
+    ]
+    if pilot.scale_plan.expand:
+        rows.append(("If met", shorten(pilot.scale_plan.expand, 300)))
+    if pilot.scale_plan.retire:
+        rows.append(("If missed", shorten(pilot.scale_plan.retire, 300)))
+    gaps = [GOVERNANCE_LABELS.get(item, item) for item in pilot.governance_gaps]
+    body: list[CardElement] = [
+        heading(plain(f"Pilot registered: {pilot.name}")),
+        text("The sponsor gets a check-in card every month and a reminder before the gate.", subtle=True),
+        facts(rows),
+    ]
+    if gaps:
+        body.append(text(plain(f"Governance checklist still open: {', '.join(gaps)}."), color="Warning"))
+    return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
