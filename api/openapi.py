@@ -1,0 +1,95 @@
+"""The OpenAPI 3.1 document for /api/*, generated from the same pydantic models that parse the bodies."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from api.schemas import PilotIn, PilotPatch, ReadingIn
+
+_ERROR = {
+    "type": "object",
+    "required": ["error", "message", "fields"],
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {
+        str(code): {
+            "description": "error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for code in codes
+    }
+
+
+def _json_body(name: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+
+
+def _ok(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    _, schemas = models_json_schema(
+        [(PilotIn, "validation"), (PilotPatch, "validation"), (ReadingIn, "validation")],
+        by_alias=True,
+        ref_template="#/components/schemas/{model}",
+    )
+    components = {**schemas.get("$defs", {}), "Error": _ERROR}
+    pilot_id = [{"name": "pilot_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "PilotGate API", "version": "1.0.0", "description": "Register pilots and push readings."},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/pilots": {
+                "post": {
+                    "summary": "Register a pilot",
+                    "requestBody": _json_body("PilotIn"),
+                    "responses": {"201": _ok("the pilot"), **_errors(400, 401, 403, 409, 503)},
+                },
+                "get": {
+                    "summary": "List pilots",
+                    "parameters": [
+                        {"name": "tenantId", "in": "query", "required": False, "schema": {"type": "string"}}
+                    ],
+                    "responses": {"200": _ok("the pilots"), **_errors(401, 403, 503)},
+                },
+            },
+            "/api/pilots/{pilot_id}": {
+                "get": {
+                    "summary": "A pilot with its readings and decisions",
+                    "parameters": pilot_id,
+                    "responses": {"200": _ok("the pilot"), **_errors(401, 403, 404, 503)},
+                },
+                "patch": {
+                    "summary": "Change some fields of a pilot",
+                    "parameters": pilot_id,
+                    "requestBody": _json_body("PilotPatch"),
+                    "responses": {"200": _ok("the pilot"), **_errors(400, 401, 403, 404, 409, 503)},
+                },
+            },
+            "/api/pilots/{pilot_id}/readings": {
+                "post": {
+                    "summary": "Push a metric reading for a month (replaces that month's reading)",
+                    "parameters": pilot_id,
+                    "requestBody": _json_body("ReadingIn"),
+                    "responses": {"201": _ok("the stored reading"), **_errors(400, 401, 403, 404, 409, 503)},
+                }
+            },
+        },
+    }

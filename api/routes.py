@@ -1,0 +1,197 @@
+"""The REST API for admins and systems of record. Handlers only parse, call a service and answer JSON.
+
+Errors are ``{"error": code, "message": text, "fields": {name: problem}}`` (DESIGN.md, "Interface contract").
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from api.openapi import openapi_document
+from api.schemas import (
+    PilotIn,
+    PilotPatch,
+    ReadingIn,
+    decision_json,
+    field_errors,
+    pilot_json,
+    reading_json,
+)
+from config import Settings
+from governance.errors import (
+    AmbiguousPilot,
+    ConcurrencyConflict,
+    DuplicatePilot,
+    GovernanceError,
+    NotPilotOwner,
+    PilotNotFound,
+    RecordNotFound,
+    StorageUnavailable,
+    ValidationFailed,
+)
+from governance.model import ReadingSource
+from governance.services import API_ACTOR, PilotService
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 256 * 1024
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+M = TypeVar("M", bound=BaseModel)
+
+
+def error_response(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response(
+        {"error": code, "message": message, "fields": fields or {}}, status=status, headers=headers
+    )
+
+
+_STATUS_BY_ERROR: list[tuple[type[GovernanceError], int]] = [
+    (ValidationFailed, 400),
+    (NotPilotOwner, 403),
+    (PilotNotFound, 404),
+    (RecordNotFound, 404),
+    (AmbiguousPilot, 409),
+    (DuplicatePilot, 409),
+    (ConcurrencyConflict, 409),
+    (StorageUnavailable, 503),
+]
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every /api failure becomes JSON; unexpected ones are logged with an id the caller can quote."""
+    if not request.path.startswith("/api/") or request.path == "/api/messages":
+        return await handler(request)
+    try:
+        return await handler(request)
+    except GovernanceError as exc:
+        status = next((s for t, s in _STATUS_BY_ERROR if isinstance(exc, t)), 400)
+        fields = exc.fields if isinstance(exc, ValidationFailed) else {}
+        if status == 503:
+            logger.warning("storage unavailable on %s %s: %s", request.method, request.path, exc)
+            return error_response(503, exc.code, "Storage is unavailable; nothing was changed. Retry shortly.")
+        return error_response(status, exc.code, exc.message, fields)
+    except web.HTTPException as exc:
+        if exc.status >= 400:
+            return error_response(exc.status, "http_error", exc.reason)
+        raise
+    except Exception:
+        error_id = uuid.uuid4().hex[:12]
+        logger.exception("unhandled error %s on %s %s", error_id, request.method, request.path)
+        return error_response(
+            500, "internal_error", f"Something went wrong (error id {error_id}); nothing was changed."
+        )
+
+
+class PilotApi:
+    def __init__(self, service: PilotService, settings: Settings) -> None:
+        self._service = service
+        self._settings = settings
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/api/openapi.json", self.openapi),
+            web.post("/api/pilots", self._authorized(self.create_pilot)),
+            web.get("/api/pilots", self._authorized(self.list_pilots)),
+            web.get("/api/pilots/{pilot_id}", self._authorized(self.get_pilot)),
+            web.patch("/api/pilots/{pilot_id}", self._authorized(self.patch_pilot)),
+            web.post("/api/pilots/{pilot_id}/readings", self._authorized(self.post_reading)),
+        ]
+
+    def _authorized(self, handler: Handler) -> Handler:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            problem = check_bearer(request, self._settings.api_token)
+            return problem if problem is not None else await handler(request)
+
+        return guarded
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        return web.json_response(openapi_document())
+
+    async def create_pilot(self, request: web.Request) -> web.Response:
+        body = await parse_body(request, PilotIn)
+        if not self._settings.tenant_allowed(body.tenant_id):
+            raise ValidationFailed({"tenantId": "This tenant is not in ALLOWED_TENANTS."})
+        pilot = await self._service.register(body.to_draft(), body.tenant_id.lower(), API_ACTOR)
+        return web.json_response(pilot_json(pilot), status=201, headers={"Location": f"/api/pilots/{pilot.id}"})
+
+    async def list_pilots(self, request: web.Request) -> web.Response:
+        tenant_id = request.query.get("tenantId") or None
+        pilots = await self._service.list(tenant_id.lower() if tenant_id else None)
+        return web.json_response({"pilots": [pilot_json(p) for p in pilots], "count": len(pilots)})
+
+    async def get_pilot(self, request: web.Request) -> web.Response:
+        record = await self._service.record(await self._service.get(request.match_info["pilot_id"]))
+        return web.json_response(
+            {
+                **pilot_json(record.pilot),
+                "readings": [reading_json(r) for r in record.readings],
+                "decisions": [decision_json(d) for d in record.decisions],
+            }
+        )
+
+    async def patch_pilot(self, request: web.Request) -> web.Response:
+        pilot = await self._service.get(request.match_info["pilot_id"])
+        body = await parse_body(request, PilotPatch)
+        try:
+            changes = body.changes(pilot)
+        except ValueError as exc:
+            raise ValidationFailed({_camel(str(exc)): "This field cannot be cleared."}) from None
+        updated = await self._service.update(pilot.id, changes, API_ACTOR, pilot.tenant_id)
+        return web.json_response(pilot_json(updated))
+
+    async def post_reading(self, request: web.Request) -> web.Response:
+        pilot = await self._service.get(request.match_info["pilot_id"])
+        body = await parse_body(request, ReadingIn)
+        reading = await self._service.record_reading(
+            pilot.id, body.to_draft(), API_ACTOR, ReadingSource.API, pilot.tenant_id
+        )
+        return web.json_response(reading_json(reading), status=201)
+
+
+def check_bearer(request: web.Request, token: str) -> web.Response | None:
+    """None when the request carries the API token; otherwise the 401/403 answer."""
+    if not token:
+        return error_response(403, "api_disabled", "The REST API is off: set API_TOKEN to turn it on.")
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        return error_response(
+            401,
+            "unauthorized",
+            "Send the API token as 'Authorization: Bearer <token>'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return None
+
+
+async def parse_body(request: web.Request, model: type[M]) -> M:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise ValidationFailed({"body": f"The body is larger than {MAX_BODY // 1024} KB."})
+    raw = await request.read()
+    try:
+        data: Any = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ValidationFailed({"body": "The body is not valid JSON."}) from None
+    if not isinstance(data, dict):
+        raise ValidationFailed({"body": "The body must be a JSON object."})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailed(field_errors(exc)) from None
+
+
+def _camel(field: str) -> str:
+    head, *rest = field.split("_")
+    return head + "".join(p.title() for p in rest)

@@ -1,0 +1,232 @@
+"""REST bodies: pydantic models that turn JSON into domain drafts, and domain objects back into JSON.
+
+Field names are the camelCase names of the interface contract (DESIGN.md, "Pilot JSON").
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic.alias_generators import to_camel
+
+from governance.model import (
+    ChannelLink,
+    Direction,
+    GateDecision,
+    HealthStatus,
+    Metric,
+    MetricReading,
+    Person,
+    Pilot,
+    ScalePlan,
+)
+from governance.rules import PilotDraft, ReadingDraft, clean_text
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(max_length=5000)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+class SponsorIn(Body):
+    aad_object_id: Name
+    name: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class MetricIn(Body):
+    name: Name
+    unit: Annotated[str, StringConstraints(max_length=40)] = ""
+    baseline: Number
+    target: Number
+    direction: Direction
+
+    def to_domain(self) -> Metric:
+        return Metric(clean_text(self.name), clean_text(self.unit), self.baseline, self.target, self.direction)
+
+
+class ChannelIn(Body):
+    conversation_id: Name
+    team_id: str = ""
+    name: str = ""
+
+
+class ScalePlanIn(Body):
+    expand: Text = ""
+    retire: Text = ""
+
+
+class PilotIn(Body):
+    name: Name
+    tenant_id: Name
+    sponsor: SponsorIn
+    metrics: list[MetricIn] = Field(min_length=1)
+    start_date: date
+    gate_date: date | None = None
+    checkin_day: int = 1
+    timezone: str = "UTC"
+    channel: ChannelIn | None = None
+    budget_monthly: Number | None = None
+    intended_users: int | None = None
+    scale_plan: ScalePlanIn = ScalePlanIn()
+    governance: dict[str, bool] = Field(default_factory=dict)
+
+    def to_draft(self) -> PilotDraft:
+        return PilotDraft(
+            name=clean_text(self.name),
+            sponsor=Person(self.sponsor.aad_object_id.lower(), clean_text(self.sponsor.name)),
+            metrics=tuple(m.to_domain() for m in self.metrics),
+            start_date=self.start_date,
+            gate_date=self.gate_date,
+            checkin_day=self.checkin_day,
+            timezone=self.timezone,
+            budget_monthly=self.budget_monthly,
+            intended_users=self.intended_users,
+            scale_plan=ScalePlan(clean_text(self.scale_plan.expand), clean_text(self.scale_plan.retire)),
+            governance=dict(self.governance),
+        )
+
+
+class PilotPatch(Body):
+    """Every field optional; only the fields present change. Stage changes only through a gate decision."""
+
+    name: Name | None = None
+    sponsor: SponsorIn | None = None
+    metrics: list[MetricIn] | None = Field(None, min_length=1)
+    start_date: date | None = None
+    gate_date: date | None = None
+    checkin_day: int | None = None
+    timezone: str | None = None
+    channel: ChannelIn | None = None
+    budget_monthly: Number | None = None
+    intended_users: int | None = None
+    scale_plan: ScalePlanIn | None = None
+    governance: dict[str, bool] | None = None
+
+    def changes(self, current: Pilot) -> dict[str, Any]:
+        """Pilot field name -> new value, for the fields the body set (null clears optional ones)."""
+        out: dict[str, Any] = {}
+        required = {"name", "sponsor", "metrics", "start_date", "gate_date", "checkin_day", "timezone", "scale_plan"}
+        nulls = sorted(f for f in required & self.model_fields_set if getattr(self, f) is None)
+        if nulls:
+            raise ValueError(nulls[0])
+        for field in self.model_fields_set:
+            value = getattr(self, field)
+            if value is None:
+                out[field] = None
+            elif field == "name":
+                out["name"] = clean_text(value)
+            elif field == "sponsor":
+                out["sponsor"] = Person(value.aad_object_id.lower(), clean_text(value.name))
+            elif field == "metrics":
+                out["metrics"] = tuple(m.to_domain() for m in value)
+            elif field == "channel":
+                out["channel"] = ChannelLink(value.conversation_id, value.team_id, value.name)
+            elif field == "scale_plan":
+                out["scale_plan"] = ScalePlan(clean_text(value.expand), clean_text(value.retire))
+            elif field == "governance":
+                out["governance"] = {**current.governance, **value}
+            else:
+                out[field] = value
+        return out
+
+
+class ReadingIn(Body):
+    period: Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+    values: dict[str, Number] = Field(min_length=1)
+    status: HealthStatus
+    active_users: int | None = None
+    spend: Number | None = None
+    blockers: Text = ""
+    notes: Text = ""
+
+    def to_draft(self) -> ReadingDraft:
+        return ReadingDraft(
+            period=self.period,
+            values=dict(self.values),
+            status=self.status,
+            active_users=self.active_users,
+            spend=self.spend,
+            blockers=clean_text(self.blockers),
+            notes=clean_text(self.notes),
+        )
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """pydantic's errors as {"metrics[0].target": "Input should be a valid number"}."""
+    fields: dict[str, str] = {}
+    for error in exc.errors():
+        path = ""
+        for part in error["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        message = error["msg"]
+        if error["type"] == "missing":
+            message = "This field is required."
+        elif error["type"] == "extra_forbidden":
+            message = "Unknown field."
+        fields.setdefault(path or "body", message)
+    return fields
+
+
+# -- JSON out ----------------------------------------------------------------------------------------------------
+
+
+def pilot_json(pilot: Pilot) -> dict[str, Any]:
+    return {
+        "id": pilot.id,
+        "name": pilot.name,
+        "tenantId": pilot.tenant_id,
+        "sponsor": {"aadObjectId": pilot.sponsor.aad_object_id, "name": pilot.sponsor.name},
+        "metrics": [
+            {"name": m.name, "unit": m.unit, "baseline": m.baseline, "target": m.target, "direction": m.direction}
+            for m in pilot.metrics
+        ],
+        "startDate": pilot.start_date.isoformat(),
+        "gateDate": pilot.gate_date.isoformat(),
+        "checkinDay": pilot.checkin_day,
+        "timezone": pilot.timezone,
+        "channel": (
+            {"conversationId": pilot.channel.conversation_id, "teamId": pilot.channel.team_id}
+            if pilot.channel
+            else None
+        ),
+        "budgetMonthly": pilot.budget_monthly,
+        "intendedUsers": pilot.intended_users,
+        "scalePlan": {"expand": pilot.scale_plan.expand, "retire": pilot.scale_plan.retire},
+        "governance": dict(pilot.governance),
+        "stage": pilot.stage,
+        "createdAt": pilot.created_at.isoformat() if pilot.created_at else None,
+        "updatedAt": pilot.updated_at.isoformat() if pilot.updated_at else None,
+    }
+
+
+def reading_json(reading: MetricReading) -> dict[str, Any]:
+    return {
+        "period": reading.period,
+        "values": dict(reading.values),
+        "status": reading.status,
+        "activeUsers": reading.active_users,
+        "spend": reading.spend,
+        "blockers": reading.blockers,
+        "notes": reading.notes,
+        "source": reading.source,
+        "submittedBy": {"aadObjectId": reading.submitted_by.aad_object_id, "name": reading.submitted_by.name},
+        "submittedAt": reading.submitted_at.isoformat(),
+    }
+
+
+def decision_json(decision: GateDecision) -> dict[str, Any]:
+    return {
+        "gateDate": decision.gate_date.isoformat(),
+        "kind": decision.kind,
+        "rationale": decision.rationale,
+        "decidedBy": {"aadObjectId": decision.decided_by.aad_object_id, "name": decision.decided_by.name},
+        "decidedAt": decision.decided_at.isoformat(),
+        "newGateDate": decision.new_gate_date.isoformat() if decision.new_gate_date else None,
+        "effectiveDate": decision.effective_date.isoformat() if decision.effective_date else None,
+        "details": dict(decision.details),
+    }

@@ -1,0 +1,158 @@
+"""PilotGate's entry point. ``create_app(settings)`` is the one place that wires the app together."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import uuid
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ActivityTypes
+
+from api.routes import PilotApi, error_response, json_errors
+from bots.state_storage import DocumentBotStorage
+from bots.teams_bot import PilotGateBot
+from config import Settings, SettingsError, load_settings
+from governance.errors import StorageUnavailable
+from governance.ports import Clock, SystemClock
+from governance.services import PilotService
+from storage.documents import DocumentStore
+from storage.factory import make_document_store
+from storage.repositories import Repositories
+
+logger = logging.getLogger("pilotgate")
+
+STORE_KEY = web.AppKey("store", DocumentStore)  # type: ignore[type-abstract]
+MAX_ACTIVITY_BYTES = 1024 * 1024
+TURN_ERROR_REPLY = "Sorry, something went wrong on my side (error id {error_id}). Please try again."
+
+
+class BotFrameworkConfig:
+    """The attribute names botbuilder's ConfigurationBotFrameworkAuthentication reads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.APP_ID = settings.app_id
+        self.APP_PASSWORD = settings.app_password
+        self.APP_TYPE = settings.app_type or ("SingleTenant" if settings.app_tenant_id else "MultiTenant")
+        self.APP_TENANTID = settings.app_tenant_id
+
+
+async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+    """A failed turn: log the traceback under an id and tell the person one friendly sentence with that id."""
+    error_id = uuid.uuid4().hex[:8]
+    logger.error("turn failed, error id %s", error_id, exc_info=(type(error), error, error.__traceback__))
+    if turn_context.activity.type == ActivityTypes.message:
+        try:
+            await turn_context.send_activity(TURN_ERROR_REPLY.format(error_id=error_id))
+        except Exception:
+            logger.warning("could not tell the user about error %s", error_id)
+
+
+class MessagesEndpoint:
+    """POST /api/messages. Deserializes the activity itself and answers invoke bodies with json_response, because
+    botbuilder 4.17.1's CloudAdapter.process re-serializes invoke bodies and answers 500 (DESIGN.md)."""
+
+    def __init__(self, adapter: CloudAdapter, bot: PilotGateBot) -> None:
+        self._adapter = adapter
+        self._bot = bot
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return error_response(415, "unsupported_media_type", "Send the activity as application/json.")
+        if request.content_length is not None and request.content_length > MAX_ACTIVITY_BYTES:
+            return error_response(413, "too_large", "The activity is too large.")
+        try:
+            body: Any = json.loads(await request.read())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return error_response(400, "bad_activity", "The body is not valid JSON.", {"body": "not JSON"})
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+            return error_response(400, "bad_activity", "The body is not a Bot Framework activity.", {"type": "missing"})
+        try:
+            activity = Activity().deserialize(body)
+        except Exception:
+            return error_response(400, "bad_activity", "The body is not a Bot Framework activity.")
+        if activity.conversation is None or not activity.conversation.id or not activity.service_url:
+            return error_response(
+                400, "bad_activity", "The activity has no conversation or serviceUrl.", {"conversation": "missing"}
+            )
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            invoke_response = await self._adapter.process_activity(auth_header, activity, self._bot.on_turn)
+        except PermissionError:
+            return error_response(401, "unauthorized", "The Bot Framework token is missing or invalid.")
+        if invoke_response is not None:
+            return web.json_response(invoke_response.body, status=invoke_response.status)
+        return web.Response(status=201 if activity.type == ActivityTypes.invoke else 200)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    store = request.app[STORE_KEY]
+    try:
+        await store.ping()
+    except StorageUnavailable:
+        return web.json_response({"status": "unavailable", "storage": store.name}, status=503)
+    return web.json_response({"status": "ok", "storage": store.name})
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, store: DocumentStore | None = None
+) -> web.Application:
+    clock = clock or SystemClock()
+    store = store or make_document_store(settings)
+    repos = Repositories.on(store)
+    service = PilotService(repos.pilots, repos.readings, repos.decisions, repos.audit, clock)
+
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)))
+    adapter.on_turn_error = on_turn_error
+    bot = PilotGateBot(
+        settings,
+        service,
+        repos.conversations,
+        repos.members,
+        ConversationState(DocumentBotStorage(store)),
+        clock,
+    )
+
+    app = web.Application(middlewares=[json_errors], client_max_size=MAX_ACTIVITY_BYTES)
+    app[STORE_KEY] = store
+    app.router.add_post("/api/messages", MessagesEndpoint(adapter, bot).handle)
+    app.router.add_get("/healthz", healthz)
+    app.add_routes(PilotApi(service, settings).routes())
+
+    async def open_store(_: web.Application) -> None:
+        await store.open()
+
+    async def close_store(_: web.Application) -> None:
+        await store.close()
+
+    app.on_startup.append(open_store)
+    app.on_cleanup.append(close_store)
+    return app
+
+
+def main() -> None:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(2)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # botbuilder logs request bodies at DEBUG; keep personal data out of logs.
+    logging.getLogger("msrest").setLevel(logging.WARNING)
+    mode = "anonymous local mode (no MicrosoftAppId)" if settings.anonymous else "Bot Framework authentication on"
+    logger.info(
+        "PilotGate on http://%s:%s, storage %s, %s", settings.listen_host, settings.port, settings.storage, mode
+    )
+    try:
+        web.run_app(create_app(settings), host=settings.listen_host, port=settings.port, print=None)
+    except StorageUnavailable as exc:
+        print(f"storage error: {exc}", file=sys.stderr)
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The due-work sweep: monthly check-ins, nudges and gate reminders."""
