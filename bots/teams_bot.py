@@ -124,7 +124,9 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         tenant_id = tenant_of(activity)
-        if not self._settings.tenant_allowed(tenant_id):
+        # No tenant (not Teams, e.g. the Bot Framework Emulator) is refused like a foreign one: every record is
+        # scoped to a tenant.
+        if not tenant_id or not self._settings.tenant_allowed(tenant_id):
             await self._refuse_foreign_tenant(turn_context)
             return
         await self._remember_conversation(activity, tenant_id)

@@ -296,3 +296,12 @@ async def test_storage_outage_gets_a_friendly_sentence(harness: Harness) -> None
     sent = harness.connector.sent_activities()[-1]
     assert "error id" in (sent.get("text") or "") or "storage" in (sent.get("text") or "")
     assert "Traceback" not in (sent.get("text") or "")
+
+
+async def test_an_activity_without_a_tenant_is_refused_and_nothing_is_stored(harness: Harness) -> None:
+    activity = personal_message("help", SPONSOR, service_url=harness.connector.service_url)
+    activity["conversation"].pop("tenantId", None)
+    activity["channelData"].pop("tenant", None)
+    sent = await say(harness, activity)
+    assert texts_of(sent) == ["Sorry, PilotGate is not enabled for your organization."]
+    assert await stored_documents(harness) == 0
