@@ -30,6 +30,10 @@ class PilotRepository(Protocol):
 
     async def list(self, tenant_id: str | None = None) -> list[Pilot]: ...
 
+    async def find_by_name(self, tenant_id: str, name_key: str) -> Pilot | None:
+        """The pilot whose rules.name_key(name) equals ``name_key`` (an indexed lookup)."""
+        ...
+
 
 class ReadingRepository(Protocol):
     async def get(self, pilot_id: str, period: str) -> MetricReading | None: ...

@@ -132,6 +132,9 @@ class PilotService:
 
     async def find(self, tenant_id: str, query: str) -> Pilot:
         """The pilot a person meant by ``query``: exact, partial or a near typo; else a helpful error."""
+        exact = await self._pilots.find_by_name(tenant_id, name_key(query))
+        if exact is not None:
+            return exact
         pilots = await self._pilots.list(tenant_id)
         names = [p.name for p in pilots]
         match = match_names(query, names)
@@ -148,8 +151,7 @@ class PilotService:
             raise NotPilotOwner("register a pilot for another sponsor")
         now = self._clock.now()
         validate_pilot(draft, today=now.date())
-        existing = await self._pilots.list(tenant_id)
-        if any(name_key(p.name) == name_key(draft.name) for p in existing):
+        if await self._pilots.find_by_name(tenant_id, name_key(draft.name)) is not None:
             raise DuplicatePilot(draft.name)
         pilot = Pilot(
             id=uuid.uuid4().hex,
@@ -181,8 +183,8 @@ class PilotService:
         updated = dataclasses.replace(pilot, **changes, updated_at=self._clock.now())
         validate_pilot(_draft_of(updated))
         if "name" in changes and name_key(updated.name) != name_key(pilot.name):
-            others = await self._pilots.list(pilot.tenant_id)
-            if any(name_key(p.name) == name_key(updated.name) and p.id != pilot.id for p in others):
+            other = await self._pilots.find_by_name(pilot.tenant_id, name_key(updated.name))
+            if other is not None and other.id != pilot.id:
                 raise DuplicatePilot(updated.name)
         stored = await self._pilots.save(updated)
         await self._record_audit(stored, actor, "pilot.updated", pilot, stored)

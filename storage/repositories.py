@@ -283,6 +283,10 @@ class DocumentPilotRepository:
         docs = await self._store.query(self.container, partition=tenant_id)
         return [pilot_from_doc(d) for d in docs]
 
+    async def find_by_name(self, tenant_id: str, name_key: str) -> Pilot | None:
+        docs = await self._store.query(self.container, [where("nameKey", "=", name_key)], partition=tenant_id)
+        return pilot_from_doc(docs[0]) if docs else None
+
 
 class DocumentReadingRepository:
     container = "readings"
