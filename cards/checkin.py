@@ -1,0 +1,285 @@
+"""The monthly check-in card sent to the sponsor, the read-only summary that replaces it, and the nudges.
+
+Input ids are the ones ``governance.checkin.parse_checkin`` reads: ``metric_0``, ``metric_1`` ... (in the order of
+``pilot.metrics``), ``status``, ``activeUsers``, ``spend``, ``blockers``, ``notes``; the action's data carries
+``pilotId`` and ``period``. Each problem is shown right under its input (an attention TextBlock) and as the
+input's ``errorMessage``; the values as Teams sent them are kept.
+
+Input labels are plain text (hosts do not render markdown in labels), so metric names go into them unescaped, as
+input values do; everything in a TextBlock or FactSet goes through plain().
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any, Final
+
+from microsoft_teams.cards import CardElement, Choice, ChoiceSetInput, NumberInput, TextInput
+
+from cards.elements import CARD_BUDGET, build, facts, heading, section, text
+from cards.status import HEALTH_COLOR, HEALTH_LABEL, MAX_FREE_TEXT
+from cards.text import card_size, fmt_number, plain, plural, shorten
+from cards.verbs import CHECKIN_SUBMIT, PILOT_STATUS, execute
+from governance.checkin import (
+    ACTIVE_USERS_INPUT,
+    BLOCKERS_INPUT,
+    NOTES_INPUT,
+    SPEND_INPUT,
+    STATUS_INPUT,
+    checkin_send_date,
+    metric_input_id,
+    parse_number,
+    period_label,
+)
+from governance.model import HealthStatus, Metric, MetricReading, Pilot, ReadingSource
+from governance.rules import MAX_TEXT, local_date
+
+STATUS_CHOICES: Final = tuple((status.value, HEALTH_LABEL[status]) for status in HealthStatus)
+MAX_LABEL_NAME: Final = 60
+# How much submitted free text a refilled form keeps: all of it, then less while the card is too large.
+KEEP_TEXT_LIMITS: Final = (MAX_TEXT, 300, 0)
+
+
+def input_ids(pilot: Pilot) -> tuple[str, ...]:
+    """Every input id of ``pilot``'s check-in card, in the order they appear."""
+    metrics = tuple(metric_input_id(i) for i in range(len(pilot.metrics)))
+    return (*metrics, STATUS_INPUT, ACTIVE_USERS_INPUT, SPEND_INPUT, BLOCKERS_INPUT, NOTES_INPUT)
+
+
+def with_error(element: CardElement, problem: str | None) -> list[CardElement]:
+    """``element`` and, right under it, its problem (escaped) when there is one."""
+    if not problem:
+        return [element]
+    return [element, text(plain(problem), color="Attention", spacing="None")]
+
+
+def kept_text(raw: str | None, limit: int) -> str | None:
+    """Submitted free text to show again, cut to ``limit`` characters (0: not kept)."""
+    if not isinstance(raw, str) or not raw or limit <= 0:
+        return None
+    return raw if len(raw) <= limit else raw[:limit]
+
+
+def kept_number(raw: str | None) -> float | None:
+    """A submitted number to show again; a value that does not parse is dropped (its error explains)."""
+    if raw is None:
+        return None
+    try:
+        return parse_number(str(raw), money=True)
+    except ValueError:
+        return None
+
+
+def _metric_label(metric: Metric, last: float | None) -> str:
+    name = shorten(metric.name, MAX_LABEL_NAME)
+    unit = f" ({metric.unit})" if metric.unit else ""
+    previous = fmt_number(last, metric.unit) if last is not None else "none"
+    return (
+        f"{name}{unit}: baseline {fmt_number(metric.baseline, metric.unit)}, "
+        f"target {fmt_number(metric.target, metric.unit)}, last month {previous}"
+    )
+
+
+def checkin_card(
+    pilot: Pilot,
+    period: str,
+    last_reading: MetricReading | None,
+    values: Mapping[str, str],
+    errors: Mapping[str, str],
+    received: MetricReading | None = None,
+) -> dict[str, Any]:
+    """The check-in form for ``period``, or, when ``received`` is given, the readings that already arrived.
+
+    Kept free text is shortened, then dropped, if the card would pass Teams' size limit (2,000 characters of
+    non-ASCII text take 12 KB once JSON-escaped).
+    """
+    card: dict[str, Any] = {}
+    for keep in KEEP_TEXT_LIMITS:
+        card = _checkin_card(pilot, period, last_reading, values, errors, received, keep)
+        if card_size(card) <= CARD_BUDGET:
+            break
+    return card
+
+
+def _checkin_card(
+    pilot: Pilot,
+    period: str,
+    last_reading: MetricReading | None,
+    values: Mapping[str, str],
+    errors: Mapping[str, str],
+    received: MetricReading | None,
+    keep: int,
+) -> dict[str, Any]:
+    month = period_label(period)
+    body: list[CardElement] = [
+        heading(plain(f"Monthly check-in: {pilot.name}")),
+        text(plain(f"How did {month} go? The readings feed the gate on {pilot.gate_date}."), subtle=True),
+    ]
+    if received is not None:
+        body.append(text(plain(f"The readings for {month} are already in: {_received_from(received)}."), color="Good"))
+        body += _reading_details(pilot, received)
+        return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
+
+    ids = input_ids(pilot)
+    if errors:
+        body.append(text("Nothing was saved yet: fix the values marked below and submit again.", color="Attention"))
+        body += [
+            text(plain(problem), color="Attention", spacing="Small")
+            for key, problem in errors.items()
+            if key not in ids
+        ]
+
+    body.append(section("Metrics"))
+    for index, metric in enumerate(pilot.metrics):
+        input_id = metric_input_id(index)
+        last = last_reading.values.get(metric.name) if last_reading is not None else None
+        required = index == 0
+        element = NumberInput(
+            id=input_id,
+            label=_metric_label(metric, last),
+            value=kept_number(values.get(input_id)),
+            placeholder=f"{metric.name} for {month}" if required else "Leave blank if not measured",
+            is_required=required or None,
+            error_message=errors.get(input_id) or ("Enter this month's value." if required else None),
+        )
+        body += with_error(element, errors.get(input_id))
+
+    body.append(section("Status, adoption and spend"))
+    kept_status = values.get(STATUS_INPUT)
+    body += with_error(
+        ChoiceSetInput(
+            id=STATUS_INPUT,
+            label="Overall status",
+            style="expanded",
+            choices=[Choice(title=title, value=value) for value, title in STATUS_CHOICES],
+            value=kept_status if kept_status in {value for value, _ in STATUS_CHOICES} else None,
+            is_required=True,
+            error_message=errors.get(STATUS_INPUT) or "Choose green, amber or red.",
+        ),
+        errors.get(STATUS_INPUT),
+    )
+    users_label = "Active users this month"
+    if pilot.intended_users:
+        users_label += f" (intended: {fmt_number(pilot.intended_users)})"
+    body += with_error(
+        NumberInput(
+            id=ACTIVE_USERS_INPUT,
+            label=users_label,
+            value=kept_number(values.get(ACTIVE_USERS_INPUT)),
+            min=0,
+            error_message=errors.get(ACTIVE_USERS_INPUT),
+        ),
+        errors.get(ACTIVE_USERS_INPUT),
+    )
+    spend_label = f"Spend in {month}"
+    if pilot.budget_monthly is not None:
+        spend_label += f" (monthly budget: {fmt_number(pilot.budget_monthly)})"
+    body += with_error(
+        NumberInput(
+            id=SPEND_INPUT,
+            label=spend_label,
+            value=kept_number(values.get(SPEND_INPUT)),
+            min=0,
+            error_message=errors.get(SPEND_INPUT),
+        ),
+        errors.get(SPEND_INPUT),
+    )
+    for input_id, label, hint in (
+        (BLOCKERS_INPUT, "Blockers", "What stands in the way? Leave blank if nothing."),
+        (NOTES_INPUT, "Notes", "Anything else the gate should know"),
+    ):
+        body += with_error(
+            TextInput(
+                id=input_id,
+                label=label,
+                value=kept_text(values.get(input_id), keep),
+                placeholder=hint,
+                is_multiline=True,
+                max_length=MAX_TEXT,
+                error_message=errors.get(input_id),
+            ),
+            errors.get(input_id),
+        )
+    action = execute("Submit check-in", CHECKIN_SUBMIT, {"pilotId": pilot.id, "period": period}, style="positive")
+    return build(body, [action])
+
+
+def _received_from(reading: MetricReading) -> str:
+    who = reading.submitted_by.name or ("a system of record" if reading.source is ReadingSource.API else "")
+    via = "through the API" if reading.source is ReadingSource.API else "in Teams"
+    by = f" by {who}" if who else ""
+    return f"sent {via}{by} on {reading.submitted_at.date().isoformat()}"
+
+
+def _reading_details(pilot: Pilot, reading: MetricReading) -> list[CardElement]:
+    rows: list[tuple[str, str]] = []
+    for metric in pilot.metrics:
+        value = reading.values.get(metric.name)
+        shown = fmt_number(value, metric.unit) if value is not None else "not reported"
+        rows.append(
+            (shorten(metric.name, MAX_LABEL_NAME), f"{shown} (target {fmt_number(metric.target, metric.unit)})")
+        )
+    if reading.active_users is None:
+        users = "not reported"
+    elif pilot.intended_users:
+        users = f"{fmt_number(reading.active_users)} of {fmt_number(pilot.intended_users)} intended"
+    else:
+        users = fmt_number(reading.active_users)
+    if reading.spend is None:
+        spend = "not reported"
+    elif pilot.budget_monthly is not None:
+        spend = f"{fmt_number(reading.spend)} of {fmt_number(pilot.budget_monthly)} monthly budget"
+    else:
+        spend = fmt_number(reading.spend)
+    rows += [("Active users", users), ("Spend", spend)]
+    elements: list[CardElement] = [
+        text(plain(f"Status: {HEALTH_LABEL[reading.status]}"), weight="Bolder", color=HEALTH_COLOR[reading.status]),
+        facts(rows),
+    ]
+    for label, note in (("Blockers", reading.blockers), ("Notes", reading.notes)):
+        if note:
+            elements.append(text(plain(f"{label}: {shorten(note, MAX_FREE_TEXT)}"), spacing="Small"))
+    return elements
+
+
+def checkin_summary_card(pilot: Pilot, reading: MetricReading) -> dict[str, Any]:
+    """Replaces the check-in form for everyone once the reading is stored: read-only, with who sent it."""
+    body: list[CardElement] = [
+        heading(plain(f"Check-in received: {pilot.name}")),
+        text(plain(f"{period_label(reading.period)}, {_received_from(reading)}."), subtle=True, spacing="None"),
+        *_reading_details(pilot, reading),
+    ]
+    return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
+
+
+def checkin_reminder_text(pilot: Pilot, period: str, sent_on: date | None = None) -> str:
+    """The one reminder to the sponsor (markdown; user text escaped). ``sent_on`` defaults to the scheduled day."""
+    sent = sent_on or checkin_send_date(pilot, period)
+    return (
+        f"Reminder: the {period_label(period)} check-in for **{plain(pilot.name)}** is still open "
+        f"(sent {sent.isoformat()}). It takes a minute: fill in the card above, or type "
+        f"status {plain(pilot.name)} to see where the pilot stands."
+    )
+
+
+def overdue_channel_card(pilot: Pilot, period: str, now: datetime, sent_on: date | None = None) -> dict[str, Any]:
+    """The post in the project channel when the sponsor has not answered the check-in after 7 business days.
+
+    ``sent_on`` (the local day the card went out) defaults to the scheduled send day.
+    """
+    sponsor = shorten(pilot.sponsor.name, 60) or "The sponsor"
+    sent = sent_on or checkin_send_date(pilot, period)
+    days = max(0, (local_date(now, pilot.timezone) - sent).days)
+    body: list[CardElement] = [
+        heading(plain(f"Check-in overdue: {pilot.name}"), size="Medium"),
+        text(
+            plain(
+                f"{sponsor} has not answered the {period_label(period)} check-in sent on {sent.isoformat()} "
+                f"({plural(days, 'day')} ago). Without readings the gate on {pilot.gate_date} has nothing to judge."
+            ),
+            color="Warning",
+        ),
+        text("The sponsor can answer the card in their chat with PilotGate.", subtle=True, spacing="Small"),
+    ]
+    return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
