@@ -10,16 +10,24 @@ from typing import Any
 
 from aiohttp import web
 from botbuilder.core import ConversationState, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+    ConfigurationServiceClientCredentialFactory,
+)
 from botbuilder.schema import Activity, ActivityTypes
 
-from api.routes import PilotApi, error_response, json_errors
+from api.routes import PilotApi, SchedulerApi, error_response, json_errors
+from bots.notifier import BotToken, ConnectorMessenger, SenderLimits
 from bots.state_storage import DocumentBotStorage
 from bots.teams_bot import PilotGateBot
 from config import Settings, SettingsError, load_settings
 from governance.errors import StorageUnavailable
 from governance.ports import Clock, SystemClock
 from governance.services import PilotService
+from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
+from scheduler.loop import SchedulerLoop
+from scheduler.sweep import Sweep, SweepPorts
 from storage.documents import DocumentStore
 from storage.factory import make_document_store
 from storage.repositories import Repositories
@@ -99,15 +107,38 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, store: DocumentStore | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    store: DocumentStore | None = None,
+    sender_limits: SenderLimits | None = None,
 ) -> web.Application:
     clock = clock or SystemClock()
     store = store or make_document_store(settings)
     repos = Repositories.on(store)
-    service = PilotService(repos.pilots, repos.readings, repos.decisions, repos.audit, clock)
+    service = PilotService(repos.pilots, repos.readings, repos.decisions, repos.audit, clock, repos.agenda)
 
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(BotFrameworkConfig(settings)))
+    bot_config = BotFrameworkConfig(settings)
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(bot_config))
     adapter.on_turn_error = on_turn_error
+    credentials = None if settings.anonymous else ConfigurationServiceClientCredentialFactory(bot_config)
+    messenger = ConnectorMessenger(BotToken(credentials, settings.app_id), sender_limits)
+    sweep = Sweep(
+        SweepPorts(
+            pilots=repos.pilots,
+            readings=repos.readings,
+            decisions=repos.decisions,
+            conversations=repos.conversations,
+            members=repos.members,
+            sendlog=repos.sendlog,
+            agenda=repos.agenda,
+            messenger=messenger,
+        ),
+        [CheckinPlanner(repos.readings, repos.decisions, repos.sendlog)],
+        clock,
+    )
+    scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
+    card_updater = CheckinCardUpdater(repos.readings, repos.sendlog, repos.conversations, messenger)
     bot = PilotGateBot(
         settings,
         service,
@@ -121,16 +152,20 @@ def create_app(
     app[STORE_KEY] = store
     app.router.add_post("/api/messages", MessagesEndpoint(adapter, bot).handle)
     app.router.add_get("/healthz", healthz)
-    app.add_routes(PilotApi(service, settings).routes())
+    app.add_routes(PilotApi(service, settings, on_reading=card_updater.reading_received).routes())
+    app.add_routes(SchedulerApi(sweep.tick, settings).routes())
 
-    async def open_store(_: web.Application) -> None:
+    async def start(_: web.Application) -> None:
         await store.open()
+        scheduler_loop.start()
 
-    async def close_store(_: web.Application) -> None:
+    async def stop(_: web.Application) -> None:
+        await scheduler_loop.stop()
+        await messenger.close()
         await store.close()
 
-    app.on_startup.append(open_store)
-    app.on_cleanup.append(close_store)
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
     return app
 
 

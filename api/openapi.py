@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from api.schemas import PilotIn, PilotPatch, ReadingIn
+from api.schemas import PilotIn, PilotPatch, ReadingIn, TickIn
 
 _ERROR = {
     "type": "object",
@@ -41,7 +41,7 @@ def _ok(description: str) -> dict[str, Any]:
 @cache
 def openapi_document() -> dict[str, Any]:
     _, schemas = models_json_schema(
-        [(PilotIn, "validation"), (PilotPatch, "validation"), (ReadingIn, "validation")],
+        [(PilotIn, "validation"), (PilotPatch, "validation"), (ReadingIn, "validation"), (TickIn, "validation")],
         by_alias=True,
         ref_template="#/components/schemas/{model}",
     )
@@ -89,6 +89,13 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": pilot_id,
                     "requestBody": _json_body("ReadingIn"),
                     "responses": {"201": _ok("the stored reading"), **_errors(400, 401, 403, 404, 409, 503)},
+                }
+            },
+            "/api/scheduler/tick": {
+                "post": {
+                    "summary": "Run one scheduler sweep now; returns counts of what was sent, skipped and failed",
+                    "requestBody": {**_json_body("TickIn"), "required": False},
+                    "responses": {"200": _ok("the counts"), **_errors(400, 401, 403, 503)},
                 }
             },
         },

@@ -10,6 +10,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from api.schemas import (
     PilotIn,
     PilotPatch,
     ReadingIn,
+    TickIn,
     decision_json,
     field_errors,
     pilot_json,
@@ -37,8 +39,9 @@ from governance.errors import (
     StorageUnavailable,
     ValidationFailed,
 )
-from governance.model import ReadingSource
+from governance.model import MetricReading, Pilot, ReadingSource
 from governance.services import API_ACTOR, PilotService
+from scheduler.sweep import TickReport
 
 logger = logging.getLogger(__name__)
 
@@ -94,10 +97,14 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         )
 
 
+ReadingHook = Callable[[Pilot, MetricReading], Awaitable[None]]
+
+
 class PilotApi:
-    def __init__(self, service: PilotService, settings: Settings) -> None:
+    def __init__(self, service: PilotService, settings: Settings, on_reading: ReadingHook | None = None) -> None:
         self._service = service
         self._settings = settings
+        self._on_reading = on_reading
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -157,7 +164,39 @@ class PilotApi:
         reading = await self._service.record_reading(
             pilot.id, body.to_draft(), API_ACTOR, ReadingSource.API, pilot.tenant_id
         )
+        if self._on_reading is not None:
+            try:
+                await self._on_reading(pilot, reading)
+            except Exception:  # the reading is stored; refreshing the sponsor's card is a courtesy
+                logger.exception("could not refresh the check-in card of pilot %s", pilot.id)
         return web.json_response(reading_json(reading), status=201)
+
+
+class SchedulerApi:
+    """POST /api/scheduler/tick: one sweep now, for an external timer or tests (``now`` only when allowed)."""
+
+    def __init__(self, tick: Callable[[datetime | None], Awaitable[TickReport]], settings: Settings) -> None:
+        self._tick = tick
+        self._settings = settings
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/api/scheduler/tick", self.tick)]
+
+    async def tick(self, request: web.Request) -> web.Response:
+        problem = check_bearer(request, self._settings.api_token)
+        if problem is not None:
+            return problem
+        now: datetime | None = None
+        if request.can_read_body:
+            body = await parse_body(request, TickIn)
+            if body.now is not None:
+                if not self._settings.allow_clock_override:
+                    raise ValidationFailed({"now": "Clock override is off (set ALLOW_CLOCK_OVERRIDE=1 in tests only)."})
+                if body.now.tzinfo is None:
+                    raise ValidationFailed({"now": "Give a time zone, e.g. 2026-12-01T09:00:00Z."})
+                now = body.now.astimezone(UTC)
+        report = await self._tick(now)
+        return web.json_response(report.as_json())
 
 
 def check_bearer(request: web.Request, token: str) -> web.Response | None:

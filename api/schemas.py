@@ -5,7 +5,7 @@ Field names are the camelCase names of the interface contract (DESIGN.md, "Pilot
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -154,6 +154,10 @@ class ReadingIn(Body):
             blockers=clean_text(self.blockers),
             notes=clean_text(self.notes),
         )
+
+
+class TickIn(Body):
+    now: datetime | None = None
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:

@@ -21,6 +21,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccoun
 from bots.commands import COMMANDS
 from bots.forms import form_values, parse_new_pilot, to_form_errors
 from cards import verbs
+from cards.checkin import checkin_card, checkin_summary_card
 from cards.choose import choose_pilot_card, not_found_text
 from cards.help import help_card, welcome_card
 from cards.pilot_form import new_pilot_form, pilot_created_card
@@ -28,6 +29,7 @@ from cards.portfolio import overdue_card, portfolio_card
 from cards.status import status_card
 from cards.text import attachment, plain
 from config import Settings
+from governance.checkin import parse_checkin
 from governance.errors import (
     AmbiguousPilot,
     ConcurrencyConflict,
@@ -38,10 +40,10 @@ from governance.errors import (
     StorageUnavailable,
     ValidationFailed,
 )
-from governance.model import ChannelLink, ConversationKind, ConversationRef, Pilot, TeamMember
+from governance.model import ChannelLink, ConversationKind, ConversationRef, Pilot, ReadingSource, TeamMember
 from governance.ports import Clock, ConversationRepository, MemberRepository
-from governance.rules import local_date
-from governance.services import Actor, PilotService
+from governance.rules import PERIOD_RE, local_date, previous_period
+from governance.services import Actor, PilotService, may_change
 from governance.views import PilotStatus, pilot_status
 
 logger = logging.getLogger(__name__)
@@ -117,6 +119,7 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
             verbs.PILOT_CREATE: self._create_pilot,
             verbs.PILOT_STATUS: self._status_by_id,
             verbs.PILOTS_PAGE: self._pilots_page,
+            verbs.CHECKIN_SUBMIT: self._submit_checkin,
         }
 
     # -- every turn ------------------------------------------------------------------------------------------
@@ -143,25 +146,29 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
             await turn_context.send_activity(FOREIGN_TENANT_REPLY)
 
     async def _remember_conversation(self, activity: Activity, tenant_id: str) -> None:
-        conversation = activity.conversation
-        if conversation is None or not conversation.id or not activity.service_url:
+        if activity.conversation is None or not activity.conversation.id or not activity.service_url:
             return
-        if self._known_service_urls.get(conversation.id) == activity.service_url:
+        conversation_id = base_conversation_id(activity)
+        if self._known_service_urls.get(conversation_id) == activity.service_url:
             return
-        existing = await self._conversations.get(tenant_id, conversation.id)
+        existing = await self._conversations.get(tenant_id, conversation_id)
         if existing is not None and existing.service_url == activity.service_url and existing.active:
-            self._known_service_urls[conversation.id] = activity.service_url
+            self._known_service_urls[conversation_id] = activity.service_url
             return
         ref = conversation_ref_of(activity, tenant_id, self._clock)
         if existing is not None:
-            ref = ConversationRef(**{**_ref_fields(existing), "service_url": ref.service_url, "active": True})
+            ref = ConversationRef(
+                **{**_ref_fields(existing), "service_url": ref.service_url, "active": True, "undeliverable": False}
+            )
         await self._conversations.upsert(ref)
-        self._known_service_urls[conversation.id] = activity.service_url
+        self._known_service_urls[conversation_id] = activity.service_url
 
     # -- install / uninstall ---------------------------------------------------------------------------------
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        # Teams also sends conversationUpdate on install; either may come first, both are idempotent.
         await self._greet_once(turn_context)
+        await self._learn_roster(turn_context)
 
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         await self._deactivate(turn_context)
@@ -186,7 +193,7 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
     async def _greet_once(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         tenant_id = tenant_of(activity)
-        ref = await self._conversations.get(tenant_id, activity.conversation.id)
+        ref = await self._conversations.get(tenant_id, base_conversation_id(activity))
         if ref is not None and ref.greeted:
             return
         await turn_context.send_activity(_card_activity(welcome_card()))
@@ -196,10 +203,10 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
     async def _deactivate(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         tenant_id = tenant_of(activity)
-        ref = await self._conversations.get(tenant_id, activity.conversation.id)
+        ref = await self._conversations.get(tenant_id, base_conversation_id(activity))
         if ref is not None:
             await self._conversations.upsert(ConversationRef(**{**_ref_fields(ref), "active": False}))
-        self._known_service_urls.pop(activity.conversation.id, None)
+        self._known_service_urls.pop(base_conversation_id(activity), None)
 
     async def _learn_roster(self, turn_context: TurnContext) -> None:
         """Learn members' Teams ids so a sponsor registered by Entra id can be reached 1:1 later."""
@@ -233,6 +240,7 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
                     user_id=member.id,
                     name=member.name or "",
                     service_url=turn_context.activity.service_url or "",
+                    bot_id=turn_context.activity.recipient.id if turn_context.activity.recipient else "",
                     updated_at=self._clock.now(),
                 )
             )
@@ -304,7 +312,7 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
         pilot = await self._service.find(asker.tenant_id, argument)
         channel_data = activity.channel_data or {}
         channel = ChannelLink(
-            conversation_id=activity.conversation.id.split(";")[0],
+            conversation_id=base_conversation_id(activity),
             team_id=str((channel_data.get("team") or {}).get("id", "")),
             name=str((channel_data.get("channel") or {}).get("name", "")),
         )
@@ -368,6 +376,34 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
             return Reply(card=self._pilot_form(asker, values, {"name": exc.message}))
         await self._last_pilot.set(turn_context, pilot.id)
         return Reply(card=pilot_created_card(pilot))
+
+    async def _submit_checkin(self, turn_context: TurnContext, asker: Asker, data: dict[str, Any]) -> Reply:
+        pilot = await self._service.get(str(data.get("pilotId", "")), asker.tenant_id)
+        if not may_change(pilot, asker.actor):
+            raise NotPilotOwner("submit this check-in")
+        values = {key: str(value) for key, value in data.items() if isinstance(value, str | int | float)}
+        period = values.get("period", "")
+        try:
+            draft = parse_checkin(values, pilot)
+        except ValidationFailed as exc:
+            last = await self._service.reading(pilot, previous_period(period)) if PERIOD_RE.match(period) else None
+            return Reply(card=checkin_card(pilot, period, last, values, exc.fields))
+        reading = await self._service.record_reading(pilot.id, draft, asker.actor, ReadingSource.TEAMS, asker.tenant_id)
+        summary = checkin_summary_card(pilot, reading)
+        await self._replace_card(turn_context, summary)
+        return Reply(card=summary)
+
+    async def _replace_card(self, turn_context: TurnContext, card: CardDict) -> None:
+        """The invoke answer updates the presser's view; updating the message shows it on every device too."""
+        activity = turn_context.activity
+        if not activity.reply_to_id:
+            return
+        update = _card_activity(card)
+        update.id = activity.reply_to_id
+        try:
+            await turn_context.update_activity(update)
+        except Exception:  # the reading is stored and the presser sees the summary; other devices catch up later
+            logger.warning("could not update the check-in card for everyone", exc_info=True)
 
     async def _status_by_id(self, turn_context: TurnContext, asker: Asker, data: dict[str, Any]) -> Reply:
         pilot = await self._service.get(str(data.get("pilotId", "")), asker.tenant_id)
@@ -448,7 +484,7 @@ def conversation_ref_of(activity: Activity, tenant_id: str, clock: Clock) -> Con
     sender = activity.from_property
     personal = kind is ConversationKind.PERSONAL
     return ConversationRef(
-        conversation_id=activity.conversation.id,
+        conversation_id=base_conversation_id(activity),
         tenant_id=tenant_id,
         kind=kind,
         service_url=activity.service_url or "",
@@ -460,6 +496,11 @@ def conversation_ref_of(activity: Activity, tenant_id: str, clock: Clock) -> Con
         channel_id=str((channel_data.get("channel") or {}).get("id", "")),
         updated_at=clock.now(),
     )
+
+
+def base_conversation_id(activity: Activity) -> str:
+    """A channel post's conversation id names its thread (``19:...;messageid=...``): keep the channel."""
+    return str(activity.conversation.id).split(";", 1)[0]
 
 
 def _ref_fields(ref: ConversationRef) -> dict[str, Any]:

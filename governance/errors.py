@@ -78,3 +78,19 @@ class StorageUnavailable(GovernanceError):
     """The store could not be reached or answered with an error; nothing was written."""
 
     code = "storage_unavailable"
+
+
+class Undeliverable(GovernanceError):
+    """Teams refused the message for good (403: the bot was blocked or removed); do not retry."""
+
+    code = "undeliverable"
+
+
+class DeliveryFailed(GovernanceError):
+    """The message could not be delivered now (throttled, Teams unavailable); it stays due for the next sweep."""
+
+    code = "delivery_failed"
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -196,6 +196,7 @@ class TeamMember:
     user_id: str  # 29:...
     name: str = ""
     service_url: str = ""
+    bot_id: str = ""  # the bot's id in that tenant's conversations (28:...), needed to open a 1:1 chat
     updated_at: datetime | None = None
 
 
@@ -209,3 +210,38 @@ class AuditEvent:
     action: str
     before: dict[str, object] | None = None
     after: dict[str, object] | None = None
+
+
+class SendStatus(StrEnum):
+    PENDING = "pending"  # claimed by a sweep that is sending it now
+    SENT = "sent"
+    RETRY = "retry"  # failed for now; due again at next_attempt_at
+    UNDELIVERABLE = "undeliverable"  # Teams said 403, or nobody to send it to; retried rarely
+    SKIPPED = "skipped"  # no longer needed (e.g. the reading arrived before the reminder)
+
+
+@dataclass(frozen=True, slots=True)
+class SendRecord:
+    """One scheduled message (kind:period or kind:milestone) for one pilot: the exactly-once ledger."""
+
+    pilot_id: str
+    tenant_id: str
+    key: str  # e.g. "checkin:2026-10", "reminder:2026-10", "gate:2026-11-30:t-7"
+    status: SendStatus
+    claimed_at: datetime
+    attempts: int = 1
+    next_attempt_at: datetime | None = None
+    conversation_id: str = ""
+    activity_id: str = ""
+    sent_at: datetime | None = None
+    detail: str = ""
+    version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaEntry:
+    """When a pilot next has scheduled work; the sweep reads only entries that are due."""
+
+    pilot_id: str
+    tenant_id: str
+    next_due_at: datetime | None

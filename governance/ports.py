@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Protocol
 
-from governance.model import AuditEvent, ConversationRef, GateDecision, MetricReading, Pilot, TeamMember
+from governance.model import (
+    AgendaEntry,
+    AuditEvent,
+    ConversationRef,
+    GateDecision,
+    MetricReading,
+    Pilot,
+    SendRecord,
+    TeamMember,
+)
+
+Card = dict[str, object]
 
 
 class Clock(Protocol):
@@ -79,3 +90,39 @@ class MemberRepository(Protocol):
     async def upsert(self, member: TeamMember) -> None: ...
 
     async def find(self, tenant_id: str, aad_object_id: str) -> TeamMember | None: ...
+
+
+class SendLog(Protocol):
+    async def get(self, pilot_id: str, key: str) -> SendRecord | None: ...
+
+    async def create(self, record: SendRecord) -> SendRecord:
+        """Claim a message: AlreadyExists when another sweep (or replica) has it."""
+        ...
+
+    async def replace(self, record: SendRecord) -> SendRecord:
+        """ConcurrencyConflict when ``record.version`` is stale."""
+        ...
+
+    async def list_for(self, pilot_id: str) -> list[SendRecord]: ...
+
+
+class Agenda(Protocol):
+    async def set(self, entry: AgendaEntry) -> None: ...
+
+    async def due(self, now: datetime) -> list[AgendaEntry]: ...
+
+    async def get(self, pilot_id: str) -> AgendaEntry | None: ...
+
+
+class Messenger(Protocol):
+    """Proactive messages to Teams. Raises Undeliverable (403) or DeliveryFailed (anything worth retrying later)."""
+
+    async def send(self, target: ConversationRef, *, card: Card | None = None, text: str | None = None) -> str:
+        """Post a message; returns the new activity id."""
+        ...
+
+    async def update(self, target: ConversationRef, activity_id: str, *, card: Card) -> None: ...
+
+    async def open_personal_chat(self, tenant_id: str, user_id: str, service_url: str, bot_id: str) -> str:
+        """Create (or find) the 1:1 conversation with a Teams user; returns its conversation id."""
+        ...

@@ -23,6 +23,7 @@ from governance.errors import (
 )
 from governance.model import (
     GOVERNANCE_ITEMS,
+    AgendaEntry,
     AuditEvent,
     ChannelLink,
     GateDecision,
@@ -31,7 +32,7 @@ from governance.model import (
     Pilot,
     ReadingSource,
 )
-from governance.ports import AuditRepository, Clock, DecisionRepository, PilotRepository, ReadingRepository
+from governance.ports import Agenda, AuditRepository, Clock, DecisionRepository, PilotRepository, ReadingRepository
 from governance.rules import (
     PilotDraft,
     ReadingDraft,
@@ -106,12 +107,14 @@ class PilotService:
         decisions: DecisionRepository,
         audit: AuditRepository,
         clock: Clock,
+        agenda: Agenda | None = None,
     ) -> None:
         self._pilots = pilots
         self._readings = readings
         self._decisions = decisions
         self._audit = audit
         self._clock = clock
+        self._agenda = agenda
 
     # -- queries ---------------------------------------------------------------------------------------------
 
@@ -129,6 +132,9 @@ class PilotService:
         readings = await self._readings.list_for(pilot.id)
         decisions = await self._decisions.list_for(pilot.id)
         return PilotRecord(pilot, tuple(readings), tuple(sorted(decisions, key=lambda d: d.decided_at)))
+
+    async def reading(self, pilot: Pilot, period: str) -> MetricReading | None:
+        return await self._readings.get(pilot.id, period)
 
     async def find(self, tenant_id: str, query: str) -> Pilot:
         """The pilot a person meant by ``query``: exact, partial or a near typo; else a helpful error."""
@@ -173,6 +179,7 @@ class PilotService:
         )
         stored = await self._pilots.add(pilot)
         await self._record_audit(stored, actor, "pilot.created", None, stored)
+        await self._reschedule(stored)
         return stored
 
     async def update(self, pilot_id: str, changes: dict[str, Any], actor: Actor, tenant_id: str | None = None) -> Pilot:
@@ -188,6 +195,7 @@ class PilotService:
                 raise DuplicatePilot(updated.name)
         stored = await self._pilots.save(updated)
         await self._record_audit(stored, actor, "pilot.updated", pilot, stored)
+        await self._reschedule(stored)
         return stored
 
     async def link_channel(self, pilot: Pilot, channel: ChannelLink, actor: Actor) -> Pilot:
@@ -202,6 +210,7 @@ class PilotService:
             except ConcurrencyConflict:
                 continue
             await self._record_audit(stored, actor, "pilot.channel_linked", current, stored)
+            await self._reschedule(stored)
             return stored
         raise ConcurrencyConflict("The pilot kept changing; try again.")
 
@@ -241,6 +250,11 @@ class PilotService:
             )
             return stored
         raise ConcurrencyConflict("The reading kept changing; try again.")
+
+    async def _reschedule(self, pilot: Pilot) -> None:
+        """Dates or the audience changed: the next sweep plans this pilot afresh."""
+        if self._agenda is not None:
+            await self._agenda.set(AgendaEntry(pilot.id, pilot.tenant_id, self._clock.now()))
 
     async def _record_audit(self, pilot: Pilot, actor: Actor, action: str, before: Any, after: Any) -> None:
         event = AuditEvent(

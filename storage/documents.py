@@ -42,6 +42,8 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("botstate", "id"),
         # The scheduler's send-log: one document per (pilot, kind, period), created with a conditional write.
         ContainerSpec("sendlog", "pilotId"),
+        # When each pilot next has scheduled work: the sweep queries nextDueAt <= now and nothing else.
+        ContainerSpec("agenda", "id"),
     )
 }
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from governance.model import (
+    AgendaEntry,
     AuditEvent,
     ChannelLink,
     ConversationKind,
@@ -21,6 +22,8 @@ from governance.model import (
     Pilot,
     ReadingSource,
     ScalePlan,
+    SendRecord,
+    SendStatus,
     Stage,
     TeamMember,
 )
@@ -383,6 +386,7 @@ class DocumentMemberRepository:
                 "userId": member.user_id,
                 "name": member.name,
                 "serviceUrl": member.service_url,
+                "botId": member.bot_id,
                 "updatedAt": _dt(member.updated_at),
             },
         )
@@ -397,8 +401,110 @@ class DocumentMemberRepository:
             user_id=doc["userId"],
             name=doc.get("name", ""),
             service_url=doc.get("serviceUrl", ""),
+            bot_id=doc.get("botId", ""),
             updated_at=_parse_dt(doc.get("updatedAt")),
         )
+
+
+def utc_key(moment: datetime) -> str:
+    """A UTC timestamp that sorts as text (the stores compare nextDueAt as strings)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def send_to_doc(record: SendRecord) -> Document:
+    return {
+        "id": record.key,
+        "type": "send",
+        "pilotId": record.pilot_id,
+        "tenantId": record.tenant_id,
+        "status": record.status.value,
+        "claimedAt": _dt(record.claimed_at),
+        "attempts": record.attempts,
+        "nextAttemptAt": _dt(record.next_attempt_at),
+        "conversationId": record.conversation_id,
+        "activityId": record.activity_id,
+        "sentAt": _dt(record.sent_at),
+        "detail": record.detail,
+    }
+
+
+def send_from_doc(doc: Document) -> SendRecord:
+    claimed_at = _parse_dt(doc.get("claimedAt"))
+    assert claimed_at is not None
+    return SendRecord(
+        pilot_id=doc["pilotId"],
+        tenant_id=doc["tenantId"],
+        key=doc["id"],
+        status=SendStatus(doc["status"]),
+        claimed_at=claimed_at,
+        attempts=int(doc.get("attempts", 1)),
+        next_attempt_at=_parse_dt(doc.get("nextAttemptAt")),
+        conversation_id=doc.get("conversationId", ""),
+        activity_id=doc.get("activityId", ""),
+        sent_at=_parse_dt(doc.get("sentAt")),
+        detail=doc.get("detail", ""),
+        version=doc.get(ETAG),
+    )
+
+
+class DocumentSendLog:
+    """The exactly-once ledger: ``create`` is the conditional write that claims a message."""
+
+    container = "sendlog"
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    async def get(self, pilot_id: str, key: str) -> SendRecord | None:
+        doc = await self._store.read(self.container, pilot_id, key)
+        return send_from_doc(doc) if doc else None
+
+    async def create(self, record: SendRecord) -> SendRecord:
+        return send_from_doc(await self._store.create(self.container, send_to_doc(record)))
+
+    async def replace(self, record: SendRecord) -> SendRecord:
+        return send_from_doc(await self._store.replace(self.container, send_to_doc(record), record.version))
+
+    async def list_for(self, pilot_id: str) -> list[SendRecord]:
+        return [send_from_doc(d) for d in await self._store.query(self.container, partition=pilot_id)]
+
+
+class DocumentAgenda:
+    container = "agenda"
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    async def set(self, entry: AgendaEntry) -> None:
+        await self._store.upsert(
+            self.container,
+            {
+                "id": entry.pilot_id,
+                "type": "agenda",
+                "tenantId": entry.tenant_id,
+                "nextDueAt": utc_key(entry.next_due_at) if entry.next_due_at else None,
+            },
+        )
+
+    async def set_due(self, pilot_id: str, tenant_id: str, when: datetime | None) -> None:
+        await self.set(AgendaEntry(pilot_id, tenant_id, when))
+
+    async def due(self, now: datetime) -> list[AgendaEntry]:
+        docs = await self._store.query(self.container, [where("nextDueAt", "<=", utc_key(now))])
+        return [
+            AgendaEntry(
+                d["id"], d["tenantId"], datetime.strptime(d["nextDueAt"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            )
+            for d in docs
+        ]
+
+    async def get(self, pilot_id: str) -> AgendaEntry | None:
+        doc = await self._store.read(self.container, pilot_id, pilot_id)
+        if doc is None:
+            return None
+        due = doc.get("nextDueAt")
+        moment = datetime.strptime(due, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if due else None
+        return AgendaEntry(doc["id"], doc["tenantId"], moment)
 
 
 @dataclass(frozen=True)
@@ -412,6 +518,8 @@ class Repositories:
     audit: DocumentAuditRepository
     conversations: DocumentConversationRepository
     members: DocumentMemberRepository
+    sendlog: DocumentSendLog
+    agenda: DocumentAgenda
 
     @classmethod
     def on(cls, store: DocumentStore) -> Repositories:
@@ -423,4 +531,6 @@ class Repositories:
             audit=DocumentAuditRepository(store),
             conversations=DocumentConversationRepository(store),
             members=DocumentMemberRepository(store),
+            sendlog=DocumentSendLog(store),
+            agenda=DocumentAgenda(store),
         )

@@ -12,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from app import create_app
+from bots.notifier import SenderLimits
 from config import Settings
 from storage.documents import DocumentStore
 from storage.repositories import Repositories
@@ -28,6 +29,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "api_token": API_TOKEN,
         "scheduler_interval_s": 0,
         "admin_users": frozenset({ADMIN.aad_object_id}),
+        "allow_clock_override": True,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -56,11 +58,14 @@ class Harness:
             return response.status, body
 
 
-async def start_harness(tmp_path: Path, connector: FakeConnector, **overrides: Any) -> Harness:
+async def start_harness(
+    tmp_path: Path, connector: FakeConnector, *, sender_limits: SenderLimits | None = None, **overrides: Any
+) -> Harness:
     settings = make_settings(tmp_path, **overrides)
     clock = FixedClock()
     store = SqliteDocumentStore(settings.sqlite_path)
-    app = create_app(settings, clock=clock, store=store)
+    limits = sender_limits or SenderLimits(base_backoff_s=0.01, max_backoff_s=0.05)
+    app = create_app(settings, clock=clock, store=store, sender_limits=limits)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     return Harness(

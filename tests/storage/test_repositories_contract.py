@@ -124,7 +124,9 @@ async def test_conversations_are_found_by_sponsor(document_store: DocumentStore)
     await repos.conversations.upsert(ref)
     found = await repos.conversations.find_personal(TENANT, SPONSOR.aad_object_id)
     assert found is not None and found.user_id == "29:sam"
-    await repos.members.upsert(TeamMember(TENANT, SPONSOR.aad_object_id, "29:sam", "Sam", "https://smba/", NOW))
+    await repos.members.upsert(
+        TeamMember(TENANT, SPONSOR.aad_object_id, "29:sam", "Sam", "https://smba/", bot_id="28:bot", updated_at=NOW)
+    )
     member = await repos.members.find(TENANT, SPONSOR.aad_object_id.upper())
     assert member is not None and member.user_id == "29:sam"
 
