@@ -8,7 +8,7 @@ export COSMOS_PORT
 export COSMOS_PIDFILE ?= /tmp/pilotgate-cosmos-$(COSMOS_PORT).pid
 export COSMOS_LOG ?= /tmp/pilotgate-cosmos-$(COSMOS_PORT).log
 
-.PHONY: run test lint typecheck unit install install-dev node-deps cosmos-start cosmos-stop package playground bench clean lock
+.PHONY: run test lint typecheck unit install install-dev node-deps e2e-deps cosmos-start cosmos-stop package playground bench clean lock
 
 $(VENV)/.stamp-runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,19 @@ tests/cosmos_server/node_modules/.stamp: tests/cosmos_server/package-lock.json
 
 node-deps: tools/validators/node_modules/.stamp tests/cosmos_server/node_modules/.stamp
 
+# The Agents Playground and playwright-core, pinned in tools/playground/package-lock.json (from npm's cache once fetched).
+tools/playground/node_modules/.stamp: tools/playground/package-lock.json
+	cd tools/playground && npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+	touch $@
+
+# What the browser tests (tests/e2e) need: Debian's chromium (installed as root when missing) and the npm packages.
+CHROMIUM_PATH ?= /usr/bin/chromium
+export CHROMIUM_PATH
+e2e-deps: tools/playground/node_modules/.stamp
+	@test -x $(CHROMIUM_PATH) || { echo "Installing Debian's chromium for the browser tests (about 45 s)..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || \
+	  { echo "could not install chromium: run 'apt-get update && apt-get install -y chromium' as root" >&2; exit 1; }; }
+
 run: install
 	$(PY) app.py
 
@@ -46,14 +59,19 @@ cosmos-start: tests/cosmos_server/node_modules/.stamp
 cosmos-stop:
 	bash tests/cosmos_server/stop-cosmos.sh
 
-# The whole suite: lint and types, then every test with the Cosmos test server running.
-test: install-dev node-deps lint
+# The whole suite: lint and types, then every test with the Cosmos test server running, including the browser
+# tests (tests/e2e: the bot, the Agents Playground and headless chromium; PYTEST_ARGS='-m "not e2e"' leaves them out).
+test: install-dev node-deps e2e-deps lint
 	@$(MAKE) --no-print-directory cosmos-start
 	@status=0; COSMOS_TEST_ENDPOINT=http://127.0.0.1:$(COSMOS_PORT)/ $(PY) -m pytest $(PYTEST_ARGS) || status=$$?; \
 	  $(MAKE) --no-print-directory cosmos-stop; exit $$status
 
 package: install
 	$(PY) -m manifest.package
+
+# The bot and the Microsoft 365 Agents Playground (a local Teams client); prints the URL to open; Ctrl-C stops both.
+playground: install tools/playground/node_modules/.stamp
+	@bash tools/playground/run.sh
 
 bench: install-dev node-deps
 	@$(MAKE) --no-print-directory cosmos-start
