@@ -26,6 +26,7 @@ from governance.errors import StorageUnavailable
 from governance.ports import Clock, SystemClock
 from governance.services import PilotService
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
+from scheduler.gates import CostDriftPlanner, GatePlanner
 from scheduler.loop import SchedulerLoop
 from scheduler.sweep import Sweep, SweepPorts
 from storage.documents import DocumentStore
@@ -134,7 +135,11 @@ def create_app(
             agenda=repos.agenda,
             messenger=messenger,
         ),
-        [CheckinPlanner(repos.readings, repos.decisions, repos.sendlog)],
+        [
+            CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
+            GatePlanner(repos.readings, repos.decisions),
+            CostDriftPlanner(repos.readings),
+        ],
         clock,
     )
     scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
@@ -146,6 +151,7 @@ def create_app(
         repos.members,
         ConversationState(DocumentBotStorage(store)),
         clock,
+        messenger,
     )
 
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_ACTIVITY_BYTES)

@@ -13,6 +13,7 @@ from pydantic import AliasChoices, Field, ValidationError, field_validator, mode
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_ENTRA_ID = re.compile(r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12,16}$")  # lower-cased before the check
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$"
 )
@@ -66,8 +67,9 @@ class Settings(BaseSettings):
 
     @field_validator("allowed_tenants", "admin_users")
     @classmethod
-    def _guids_only(cls, value: frozenset[str]) -> frozenset[str]:
-        bad = sorted(v for v in value if not _GUID.match(v))
+    def _ids_only(cls, value: frozenset[str]) -> frozenset[str]:
+        # Entra ids are GUIDs; the Agents Playground's are GUID-like with a longer last group, so accept hex ids.
+        bad = sorted(v for v in value if not _ENTRA_ID.match(v))
         if bad:
             raise ValueError(f"expected comma-separated Entra GUIDs; {bad[0]!r} is not one")
         return value

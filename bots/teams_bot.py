@@ -6,6 +6,7 @@ foreign tenant is stored), then refreshes the conversation reference (Teams can 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from bots.forms import form_values, parse_new_pilot, to_form_errors
 from cards import verbs
 from cards.checkin import checkin_card, checkin_summary_card
 from cards.choose import choose_pilot_card, not_found_text
+from cards.gate import decision_summary_text, gate_card
 from cards.help import help_card, welcome_card
 from cards.pilot_form import new_pilot_form, pilot_created_card
 from cards.portfolio import overdue_card, portfolio_card
@@ -33,15 +35,19 @@ from governance.checkin import parse_checkin
 from governance.errors import (
     AmbiguousPilot,
     ConcurrencyConflict,
+    DeliveryFailed,
     DuplicatePilot,
+    GateAlreadyDecided,
     GovernanceError,
     NotPilotOwner,
     PilotNotFound,
     StorageUnavailable,
+    Undeliverable,
     ValidationFailed,
 )
+from governance.gate_view import GateView, gate_view
 from governance.model import ChannelLink, ConversationKind, ConversationRef, Pilot, ReadingSource, TeamMember
-from governance.ports import Clock, ConversationRepository, MemberRepository
+from governance.ports import Clock, ConversationRepository, MemberRepository, Messenger
 from governance.rules import PERIOD_RE, local_date, previous_period
 from governance.services import Actor, PilotService, may_change
 from governance.views import PilotStatus, pilot_status
@@ -96,8 +102,10 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
         members: MemberRepository,
         conversation_state: ConversationState,
         clock: Clock,
+        messenger: Messenger,
     ) -> None:
         super().__init__()
+        self._messenger = messenger
         self._settings = settings
         self._service = service
         self._conversations = conversations
@@ -120,6 +128,7 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
             verbs.PILOT_STATUS: self._status_by_id,
             verbs.PILOTS_PAGE: self._pilots_page,
             verbs.CHECKIN_SUBMIT: self._submit_checkin,
+            verbs.GATE_DECIDE: self._decide,
         }
 
     # -- every turn ------------------------------------------------------------------------------------------
@@ -151,17 +160,21 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
         conversation_id = base_conversation_id(activity)
         if self._known_service_urls.get(conversation_id) == activity.service_url:
             return
-        existing = await self._conversations.get(tenant_id, conversation_id)
-        if existing is not None and existing.service_url == activity.service_url and existing.active:
+        for _ in range(3):  # install events arrive in pairs, milliseconds apart: write conditionally
+            existing = await self._conversations.get(tenant_id, conversation_id)
+            try:
+                if existing is None:
+                    await self._conversations.add(conversation_ref_of(activity, tenant_id, self._clock))
+                elif existing.service_url != activity.service_url or not existing.active or existing.undeliverable:
+                    await self._conversations.save(
+                        dataclasses.replace(
+                            existing, service_url=activity.service_url, active=True, undeliverable=False
+                        )
+                    )
+            except ConcurrencyConflict:  # AlreadyExists too: another turn wrote it; look again
+                continue
             self._known_service_urls[conversation_id] = activity.service_url
             return
-        ref = conversation_ref_of(activity, tenant_id, self._clock)
-        if existing is not None:
-            ref = ConversationRef(
-                **{**_ref_fields(existing), "service_url": ref.service_url, "active": True, "undeliverable": False}
-            )
-        await self._conversations.upsert(ref)
-        self._known_service_urls[conversation_id] = activity.service_url
 
     # -- install / uninstall ---------------------------------------------------------------------------------
 
@@ -178,7 +191,7 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
     ) -> None:
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(m.id == bot_id for m in members_added):
-            await self._greet_once(turn_context)
+            await self._greet_once(turn_context)  # Teams also sends installationUpdate; the first one greets
             await self._learn_roster(turn_context)
         else:
             await self._learn_members(turn_context, members_added)
@@ -191,21 +204,29 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
             await self._deactivate(turn_context)
 
     async def _greet_once(self, turn_context: TurnContext) -> None:
+        """Mark the conversation greeted with a conditional write, then greet: two install events, one card."""
         activity = turn_context.activity
         tenant_id = tenant_of(activity)
-        ref = await self._conversations.get(tenant_id, base_conversation_id(activity))
-        if ref is not None and ref.greeted:
+        for _ in range(3):
+            ref = await self._conversations.get(tenant_id, base_conversation_id(activity))
+            if ref is None:
+                return  # _remember_conversation stores it first; nothing to greet without it
+            if ref.greeted:
+                return
+            try:
+                await self._conversations.save(dataclasses.replace(ref, greeted=True, active=True))
+            except ConcurrencyConflict:
+                continue
+            in_channel = conversation_kind(activity) is not ConversationKind.PERSONAL
+            await turn_context.send_activity(_card_activity(welcome_card(in_channel)))
             return
-        await turn_context.send_activity(_card_activity(welcome_card()))
-        current = ref or conversation_ref_of(activity, tenant_id, self._clock)
-        await self._conversations.upsert(ConversationRef(**{**_ref_fields(current), "greeted": True, "active": True}))
 
     async def _deactivate(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         tenant_id = tenant_of(activity)
         ref = await self._conversations.get(tenant_id, base_conversation_id(activity))
         if ref is not None:
-            await self._conversations.upsert(ConversationRef(**{**_ref_fields(ref), "active": False}))
+            await self._conversations.upsert(dataclasses.replace(ref, active=False))
         self._known_service_urls.pop(base_conversation_id(activity), None)
 
     async def _learn_roster(self, turn_context: TurnContext) -> None:
@@ -393,6 +414,48 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
         await self._replace_card(turn_context, summary)
         return Reply(card=summary)
 
+    async def _decide(self, turn_context: TurnContext, asker: Asker, data: dict[str, Any]) -> Reply:
+        values = {key: str(value) for key, value in data.items() if isinstance(value, str | int | float)}
+        try:
+            gate = date.fromisoformat(values.get("gateDate", ""))
+        except ValueError:
+            return Reply(text="This card is incomplete. Type **status** and the pilot's name for a fresh one.")
+        pilot_id, kind = values.get("pilotId", ""), values.get("kind", "")
+        try:
+            pilot, decision = await self._service.decide(pilot_id, asker.tenant_id, gate, kind, values, asker.actor)
+        except ValidationFailed as exc:
+            pilot = await self._service.get(pilot_id, asker.tenant_id)
+            return Reply(card=_render_gate(await self._gate_view(pilot, gate), gate, values, exc.fields))
+        except GateAlreadyDecided as exc:
+            # The second of two presses (or a stale card): show the decision that was made.
+            pilot = await self._service.get(pilot_id, asker.tenant_id)
+            view = await self._gate_view(pilot, gate)
+            return Reply(card=_render_gate(view, gate, {}, {})) if view.decided else Reply(text=exc.message)
+        card = _render_gate(await self._gate_view(pilot, gate), gate, {}, {})
+        await self._replace_card(turn_context, card)
+        await self._announce(turn_context, pilot, decision_summary_text(pilot, decision))
+        return Reply(card=card)
+
+    async def _gate_view(self, pilot: Pilot, gate: date) -> GateView:
+        record = await self._service.record(pilot)
+        today = local_date(self._clock.now(), pilot.timezone)
+        return gate_view(pilot, record.readings, record.decisions, today, decided_gate=gate)
+
+    async def _announce(self, turn_context: TurnContext, pilot: Pilot, line: str) -> None:
+        """One line in the pilot's project channel: in this turn if we are there, else as a new post."""
+        if pilot.channel is None:
+            return
+        if base_conversation_id(turn_context.activity) == pilot.channel.conversation_id:
+            await turn_context.send_activity(line)
+            return
+        target = await self._conversations.get(pilot.tenant_id, pilot.channel.conversation_id)
+        if target is None:
+            return
+        try:
+            await self._messenger.send(target, text=line)
+        except (DeliveryFailed, Undeliverable) as exc:  # the decision is recorded; the post is news
+            logger.warning("could not post the decision of pilot %s to its channel: %s", pilot.id, exc.message)
+
     async def _replace_card(self, turn_context: TurnContext, card: CardDict) -> None:
         """The invoke answer updates the presser's view; updating the message shows it on every device too."""
         activity = turn_context.activity
@@ -503,10 +566,6 @@ def base_conversation_id(activity: Activity) -> str:
     return str(activity.conversation.id).split(";", 1)[0]
 
 
-def _ref_fields(ref: ConversationRef) -> dict[str, Any]:
-    return {f: getattr(ref, f) for f in ConversationRef.__dataclass_fields__}
-
-
 def _card_activity(card: CardDict) -> Activity:
     return MessageFactory.attachment(Attachment(**_attachment_kwargs(attachment(card))))
 
@@ -521,6 +580,11 @@ def _invoke_message(text: str, status: HTTPStatus = HTTPStatus.OK) -> InvokeResp
         status=200,
         body={"statusCode": int(status), "type": "application/vnd.microsoft.activity.message", "value": text},
     )
+
+
+def _render_gate(view: GateView, gate: date, values: dict[str, str], errors: dict[str, str]) -> CardDict:
+    enabled = view.decision_enabled and gate == view.status.pilot.gate_date
+    return gate_card(view.status, view.projection, view.spend, None, enabled, view.decided, values, errors)
 
 
 def friendly(exc: GovernanceError) -> str:

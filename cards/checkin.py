@@ -278,7 +278,7 @@ def overdue_channel_card(pilot: Pilot, period: str, now: datetime, sent_on: date
                 f"{sponsor} has not answered the {period_label(period)} check-in sent on {sent.isoformat()} "
                 f"({plural(days, 'day')} ago). Without readings the gate on {pilot.gate_date} has nothing to judge."
             ),
-            color="Warning",
+            color="Accent",
         ),
         text("The sponsor can answer the card in their chat with PilotGate.", subtle=True, spacing="Small"),
     ]

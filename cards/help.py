@@ -17,7 +17,9 @@ WELCOME_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def welcome_card() -> dict[str, Any]:
+def welcome_card(in_channel: bool = False) -> dict[str, Any]:
+    """``in_channel``: in a channel or group chat, commands start with an @mention of the bot."""
+    start = "Get started: @mention PilotGate, then one of these" if in_channel else "Get started: type one of these"
     return build(
         [
             heading("Welcome to PilotGate"),
@@ -26,7 +28,7 @@ def welcome_card() -> dict[str, Any]:
                 "a success metric with a baseline and a target, and a monthly check-in right here in Teams."
             ),
             text("At the gate, 90 days in, the sponsor decides: expand, narrow, extend or retire."),
-            section("Get started: type one of these"),
+            section(start),
             facts(WELCOME_COMMANDS),
         ]
     )

@@ -265,5 +265,5 @@ def pilot_created_card(pilot: Pilot) -> dict[str, Any]:
         facts(rows),
     ]
     if gaps:
-        body.append(text(plain(f"Governance checklist still open: {', '.join(gaps)}."), color="Warning"))
+        body.append(text(plain(f"Governance checklist still open: {', '.join(gaps)}."), color="Accent"))
     return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])

@@ -157,7 +157,7 @@ def _checkins(status: PilotStatus) -> list[CardElement]:
             )
         )
     elif status.due_period:
-        elements.append(text(plain(f"The check-in for {status.due_period} is due."), color="Warning"))
+        elements.append(text(plain(f"The check-in for {status.due_period} is due."), color="Accent"))
     if not status.readings:
         elements.append(text("No check-ins yet.", subtle=True))
         return elements
@@ -182,7 +182,11 @@ def _adoption_and_spend(status: PilotStatus) -> list[CardElement]:
     pilot = status.pilot
     period = status.last_checkin.period if status.last_checkin else None
     if status.spend_this_period is None:
-        spend = "not reported"
+        spend = (
+            "not reported"
+            if pilot.budget_monthly is None
+            else f"not reported (budget {fmt_number(pilot.budget_monthly)} a month)"
+        )
     elif pilot.budget_monthly is None:
         spend = f"{fmt_number(status.spend_this_period)} (no budget set)"
     else:
@@ -190,17 +194,18 @@ def _adoption_and_spend(status: PilotStatus) -> list[CardElement]:
         if status.over_budget:
             spend += ": over budget"
     if status.active_users is None:
-        users = "not reported"
+        users = (
+            "not reported" if not pilot.intended_users else f"not reported (goal {fmt_number(pilot.intended_users)})"
+        )
     elif pilot.intended_users:
         share = fmt_number(round(100 * status.active_users / pilot.intended_users), "%")
         users = f"{fmt_number(status.active_users)} of {fmt_number(pilot.intended_users)} intended ({share})"
     else:
         users = f"{fmt_number(status.active_users)} (no target set)"
-    rows = [
-        (f"Spend ({period})" if period else "Spend", spend),
-        ("Total spend", fmt_number(status.total_spend)),
-        (f"Active users ({period})" if period else "Active users", users),
-    ]
+    rows = [(f"Spend ({period})" if period else "Spend", spend)]
+    if any(r.spend is not None for r in status.readings):
+        rows.append(("Total spend", fmt_number(status.total_spend)))
+    rows.append((f"Active users ({period})" if period else "Active users", users))
     elements: list[CardElement] = [section("Adoption and spend"), facts(rows)]
     if status.over_budget:
         elements.append(text("Spend is over the monthly budget.", color="Attention", spacing="Small"))
@@ -226,10 +231,10 @@ def _gate(status: PilotStatus) -> list[CardElement]:
         color = "Attention"
     elif days > 0:
         phrase = f"in {plural(days, 'day')}"
-        color = "Warning" if days <= 14 and pilot.stage.is_active else None
+        color = "Accent" if days <= 14 and pilot.stage.is_active else None
     elif days == 0:
         phrase = "today"
-        color = "Warning"
+        color = "Attention"
     else:
         phrase = f"passed {plural(-days, 'day')} ago"
     elements: list[CardElement] = [

@@ -58,8 +58,10 @@ def milestone_label(key: str) -> str:
 
 
 def milestone_log_key(gate_date: date, key: str) -> str:
-    """A send-log key that stays unique when an extension moves the gate: ``2026-06-10/t-7``."""
-    return f"{gate_date.isoformat()}/{key}"
+    """A send-log key that stays unique when an extension moves the gate: ``gate:2026-06-10:t-7``.
+
+    No ``/``: Cosmos DB ids may not contain it."""
+    return f"gate:{gate_date.isoformat()}:{key}"
 
 
 def gate_milestones(gate_date: date, through: date | None = None) -> list[Milestone]:

@@ -18,9 +18,11 @@ from governance.errors import (
     AmbiguousPilot,
     ConcurrencyConflict,
     DuplicatePilot,
+    GateAlreadyDecided,
     NotPilotOwner,
     PilotNotFound,
 )
+from governance.gate import apply_decision, parse_decision
 from governance.model import (
     GOVERNANCE_ITEMS,
     AgendaEntry,
@@ -37,6 +39,7 @@ from governance.rules import (
     PilotDraft,
     ReadingDraft,
     default_gate_date,
+    local_date,
     match_names,
     name_key,
     suggestions,
@@ -248,8 +251,54 @@ class PilotService:
             await self._record_audit(
                 pilot, actor, "reading.recorded" if previous is None else "reading.replaced", previous, stored
             )
+            await self._reschedule(pilot)  # a new reading can end nudges or raise a cost-drift alert
             return stored
         raise ConcurrencyConflict("The reading kept changing; try again.")
+
+    async def decide(
+        self, pilot_id: str, tenant_id: str, gate_date: date, kind: str, values: dict[str, str], actor: Actor
+    ) -> tuple[Pilot, GateDecision]:
+        """Record the go/narrow/extend/retire decision on the gate ``gate_date`` and carry out its effects.
+
+        One decision per gate: the decision document (keyed by the gate date) is created first with a conditional
+        write, so two people pressing at once, or one pressing twice, record one decision; the loser gets
+        GateAlreadyDecided. The pilot's stage and dates then change under an ETag, retried on a conflict.
+        """
+        pilot = await self.get(pilot_id, tenant_id)
+        if not may_change(pilot, actor):
+            raise NotPilotOwner("decide this gate")
+        if gate_date != pilot.gate_date:
+            raise GateAlreadyDecided(f"The gate of {gate_date.isoformat()} was already decided.")
+        now = self._clock.now()
+        draft = parse_decision(values, kind)
+        updated, decision = apply_decision(
+            pilot, draft, actor.is_admin, actor.is_admin, local_date(now, pilot.timezone), actor.person, now
+        )
+        try:
+            decision = await self._decisions.add(decision)
+        except AlreadyExists:
+            raise GateAlreadyDecided(f"The gate of {gate_date.isoformat()} was already decided.") from None
+        stored = await self._carry_out(updated, pilot)
+        await self._record_audit(stored, actor, f"gate.{decision.kind.value}", pilot, stored)
+        await self._reschedule(stored)
+        return stored, decision
+
+    async def _carry_out(self, updated: Pilot, read: Pilot) -> Pilot:
+        """Save the decided stage and dates; on a conflict re-apply them to the pilot as it now stands."""
+        candidate = updated
+        for _ in range(_RETRIES_ON_CONFLICT):
+            try:
+                return await self._pilots.save(candidate)
+            except ConcurrencyConflict:
+                current = await self.get(read.id, read.tenant_id)
+                candidate = dataclasses.replace(
+                    current,
+                    stage=updated.stage,
+                    gate_date=updated.gate_date,
+                    extensions=updated.extensions,
+                    updated_at=updated.updated_at,
+                )
+        raise ConcurrencyConflict("The pilot kept changing; the decision is recorded, its effects are not.")
 
     async def _reschedule(self, pilot: Pilot) -> None:
         """Dates or the audience changed: the next sweep plans this pilot afresh."""

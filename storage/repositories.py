@@ -349,6 +349,12 @@ class DocumentConversationRepository:
     async def upsert(self, ref: ConversationRef) -> ConversationRef:
         return conversation_from_doc(await self._store.upsert(self.container, conversation_to_doc(ref)))
 
+    async def add(self, ref: ConversationRef) -> ConversationRef:
+        return conversation_from_doc(await self._store.create(self.container, conversation_to_doc(ref)))
+
+    async def save(self, ref: ConversationRef) -> ConversationRef:
+        return conversation_from_doc(await self._store.replace(self.container, conversation_to_doc(ref), ref.version))
+
     async def get(self, tenant_id: str, conversation_id: str) -> ConversationRef | None:
         doc = await self._store.read(self.container, tenant_id, conversation_id)
         return conversation_from_doc(doc) if doc else None

@@ -305,3 +305,16 @@ async def test_an_activity_without_a_tenant_is_refused_and_nothing_is_stored(har
     sent = await say(harness, activity)
     assert texts_of(sent) == ["Sorry, PilotGate is not enabled for your organization."]
     assert await stored_documents(harness) == 0
+
+
+async def test_install_events_arriving_together_greet_once(harness: Harness) -> None:
+    import asyncio
+
+    url = harness.connector.service_url
+    await asyncio.gather(
+        harness.bot.post(installation_update("add", "personal", SPONSOR, service_url=url)),
+        harness.bot.post(conversation_update(scope="personal", user=SPONSOR, service_url=url)),
+    )
+    assert len(cards_of(harness.connector.sent_activities())) == 1
+    ref = await harness.repos.conversations.find_personal(TENANT.id, SPONSOR.aad_object_id)
+    assert ref is not None and ref.greeted

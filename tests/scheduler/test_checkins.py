@@ -37,6 +37,7 @@ def pilot_body(**overrides: Any) -> dict[str, Any]:
             {"name": "Accuracy", "unit": "%", "baseline": 80, "target": 90, "direction": "increase"},
         ],
         "startDate": "2026-09-01",
+        "gateDate": "2027-06-30",  # far away: no gate milestones in these tests
         "timezone": "America/New_York",
         "budgetMonthly": 12000,
         "intendedUsers": 150,

@@ -91,7 +91,7 @@ def sweep(
         if due is not None:
             sent.setdefault(milestone_log_key(pilot.gate_date, due[0]), now)
         now += step
-    return [(key.split("/")[1], at) for key, at in sent.items()]
+    return [(key.rsplit(":", 1)[1], at) for key, at in sent.items()]
 
 
 # --- milestones ---------------------------------------------------------------------------------------------------
