@@ -77,7 +77,7 @@ def _metric_label(metric: Metric, last: float | None) -> str:
     previous = fmt_number(last, metric.unit) if last is not None else "none"
     return (
         f"{name}{unit}: baseline {fmt_number(metric.baseline, metric.unit)}, "
-        f"target {fmt_number(metric.target, metric.unit)}, last month {previous}"
+        f"target {fmt_number(metric.target, metric.unit)}, last month: {previous}"
     )
 
 

@@ -5,7 +5,7 @@
 //   CHROMIUM_PATH    Debian's chromium (default /usr/bin/chromium)
 //   SCREENSHOT_DIR   where each rendered card is saved as a PNG
 //   RESULT_FILE      where the run writes what it saw (JSON), read by the pytest module
-//   BOT_URL, API_TOKEN   the bot's base URL and REST token (for flows that drive the scheduler through the API)
+//   BOT_URL, API_TOKEN   the bot's base URL and REST token: the check-in flow ticks the scheduler through the API
 // It stops at the first step that fails, saves failure.png, prints the step and exits 1.
 
 import { createRequire } from 'node:module';
@@ -19,11 +19,14 @@ const env = process.env;
 const PLAYGROUND_URL = required('PLAYGROUND_URL');
 const SCREENSHOT_DIR = required('SCREENSHOT_DIR');
 const RESULT_FILE = required('RESULT_FILE');
+const BOT_URL = required('BOT_URL');
+const API_TOKEN = required('API_TOKEN');
 const CHROMIUM_PATH = env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 const PILOT = 'Claims triage e2e';
 const BOT_NAME = 'Test Bot'; // the Playground's default name for the bot under test
 const CHANNEL = 'My Team - General';
+const PERSONAL_CHAT = 'Personal Chat';
 const PAGE_LOAD_MS = 30_000; // 3-9 s normally; the first Chromium start on a cold machine is slower
 const REPLY_MS = 15_000; // one exchange takes 0.25-0.75 s; Teams itself gives an invoke 15 s
 
@@ -171,9 +174,119 @@ async function teamChannel(page) {
   });
 }
 
-// The monthly check-in flow (scheduler/ is not built yet) goes here: POST ${BOT_URL}/api/scheduler/tick with
-// {"now": ...} and API_TOKEN, see the check-in card arrive in the personal chat through the Playground's connector,
-// fill in the reading and submit it. tests/e2e/test_playground.py has its test waiting for it.
+function firstCheckinTick(startDate) {
+  // The first check-in (for the start month) goes out on the first business day of the next month at 09:00 in the
+  // pilot's time zone (UTC by default): tick one minute after that.
+  const [year, month] = startDate.split('-').map(Number); // month is 1-12, so Date.UTC(year, month) is next month
+  const day = new Date(Date.UTC(year, month, 1, 9, 1));
+  while (day.getUTCDay() === 0 || day.getUTCDay() === 6) day.setUTCDate(day.getUTCDate() + 1);
+  return day.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function monthLabel(period) {
+  // '2026-11' -> 'November 2026', as the card names the month
+  const first = new Date(`${period}-01T00:00:00Z`);
+  return first.toLocaleString('en-US', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+}
+
+async function tick(now) {
+  // One scheduler sweep at a chosen time, through the bot's REST API (ALLOW_CLOCK_OVERRIDE=1 in this run).
+  const response = await fetch(`${BOT_URL}/api/scheduler/tick`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${API_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ now }),
+    signal: AbortSignal.timeout(REPLY_MS),
+  });
+  const body = await response.text();
+  if (response.status !== 200) throw new Error(`POST /api/scheduler/tick answered ${response.status}: ${body}`);
+  return JSON.parse(body);
+}
+
+async function monthlyCheckin(page) {
+  let tickAt;
+  let period;
+  let gateDate;
+  await step('back in the personal chat, read the pilot start and gate dates from the created card', async () => {
+    await page.getByRole('treeitem', { name: PERSONAL_CHAT, exact: true }).click({ timeout: REPLY_MS });
+    const created = cardWithHeading(page, page, `Pilot registered: ${PILOT}`);
+    await created.waitFor({ timeout: REPLY_MS });
+    const shown = await created.innerText();
+    const start = /Start\s*(\d{4}-\d{2}-\d{2})/.exec(shown);
+    const gate = /Gate\s*(\d{4}-\d{2}-\d{2})/.exec(shown);
+    if (!start || !gate) throw new Error(`no start or gate date on the created card: ${shown}`);
+    period = start[1].slice(0, 7);
+    gateDate = gate[1];
+    tickAt = firstCheckinTick(start[1]);
+    Object.assign(result.observations, { startDate: start[1], checkinPeriod: period, tickAt });
+  });
+
+  await step('tick the scheduler at the first check-in time: one check-in is sent', async () => {
+    const report = await tick(tickAt);
+    result.observations.firstTick = report;
+    if (report.sent !== 1 || (report.by_kind || {}).checkin !== 1 || report.failed || report.undeliverable) {
+      throw new Error(`expected one check-in sent at ${tickAt}, the sweep answered ${JSON.stringify(report)}`);
+    }
+  });
+
+  let card;
+  await step('the check-in card arrives in the personal chat through the connector', async () => {
+    card = cardWithHeading(page, page, `Monthly check-in: ${PILOT}`);
+    await card.waitFor({ timeout: REPLY_MS });
+    await expectText(card, `How did ${monthLabel(period)} go? The readings feed the gate on ${gateDate}.`);
+    await card.getByRole('button', { name: 'Submit check-in', exact: true }).waitFor({ timeout: REPLY_MS });
+    await card.scrollIntoViewIfNeeded();
+    await shoot(card, '11-checkin-card.png');
+  });
+
+  await step('tick again before answering: the check-in is not sent twice', async () => {
+    const report = await tick(tickAt);
+    result.observations.retickBeforeAnswer = report;
+    if (report.sent !== 0 || report.failed || report.undeliverable) {
+      throw new Error(`a second tick at ${tickAt} must send nothing; it answered ${JSON.stringify(report)}`);
+    }
+  });
+
+  await step('fill in the check-in and press Submit check-in: the received card replaces it', async () => {
+    await card.getByRole('spinbutton', { name: /^Handling time \(min\): baseline 42 min, target 30 min/ }).fill('37.5');
+    await card.getByRole('radio', { name: 'Amber', exact: true }).check();
+    await card.getByRole('spinbutton', { name: /^Active users this month \(intended: 150\)/ }).fill('120');
+    // Spend well inside the budget: spend projected past the total budget would (rightly) bring a cost-drift alert
+    // on the next tick, and that tick must send nothing.
+    await card.getByRole('spinbutton', { name: /^Spend in .* \(monthly budget: 12,000\)/ }).fill('6000');
+    await card.getByRole('textbox', { name: /^Blockers/ }).fill('Waiting for the claims API key');
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await shoot(card, '12-checkin-filled.png');
+    await card.getByRole('button', { name: 'Submit check-in', exact: true }).click();
+    const received = cardWithHeading(page, page, `Check-in received: ${PILOT}`);
+    await received.waitFor({ timeout: REPLY_MS });
+    await expectText(received, 'Status: Amber');
+    await expectText(received, '37.5 min (target 30 min)');
+    await expectText(received, '120 of 150 intended');
+    await expectText(received, '6,000 of 12,000 monthly budget');
+    await shoot(received, '13-checkin-received.png');
+    const forms = await cardsWithHeading(page, page, `Monthly check-in: ${PILOT}`).count();
+    if (forms !== 0) throw new Error(`the check-in form is still shown after Submit check-in (${forms} left)`);
+  });
+
+  await step('status <pilot> shows the reading 37.5 min', async () => {
+    await sendInChat(page, 'status claims triage e2e');
+    // The last card of that name; until the answer arrives that is the status card from before the check-in.
+    const status = cardWithHeading(page, page, PILOT);
+    await expectText(status, '37.5 min');
+    await shoot(status, '14-status-after-checkin.png');
+  });
+
+  await step('tick again after the answer at the same time: nothing more is sent', async () => {
+    const report = await tick(tickAt);
+    result.observations.retickAfterAnswer = report;
+    if (report.sent !== 0 || report.failed || report.undeliverable) {
+      throw new Error(`a second tick at ${tickAt} must send nothing; it answered ${JSON.stringify(report)}`);
+    }
+    await page.waitForTimeout(500); // a stray proactive message would show by now
+    const checkins = await cardsWithHeading(page, page, `Monthly check-in: ${PILOT}`).count();
+    if (checkins !== 0) throw new Error(`a check-in card appeared after the second tick (${checkins})`);
+  });
+}
 
 async function playgroundLog(page) {
   // The Playground's log panel lists every exchange with its HTTP status: none may have failed.
@@ -207,6 +320,7 @@ try {
   });
   await personalChat(page);
   await teamChannel(page);
+  await monthlyCheckin(page);
   await playgroundLog(page);
 } catch (error) {
   exitCode = 1;

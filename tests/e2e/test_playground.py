@@ -1,10 +1,13 @@
 """Browser end-to-end tests: the real bot process, Microsoft's Agents Playground and headless Chromium.
 
 One run per module: start ``python app.py`` (SQLite in a temporary folder, anonymous mode, scheduler loop off,
-clock override on for the coming check-in flow) and the Playground on free ports, then let ``playground.mjs``
+clock override on for the check-in flow) and the Playground on free ports, then let ``playground.mjs``
 (playwright-core) use the Playground's own UI as a person would: the greeting, ``help``, ``new pilot`` (fill the
-form, press Create pilot), ``status <pilot>`` in the personal chat, then an @mention in a team channel. Each
-rendered card is saved to ``build/e2e-screenshots/``. The tests then check what that run saw.
+form, press Create pilot), ``status <pilot>`` in the personal chat, then an @mention in a team channel, then the
+monthly check-in: back in the personal chat, tick the scheduler (``POST /api/scheduler/tick`` with a chosen
+``now``) at the first check-in time, answer the card it sends through the Playground's connector, see the reading
+on ``status <pilot>``, and tick again at the same time to see nothing more sent. Each rendered card is saved to
+``build/e2e-screenshots/``. The tests then check what that run saw.
 
 Needs Debian's chromium and ``tools/playground/node_modules``: ``make e2e-deps`` installs both, and the tests fail
 (they do not skip) without them. Every process started here is stopped at the end, whatever happened.
@@ -25,6 +28,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,7 +45,7 @@ SCREENSHOTS = ROOT / "build" / "e2e-screenshots"
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 API_TOKEN = "e2e-token-0123456789"
 
-# Bounded so that even a hung run ends in about 2.5 minutes; a normal run takes 10-15 s.
+# Bounded so that even a hung run ends in about 2.5 minutes; a normal run takes 12-16 s.
 BOT_START_S = 20.0
 PLAYGROUND_START_S = 25.0  # it waits up to 15 s for the bot, then starts serving
 SCRIPT_TIMEOUT_S = 75.0
@@ -303,8 +307,35 @@ def test_welcome_card_is_shown_once_per_conversation(playground_run: PlaygroundR
     assert observations.get("channelWelcomeCards", 1) <= 1, observations
 
 
-@pytest.mark.skip(reason="to come: the monthly check-in through the Playground, once the scheduler sends check-ins")
-def test_monthly_checkin_card_is_answered_through_the_playground() -> None:
-    """To come: tick the scheduler through POST /api/scheduler/tick with {"now": ...} (ALLOW_CLOCK_OVERRIDE=1 and
-    API_TOKEN are already set for the bot above), see the check-in card arrive in the Playground's personal chat
-    through its connector, fill in the reading and submit it, then see the reading on `status <pilot>`."""
+def test_monthly_checkin_card_is_answered_through_the_playground(playground_run: PlaygroundRun) -> None:
+    """A tick at the first check-in time sends the card through the Playground's connector; the answer is stored."""
+    playground_run.require_steps(
+        "back in the personal chat, read the pilot start and gate dates",
+        "tick the scheduler at the first check-in time",
+        "the check-in card arrives in the personal chat",
+        "fill in the check-in and press Submit check-in",
+        "status <pilot> shows the reading 37.5 min",
+    )
+    observations = playground_run.result["observations"]
+    # The form's default start is today; that month's check-in goes out on the next month's first business day, 09:00
+    # UTC (the default time zone), and the run ticked a minute later.
+    start = date.fromisoformat(observations["startDate"])
+    send_day = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    while send_day.weekday() >= 5:
+        send_day += timedelta(days=1)
+    assert observations["tickAt"] == f"{send_day.isoformat()}T09:01:00Z", observations
+    first = observations["firstTick"]
+    assert first["by_kind"] == {"checkin": 1}, first
+    assert (first["sent"], first["failed"], first["undeliverable"]) == (1, 0, 0), first
+
+
+def test_a_second_tick_at_the_same_time_sends_nothing_more(playground_run: PlaygroundRun) -> None:
+    playground_run.require_steps(
+        "tick again before answering: the check-in is not sent twice",
+        "tick again after the answer at the same time: nothing more is sent",
+    )
+    observations = playground_run.result["observations"]
+    for name in ("retickBeforeAnswer", "retickAfterAnswer"):
+        report = observations[name]
+        assert (report["sent"], report["failed"], report["undeliverable"]) == (0, 0, 0), (name, report)
+        assert report["by_kind"] == {}, (name, report)
