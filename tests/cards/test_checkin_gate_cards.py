@@ -280,8 +280,8 @@ def test_checkin_card_has_one_number_input_per_metric_with_unit_baseline_target_
     fields = inputs(card)
     assert list(fields) == ["metric_0", "metric_1", "status", "activeUsers", "spend", "blockers", "notes"]
     assert fields["metric_0"]["type"] == "Input.Number" and fields["metric_0"]["isRequired"]
-    assert fields["metric_0"]["label"] == "Handling time (min): baseline 30 min, target 20 min, last month 29 min"
-    assert fields["metric_1"]["label"] == "First-pass accuracy (%): baseline 82%, target 95%, last month 83%"
+    assert fields["metric_0"]["label"] == "Handling time (min): baseline 30 min, target 20 min, last month: 29 min"
+    assert fields["metric_1"]["label"] == "First-pass accuracy (%): baseline 82%, target 95%, last month: 83%"
     assert "isRequired" not in fields["metric_1"]
     assert [c["value"] for c in fields["status"]["choices"]] == ["green", "amber", "red"]
     assert fields["status"]["isRequired"]
@@ -297,7 +297,7 @@ def test_checkin_card_has_one_number_input_per_metric_with_unit_baseline_target_
 
 def test_first_checkin_says_there_is_no_last_month() -> None:
     fields = inputs(checkin_card(make_pilot(), "2026-01", None, {}, {}))
-    assert fields["metric_0"]["label"].endswith("last month none")
+    assert fields["metric_0"]["label"].endswith("last month: none")
 
 
 def test_checkin_errors_sit_under_their_inputs_and_the_values_are_kept() -> None:
