@@ -18,6 +18,7 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity, ActivityTypes
 
 from api.routes import PilotApi, SchedulerApi, error_response, json_errors
+from bots.auth import CachingBotFrameworkAuthentication
 from bots.notifier import BotToken, ConnectorMessenger, SenderLimits
 from bots.state_storage import DocumentBotStorage
 from bots.teams_bot import PilotGateBot
@@ -120,7 +121,7 @@ def create_app(
     service = PilotService(repos.pilots, repos.readings, repos.decisions, repos.audit, clock, repos.agenda)
 
     bot_config = BotFrameworkConfig(settings)
-    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(bot_config))
+    adapter = CloudAdapter(CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication(bot_config)))
     adapter.on_turn_error = on_turn_error
     credentials = None if settings.anonymous else ConfigurationServiceClientCredentialFactory(bot_config)
     messenger = ConnectorMessenger(BotToken(credentials, settings.app_id), sender_limits)

@@ -31,7 +31,10 @@ CREATE TABLE IF NOT EXISTS documents (
     PRIMARY KEY (container, pk, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ix_documents_id ON documents (container, id);
-CREATE INDEX IF NOT EXISTS ix_pilots_name ON documents (container, pk, json_extract(body, '$.nameKey'));
+-- Led by the expression: an index led by (container, pk) loses to the primary key's same prefix, and SQLite then
+-- scans a whole tenant to find one name (35 ms at 10,000 pilots).
+DROP INDEX IF EXISTS ix_pilots_name;
+CREATE INDEX IF NOT EXISTS ix_name_key ON documents (json_extract(body, '$.nameKey'));
 CREATE INDEX IF NOT EXISTS ix_due ON documents (container, json_extract(body, '$.nextDueAt'));
 """
 

@@ -7,6 +7,7 @@ what only a network store does (throttling, an unreachable account).
 from __future__ import annotations
 
 import asyncio
+import pathlib
 import time
 import uuid
 from typing import Any
@@ -431,3 +432,28 @@ async def test_cosmos_unreachable_endpoint_fails_to_open_with_storage_unavailabl
 def test_cosmos_store_refuses_a_key_that_is_not_base64() -> None:
     with pytest.raises(ValueError):
         CosmosDocumentStore("http://127.0.0.1:8081/", "not a key", database="any")
+
+
+async def test_sqlite_finds_a_pilot_by_name_through_the_index(tmp_path: pathlib.Path) -> None:
+    """A name lookup must not scan the tenant (the planner needs the canned statistics for that)."""
+    from storage.sqlite_store import SqliteDocumentStore
+
+    store = SqliteDocumentStore(tmp_path / "plan.db")
+    await store.open()
+    try:
+        db = store._conn  # the plan is an implementation detail worth pinning
+        sql = (
+            "EXPLAIN QUERY PLAN SELECT body FROM documents WHERE container = ? AND pk = ? "
+            "AND json_extract(body, '$.nameKey') = ?"
+        )
+        async with db.execute(sql, ("pilots", "t", "x")) as cursor:
+            plan = " ".join(str(row[-1]) for row in await cursor.fetchall())
+        assert "ix_name_key" in plan
+        async with db.execute(
+            "EXPLAIN QUERY PLAN SELECT body FROM documents WHERE container = ? "
+            "AND json_extract(body, '$.nextDueAt') <= ?",
+            ("agenda", "2026"),
+        ) as cursor:
+            assert "ix_due" in " ".join(str(row[-1]) for row in await cursor.fetchall())
+    finally:
+        await store.close()
