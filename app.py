@@ -17,6 +17,7 @@ from botbuilder.integration.aiohttp import (
 )
 from botbuilder.schema import Activity, ActivityTypes
 
+from api.pages import page_routes
 from api.routes import PilotApi, SchedulerApi, error_response, json_errors
 from bots.auth import CachingBotFrameworkAuthentication
 from bots.notifier import BotToken, ConnectorMessenger, SenderLimits
@@ -159,6 +160,7 @@ def create_app(
     app[STORE_KEY] = store
     app.router.add_post("/api/messages", MessagesEndpoint(adapter, bot).handle)
     app.router.add_get("/healthz", healthz)
+    app.add_routes(page_routes())
     app.add_routes(PilotApi(service, settings, on_reading=card_updater.reading_received).routes())
     app.add_routes(SchedulerApi(sweep.tick, settings).routes())
 

@@ -5,52 +5,29 @@ Errors are keyed by the card's input ids so the form can show each one next to i
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from typing import Any
 
-from cards.pilot_form import FORM_FIELDS
+from cards.pilot_form import INPUT_IDS
+from governance.checkin import parse_number
 from governance.errors import ValidationFailed
 from governance.model import Direction, Metric, Person, ScalePlan
 from governance.rules import PilotDraft, clean_text, default_gate_date
 
-FORM_INPUTS = (
-    "name",
-    "metricName",
-    "metricUnit",
-    "metricBaseline",
-    "metricTarget",
-    "metricDirection",
-    "startDate",
-    "gateDate",
-    "sponsor",
-    "timezone",
-    "budgetMonthly",
-    "intendedUsers",
-    "scaleExpand",
-    "scaleRetire",
-)
-
 
 def form_values(data: dict[str, Any]) -> dict[str, str]:
     """The submitted inputs as strings (what the form shows again when something is wrong)."""
-    return {key: str(data[key]) for key in FORM_INPUTS if data.get(key) is not None}
+    return {key: str(data[key]) for key in INPUT_IDS if data.get(key) is not None}
 
 
-def _number(raw: str, field: str, errors: dict[str, str], *, required: bool) -> float | None:
-    text = raw.strip().replace(",", "")
-    if not text:
-        if required:
-            errors[field] = "Enter a number."
-        return None
+def _number(raw: str, field: str, errors: dict[str, str], *, required: bool, money: bool = False) -> float | None:
     try:
-        value = float(text)
+        value = parse_number(raw, money=money)
     except ValueError:
         errors[field] = f"'{raw.strip()[:20]}' is not a number."
         return None
-    if not math.isfinite(value):
-        errors[field] = "Enter an ordinary number."
-        return None
+    if value is None and required:
+        errors[field] = "Enter a number."
     return value
 
 
@@ -85,7 +62,7 @@ def parse_new_pilot(values: dict[str, str], sponsor_name: str, today: date) -> P
     sponsor_id = values.get("sponsor", "").strip().lower()
     if not sponsor_id:
         errors["sponsor"] = "Choose the executive sponsor."
-    budget = _number(values.get("budgetMonthly", ""), "budgetMonthly", errors, required=False)
+    budget = _number(values.get("budgetMonthly", ""), "budgetMonthly", errors, required=False, money=True)
     users = _number(values.get("intendedUsers", ""), "intendedUsers", errors, required=False)
     if users is not None and users != int(users):
         errors["intendedUsers"] = "Enter a whole number of people."
@@ -103,11 +80,3 @@ def parse_new_pilot(values: dict[str, str], sponsor_name: str, today: date) -> P
         intended_users=int(users) if users is not None else None,
         scale_plan=ScalePlan(clean_text(values.get("scaleExpand", "")), clean_text(values.get("scaleRetire", ""))),
     )
-
-
-def to_form_errors(fields: dict[str, str]) -> dict[str, str]:
-    """Domain error paths (metrics[0].target) -> the form's input ids (metricTarget)."""
-    out: dict[str, str] = {}
-    for path, message in fields.items():
-        out.setdefault(FORM_FIELDS.get(path, path if path in FORM_INPUTS else "name"), message)
-    return out

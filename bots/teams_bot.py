@@ -20,13 +20,13 @@ from botbuilder.core.teams import TeamsActivityHandler, TeamsInfo
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, InvokeResponse
 
 from bots.commands import COMMANDS
-from bots.forms import form_values, parse_new_pilot, to_form_errors
+from bots.forms import form_values, parse_new_pilot
 from cards import verbs
 from cards.checkin import checkin_card, checkin_summary_card
 from cards.choose import choose_pilot_card, not_found_text
 from cards.gate import decision_summary_text, gate_card
 from cards.help import help_card, welcome_card
-from cards.pilot_form import new_pilot_form, pilot_created_card
+from cards.pilot_form import form_errors, new_pilot_form, pilot_created_card
 from cards.portfolio import overdue_card, portfolio_card
 from cards.status import status_card
 from cards.text import attachment, plain
@@ -389,7 +389,7 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
             draft = parse_new_pilot(values, sponsor_name, today)
             pilot = await self._service.register(draft, asker.tenant_id, asker.actor)
         except ValidationFailed as exc:
-            return Reply(card=self._pilot_form(asker, values, to_form_errors(exc.fields)))
+            return Reply(card=self._pilot_form(asker, values, form_errors(exc.fields)))
         except NotPilotOwner:
             problem = {"sponsor": "You can register pilots you sponsor; a governance admin can register any."}
             return Reply(card=self._pilot_form(asker, values, problem))

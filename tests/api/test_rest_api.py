@@ -213,3 +213,10 @@ async def test_pilots_survive_a_restart(tmp_path: Path, connector: FakeConnector
         assert status == 200 and fetched["name"] == pilot["name"]
     finally:
         await stop_harness(second)
+
+
+async def test_the_pages_the_manifest_links_to_are_served(harness: Harness) -> None:
+    for path in ("/", "/privacy", "/terms"):
+        async with harness.http.get(harness.url(path)) as response:
+            assert response.status == 200 and response.content_type == "text/html"
+            assert "PilotGate" in await response.text()
