@@ -22,7 +22,7 @@ from api.routes import PilotApi, SchedulerApi, error_response, json_errors
 from bots.auth import CachingBotFrameworkAuthentication
 from bots.notifier import BotToken, ConnectorMessenger, SenderLimits
 from bots.state_storage import DocumentBotStorage
-from bots.teams_bot import PilotGateBot
+from bots.teams_bot import PilotGateBot, invoke_message
 from config import Settings, SettingsError, load_settings
 from governance.errors import StorageUnavailable
 from governance.ports import Clock, SystemClock
@@ -56,11 +56,14 @@ async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
     """A failed turn: log the traceback under an id and tell the person one friendly sentence with that id."""
     error_id = uuid.uuid4().hex[:8]
     logger.error("turn failed, error id %s", error_id, exc_info=(type(error), error, error.__traceback__))
-    if turn_context.activity.type == ActivityTypes.message:
-        try:
-            await turn_context.send_activity(TURN_ERROR_REPLY.format(error_id=error_id))
-        except Exception:
-            logger.warning("could not tell the user about error %s", error_id)
+    reply = TURN_ERROR_REPLY.format(error_id=error_id)
+    try:
+        if turn_context.activity.type == ActivityTypes.message:
+            await turn_context.send_activity(reply)
+        elif turn_context.activity.type == ActivityTypes.invoke:  # a card button: answer the invoke, not a 500
+            await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=invoke_message(reply)))
+    except Exception:
+        logger.warning("could not tell the user about error %s", error_id)
 
 
 class MessagesEndpoint:

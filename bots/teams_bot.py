@@ -149,7 +149,7 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
         activity = turn_context.activity
         logger.info("refused an activity of type %s from a tenant not in ALLOWED_TENANTS", activity.type)
         if activity.type == ActivityTypes.invoke:
-            response = _invoke_message(FOREIGN_TENANT_REPLY, HTTPStatus.FORBIDDEN)
+            response = invoke_message(FOREIGN_TENANT_REPLY, HTTPStatus.FORBIDDEN)
             await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
         elif activity.type == ActivityTypes.message:
             await turn_context.send_activity(FOREIGN_TENANT_REPLY)
@@ -360,7 +360,7 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
                 status=200,
                 body={"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": reply.card},
             )
-        return _invoke_message(reply.text or "Done.")
+        return invoke_message(reply.text or "Done.")
 
     async def _run_verb(self, turn_context: TurnContext, asker: Asker, verb: str, data: dict[str, Any]) -> Reply:
         handler = self._verbs.get(verb)
@@ -574,7 +574,7 @@ def _attachment_kwargs(att: dict[str, Any]) -> dict[str, Any]:
     return {"content_type": att["contentType"], "content": att["content"]}
 
 
-def _invoke_message(text: str, status: HTTPStatus = HTTPStatus.OK) -> InvokeResponse:
+def invoke_message(text: str, status: HTTPStatus = HTTPStatus.OK) -> InvokeResponse:
     """An invoke answer that Teams shows as a short message instead of replacing the card."""
     return InvokeResponse(
         status=200,

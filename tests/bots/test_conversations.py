@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bots.teams_bot import UNKNOWN_COMMAND_REPLY
 from storage.documents import CONTAINERS
 from tests.conftest import Harness, start_harness, stop_harness
 from tests.teams_sim import (
@@ -279,7 +280,7 @@ async def test_a_body_that_is_not_an_activity_is_400_and_the_bot_keeps_serving(h
     assert len(cards_of(sent)) == 1
 
 
-async def test_a_failing_turn_answers_one_friendly_sentence_with_an_error_id(harness: Harness) -> None:
+async def test_a_reply_that_fails_to_send_does_not_stop_the_bot(harness: Harness) -> None:
     harness.connector.fail_next(500, count=1)  # the reply itself fails...
     await harness.bot.post(personal_message("help", SPONSOR, service_url=harness.connector.service_url))
     # ...and the bot still answers the next turn
@@ -318,3 +319,51 @@ async def test_install_events_arriving_together_greet_once(harness: Harness) -> 
     assert len(cards_of(harness.connector.sent_activities())) == 1
     ref = await harness.repos.conversations.find_personal(TENANT.id, SPONSOR.aad_object_id)
     assert ref is not None and ref.greeted
+
+
+async def corrupt_a_pilot(h: Harness) -> None:
+    """A stored pilot the code cannot read: every turn that touches it fails unexpectedly."""
+    await h.store.create(
+        "pilots", {"id": "broken", "tenantId": TENANT.id, "name": "Broken pilot", "nameKey": "broken pilot"}
+    )
+
+
+async def test_a_failing_turn_answers_one_friendly_sentence_with_an_error_id(harness: Harness) -> None:
+    import re
+
+    await corrupt_a_pilot(harness)
+    sent = await say(
+        harness, personal_message("status broken pilot", SPONSOR, service_url=harness.connector.service_url)
+    )
+    [text] = texts_of(sent)
+    assert re.fullmatch(r"Sorry, something went wrong on my side \(error id [0-9a-f]{8}\)\. Please try again\.", text)
+    sent = await say(harness, personal_message("help", SPONSOR, service_url=harness.connector.service_url))
+    assert len(cards_of(sent)) == 1  # and keeps serving
+
+
+async def test_a_failing_card_action_answers_the_invoke_not_http_500(harness: Harness) -> None:
+    await corrupt_a_pilot(harness)
+    status, body = await harness.bot.post(
+        adaptive_card_invoke(
+            "pilot.status", data={"pilotId": "broken"}, user=SPONSOR, service_url=harness.connector.service_url
+        )
+    )
+    assert status == 200
+    assert body["type"] == "application/vnd.microsoft.activity.message" and "error id" in body["value"]
+
+
+async def test_every_command_in_the_manifest_is_answered(harness: Harness) -> None:
+    from bots.commands import COMMANDS
+    from manifest.build import build_manifest
+
+    manifest = build_manifest("6a7e5f9c-0b1d-4e2a-9c3f-5b8d7e6a4c21", "pilotgate.contoso.com", "1.0.0")
+    titles = {c["title"] for lists in manifest["bots"][0]["commandLists"] for c in lists["commands"]}
+    assert titles == {c.title for c in COMMANDS}
+    await create_pilot(harness)
+    url = harness.connector.service_url
+    for title in sorted(titles):
+        text = f"{title} claims" if title in ("status", "link") else title
+        activity = channel_message(text, SPONSOR, service_url=url) if title == "link" else None
+        sent = await say(harness, activity or personal_message(text, SPONSOR, service_url=url))
+        assert sent, title
+        assert UNKNOWN_COMMAND_REPLY not in texts_of(sent), title

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from bots.notifier import BotToken, ConnectorMessenger, SenderLimits
 from governance.model import ConversationKind, ConversationRef, Direction, Metric, Person, Pilot
 from scheduler.checkins import CheckinPlanner
-from scheduler.sweep import Sweep, SweepPorts
+from scheduler.sweep import Planner, Sweep, SweepPorts
 from storage.repositories import Repositories
 from tests.fakes import FixedClock
 from tests.storage.conftest import StoreFactory
@@ -18,7 +18,12 @@ REGISTERED = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 CHECKIN_TIME = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # pilots below are on UTC
 
 
-def sweep_on(repos: Repositories, connector_messenger: ConnectorMessenger, clock: FixedClock) -> Sweep:
+def sweep_on(
+    repos: Repositories,
+    connector_messenger: ConnectorMessenger,
+    clock: FixedClock,
+    planners: list[Planner] | None = None,
+) -> Sweep:
     ports = SweepPorts(
         pilots=repos.pilots,
         readings=repos.readings,
@@ -29,7 +34,7 @@ def sweep_on(repos: Repositories, connector_messenger: ConnectorMessenger, clock
         agenda=repos.agenda,
         messenger=connector_messenger,
     )
-    return Sweep(ports, [CheckinPlanner(repos.readings, repos.decisions, repos.sendlog)], clock)
+    return Sweep(ports, planners or [CheckinPlanner(repos.readings, repos.decisions, repos.sendlog)], clock)
 
 
 async def seed(repos: Repositories, service_url: str, count: int) -> None:
@@ -103,3 +108,38 @@ async def test_a_claim_left_by_a_crashed_replica_is_sent_after_the_lease(store_f
         finally:
             await messenger.close()
         assert len(connector.sent_activities("a:chat-0")) == 1
+
+
+async def test_two_replicas_post_each_gate_milestone_once(store_factory: StoreFactory) -> None:
+    import dataclasses
+
+    from governance.model import ChannelLink
+    from scheduler.gates import GatePlanner
+
+    gate_day = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    clock = FixedClock(gate_day)
+    async with FakeConnector() as connector:
+        first = Repositories.on(await store_factory())
+        second = Repositories.on(await store_factory())
+        await seed(first, connector.service_url, 6)
+        for i in range(6):
+            pilot = await first.pilots.get(f"pilot-{i}", TENANT.id)
+            assert pilot is not None
+            await first.pilots.save(dataclasses.replace(pilot, channel=ChannelLink(f"19:channel-{i}@thread.tacv2")))
+            await first.conversations.upsert(
+                ConversationRef(
+                    f"19:channel-{i}@thread.tacv2", TENANT.id, ConversationKind.CHANNEL, connector.service_url
+                )
+            )
+        messengers = [ConnectorMessenger(BotToken(None, ""), SenderLimits(base_backoff_s=0.01)) for _ in range(2)]
+        try:
+            sweeps = [
+                sweep_on(repos, messenger, clock, [GatePlanner(repos.readings, repos.decisions)])
+                for repos, messenger in zip((first, second), messengers, strict=True)
+            ]
+            reports = await asyncio.gather(*(s.tick(gate_day) for s in sweeps), *(s.tick(gate_day) for s in sweeps))
+        finally:
+            for messenger in messengers:
+                await messenger.close()
+        assert sum(r.sent for r in reports) == 6
+        assert [len(connector.sent_activities(f"19:channel-{i}@thread.tacv2")) for i in range(6)] == [1] * 6
