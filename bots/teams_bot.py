@@ -320,7 +320,7 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def _new_pilot(self, turn_context: TurnContext, asker: Asker, argument: str) -> None:
         values = {"name": argument} if argument else {}
-        await turn_context.send_activity(_card_activity(self._pilot_form(asker, values, {})))
+        await turn_context.send_activity(_card_activity(await self._pilot_form(asker, values, {})))
 
     async def _link(self, turn_context: TurnContext, asker: Asker, argument: str) -> None:
         activity = turn_context.activity
@@ -389,12 +389,12 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
             draft = parse_new_pilot(values, sponsor_name, today)
             pilot = await self._service.register(draft, asker.tenant_id, asker.actor)
         except ValidationFailed as exc:
-            return Reply(card=self._pilot_form(asker, values, form_errors(exc.fields)))
+            return Reply(card=await self._pilot_form(asker, values, form_errors(exc.fields)))
         except NotPilotOwner:
             problem = {"sponsor": "You can register pilots you sponsor; a governance admin can register any."}
-            return Reply(card=self._pilot_form(asker, values, problem))
+            return Reply(card=await self._pilot_form(asker, values, problem))
         except DuplicatePilot as exc:
-            return Reply(card=self._pilot_form(asker, values, {"name": exc.message}))
+            return Reply(card=await self._pilot_form(asker, values, {"name": exc.message}))
         await self._last_pilot.set(turn_context, pilot.id)
         return Reply(card=pilot_created_card(pilot))
 
@@ -491,8 +491,13 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
     def _today(self) -> date:
         return self._clock.now().date()
 
-    def _pilot_form(self, asker: Asker, values: dict[str, str], errors: dict[str, str]) -> CardDict:
-        return new_pilot_form(values, errors, asker.actor.name or "Me", asker.actor.aad_object_id, self._today())
+    async def _pilot_form(self, asker: Asker, values: dict[str, str], errors: dict[str, str]) -> CardDict:
+        others: list[tuple[str, str]] = []
+        if asker.actor.is_admin:  # only admins may register a pilot for someone else
+            members = await self._members.list_for_tenant(asker.tenant_id)
+            others = sorted(((m.aad_object_id, m.name or m.aad_object_id) for m in members), key=lambda p: p[1])
+        actor = asker.actor
+        return new_pilot_form(values, errors, actor.name or "Me", actor.aad_object_id, self._today(), others)
 
     async def _status_of(self, pilot: Pilot) -> PilotStatus:
         record = await self._service.record(pilot)

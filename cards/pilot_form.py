@@ -6,14 +6,14 @@ under its input (always visible) and as the input's ``errorMessage`` (shown by T
 
 Sponsor: Teams' people picker is an ``Input.ChoiceSet`` with ``choices.data`` (``Data.Query`` over
 ``graph.microsoft.com/users``), but the official Adaptive Cards parser rejects ``choices.data`` below version 1.6
-("supported in version 1.6, but you are using version 1.5") and our cards are 1.5. So the sponsor is a static
-choice holding the asker; an admin can reassign the sponsor through the REST API (PATCH /api/pilots/{id}).
+("supported in version 1.6, but you are using version 1.5") and our cards are 1.5. So the sponsor is a static,
+filterable choice: the asker first, then (for admins) the people the bot knows from team rosters.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Final
 
@@ -27,12 +27,15 @@ from microsoft_teams.cards import (
     NumberInput,
     TextInput,
 )
+from microsoft_teams.cards.core import ChoiceSetInputStyle
 
 from cards.elements import build, facts, heading, section, text
 from cards.text import fmt_number, plain, plural, shorten
 from cards.verbs import PILOT_CREATE, PILOT_STATUS, execute
 from governance.model import GOVERNANCE_LABELS, Pilot
 from governance.rules import GATE_DAYS, MAX_NAME, MAX_SHORT_TEXT, MAX_TEXT, default_gate_date
+
+MAX_SPONSORS: Final = 100  # keeps the form well under Teams' 28 KB
 
 INPUT_IDS: Final = (
     "name",
@@ -86,9 +89,16 @@ def form_errors(domain_errors: Mapping[str, str]) -> dict[str, str]:
 
 
 def new_pilot_form(
-    values: Mapping[str, str], errors: Mapping[str, str], sponsor_name: str, sponsor_id: str, today: date
+    values: Mapping[str, str],
+    errors: Mapping[str, str],
+    sponsor_name: str,
+    sponsor_id: str,
+    today: date,
+    others: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
-    """The form, filled with ``values`` (as Teams sent them) and each problem in ``errors`` next to its input."""
+    """The form, filled with ``values`` (as Teams sent them) and each problem in ``errors`` next to its input.
+
+    ``others`` are (Entra object id, name) of other people who may be chosen as sponsor (at most MAX_SPONSORS)."""
     start = _parse_date(values.get("startDate")) or today
     field = _Fields(values, errors)
     body: list[CardElement] = [heading("Register a pilot")]
@@ -112,8 +122,17 @@ def new_pilot_form(
     )
     body += field.choice("metricDirection", "Direction", DIRECTION_CHOICES, required=True)
     body.append(section("Owner and dates"))
+    sponsors = (
+        (sponsor_id, f"{sponsor_name or 'You'} (you)"),
+        *((person_id, shorten(name, 60)) for person_id, name in others[:MAX_SPONSORS] if person_id != sponsor_id),
+    )
     body += field.choice(
-        "sponsor", "Executive sponsor", ((sponsor_id, sponsor_name or "You"),), required=True, default=sponsor_id
+        "sponsor",
+        "Executive sponsor",
+        sponsors,
+        required=True,
+        default=sponsor_id,
+        style="filtered" if len(sponsors) > 5 else "compact",
     )
     body += field.date("startDate", "Start date", default=today.isoformat())
     body += field.date(
@@ -203,13 +222,14 @@ class _Fields:
         *,
         required: bool = False,
         default: str | None = None,
+        style: ChoiceSetInputStyle = "compact",
     ) -> list[CardElement]:
         known = {value for value, _ in choices}
         kept = self.values.get(input_id)
         element = ChoiceSetInput(
             id=input_id,
             label=label,
-            style="compact",
+            style=style,
             choices=[Choice(title=title, value=value) for value, title in choices],
             value=kept if kept in known else default,
             placeholder="Choose",

@@ -399,17 +399,22 @@ class DocumentMemberRepository:
 
     async def find(self, tenant_id: str, aad_object_id: str) -> TeamMember | None:
         doc = await self._store.read(self.container, tenant_id, aad_object_id.lower())
-        if doc is None:
-            return None
-        return TeamMember(
-            tenant_id=doc["tenantId"],
-            aad_object_id=doc["id"],
-            user_id=doc["userId"],
-            name=doc.get("name", ""),
-            service_url=doc.get("serviceUrl", ""),
-            bot_id=doc.get("botId", ""),
-            updated_at=_parse_dt(doc.get("updatedAt")),
-        )
+        return _member_from_doc(doc) if doc else None
+
+    async def list_for_tenant(self, tenant_id: str) -> list[TeamMember]:
+        return [_member_from_doc(d) for d in await self._store.query(self.container, partition=tenant_id)]
+
+
+def _member_from_doc(doc: Document) -> TeamMember:
+    return TeamMember(
+        tenant_id=doc["tenantId"],
+        aad_object_id=doc["id"],
+        user_id=doc["userId"],
+        name=doc.get("name", ""),
+        service_url=doc.get("serviceUrl", ""),
+        bot_id=doc.get("botId", ""),
+        updated_at=_parse_dt(doc.get("updatedAt")),
+    )
 
 
 def utc_key(moment: datetime) -> str:

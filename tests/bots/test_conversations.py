@@ -367,3 +367,18 @@ async def test_every_command_in_the_manifest_is_answered(harness: Harness) -> No
         sent = await say(harness, activity or personal_message(text, SPONSOR, service_url=url))
         assert sent, title
         assert UNKNOWN_COMMAND_REPLY not in texts_of(sent), title
+
+
+async def test_admins_pick_the_sponsor_from_the_people_the_bot_knows(harness: Harness) -> None:
+    url = harness.connector.service_url
+    harness.connector.set_members(TEAM.id, [SPONSOR, ADMIN, OUTSIDER])
+    await harness.bot.post(conversation_update(scope="team", user=ADMIN, service_url=url))
+    form = cards_of(await say(harness, personal_message("new pilot", ADMIN, service_url=url)))[0]
+    assert {SPONSOR.aad_object_id, OUTSIDER.aad_object_id} <= set(card_text(form).split())
+    mine = cards_of(await say(harness, personal_message("new pilot", SPONSOR, service_url=url)))[0]
+    assert OUTSIDER.aad_object_id not in card_text(mine)  # others only see themselves
+    chosen = {**FORM, "sponsor": OUTSIDER.aad_object_id}
+    status, _ = await harness.bot.post(adaptive_card_invoke("pilot.create", inputs=chosen, user=ADMIN, service_url=url))
+    assert status == 200
+    [pilot] = await harness.repos.pilots.list(TENANT.id)
+    assert pilot.sponsor.aad_object_id == OUTSIDER.aad_object_id and pilot.sponsor.name == OUTSIDER.name

@@ -235,6 +235,15 @@ def every_card() -> dict[str, dict[str, Any]]:
         "overdue-200": overdue_card(statuses, [f"Sponsor {i}" for i in range(80)]),
         "form-empty": form(),
         "form-errors": form(FORM_VALUES, FORM_ERRORS),
+        "form-admin-300-people": new_pilot_form(
+            {},
+            {},
+            "Ada Admin",
+            "a1d4e2b0-0000-4c8e-9f1a-00000000ad01",
+            TODAY,
+            [(f"00000000-0000-4000-8000-{i:012d}", f"Person {i} [x](http://y) ${{n}}" * 3) for i in range(300)],
+        ),
+        "welcome-channel": welcome_card(in_channel=True),
         "created": pilot_created_card(healthy().pilot),
         "choose": choose_pilot_card("invoice", [("p-1", "Invoice triage"), ("p-2", "Invoice matching")]),
         "choose-many": choose_pilot_card("pilot", [(f"p-{i}", f"Pilot {i}") for i in range(9)]),
@@ -543,7 +552,7 @@ def test_form_has_the_stable_input_ids_and_defaults() -> None:
     assert fields["scaleExpand"]["isMultiline"] and fields["scaleRetire"]["isMultiline"]
     assert {c["value"] for c in fields["metricDirection"]["choices"]} == {"increase", "decrease"}
     sponsor = fields["sponsor"]
-    assert sponsor["choices"] == [{"title": "Dana Whitfield", "value": "aad-sponsor-1"}]
+    assert sponsor["choices"] == [{"title": "Dana Whitfield (you)", "value": "aad-sponsor-1"}]
     assert sponsor["value"] == "aad-sponsor-1"
     action = form()["actions"][0]
     assert action["type"] == "Action.Execute" and action["verb"] == PILOT_CREATE
