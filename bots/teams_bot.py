@@ -602,6 +602,7 @@ def friendly(exc: GovernanceError) -> str:
         return STORAGE_DOWN_REPLY
     if isinstance(exc, ConcurrencyConflict):
         return "Someone changed this at the same moment; please try again."
+    # Messages may quote a pilot's name: shown as text, never as markdown.
     if isinstance(exc, ValidationFailed):
-        return " ".join(exc.fields.values()) or exc.message
-    return exc.message
+        return plain(" ".join(exc.fields.values()) or exc.message)
+    return plain(exc.message)

@@ -60,11 +60,13 @@ class SqliteDocumentStore:
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = await aiosqlite.connect(self._path, timeout=10)
+            # Autocommit: every write is one statement and its own transaction. With Python's implicit transactions
+            # the writes of concurrent turns share one open transaction on this connection, and one turn's rollback
+            # (a duplicate create) silently undid another turn's update that had not been committed yet.
+            self._db = await aiosqlite.connect(self._path, timeout=10, isolation_level=None)
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=NORMAL")
             await self._db.executescript(_SCHEMA)
-            await self._db.commit()
         except sqlite3.Error as exc:
             raise StorageUnavailable(f"cannot open the SQLite store at {self._path}: {exc}") from exc
 
@@ -165,13 +167,10 @@ class SqliteDocumentStore:
     async def _write(self, sql: str, params: tuple[Any, ...]) -> int:
         try:
             cursor = await self._conn.execute(sql, params)
-            await self._conn.commit()
             return cursor.rowcount
         except sqlite3.IntegrityError:
-            await self._conn.rollback()
-            raise
+            raise  # a taken id: create() turns it into AlreadyExists
         except sqlite3.Error as exc:
-            await self._conn.rollback()
             raise StorageUnavailable(f"SQLite write failed: {exc}") from exc
 
 

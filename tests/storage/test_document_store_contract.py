@@ -457,3 +457,20 @@ async def test_sqlite_finds_a_pilot_by_name_through_the_index(tmp_path: pathlib.
             assert "ix_due" in " ".join(str(row[-1]) for row in await cursor.fetchall())
     finally:
         await store.close()
+
+
+async def test_a_failed_create_never_undoes_a_concurrent_write(document_store: DocumentStore) -> None:
+    """Seen on SQLite with a shared transaction: a duplicate create's rollback erased another turn's update."""
+    await document_store.create("pilots", pilot("taken"))
+    current = await document_store.create("pilots", pilot("p1", stage="pilot"))
+    for round_ in range(20):
+        failed, replaced = await asyncio.gather(
+            document_store.create("pilots", pilot("taken")),
+            document_store.replace("pilots", pilot("p1", stage=f"stage-{round_}"), current[ETAG]),
+            return_exceptions=True,
+        )
+        assert isinstance(failed, AlreadyExists)
+        assert isinstance(replaced, dict)
+        current = replaced
+        stored = await document_store.read("pilots", "tenant-a", "p1")
+        assert stored is not None and stored["stage"] == f"stage-{round_}"
