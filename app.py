@@ -8,6 +8,7 @@ import sys
 import uuid
 from typing import Any
 
+import jwt
 from aiohttp import web
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.integration.aiohttp import (
@@ -96,7 +97,7 @@ class MessagesEndpoint:
         auth_header = request.headers.get("Authorization", "")
         try:
             invoke_response = await self._adapter.process_activity(auth_header, activity, self._bot.on_turn)
-        except PermissionError:
+        except (PermissionError, jwt.PyJWTError):  # botbuilder raises either for a missing or malformed token
             return error_response(401, "unauthorized", "The Bot Framework token is missing or invalid.")
         if invoke_response is not None:
             return web.json_response(invoke_response.body, status=invoke_response.status)

@@ -382,3 +382,26 @@ async def test_admins_pick_the_sponsor_from_the_people_the_bot_knows(harness: Ha
     assert status == 200
     [pilot] = await harness.repos.pilots.list(TENANT.id)
     assert pilot.sponsor.aad_object_id == OUTSIDER.aad_object_id and pilot.sponsor.name == OUTSIDER.name
+
+
+async def test_with_app_credentials_an_unauthenticated_activity_is_refused(
+    tmp_path: Path, connector: FakeConnector
+) -> None:
+    h = await start_harness(
+        tmp_path,
+        connector,
+        app_id="6a7e5f9c-0b1d-4e2a-9c3f-5b8d7e6a4c21",
+        app_password="not-a-real-secret",
+        app_type="SingleTenant",
+        app_tenant_id=TENANT.id,
+    )
+    try:
+        url = connector.service_url
+        status, body = await h.bot.post(personal_message("new pilot", SPONSOR, service_url=url))
+        assert status == 401 and body["error"] == "unauthorized"
+        status, _ = await h.bot.post(personal_message("help", SPONSOR, service_url=url), authorization="Bearer forged")
+        assert status == 401
+        assert connector.sent_activities() == []
+        assert await stored_documents(h) == 0
+    finally:
+        await stop_harness(h)
