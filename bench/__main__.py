@@ -1,4 +1,4 @@
-"""`python -m bench` runs every benchmark; `python -m bench bot_latency` runs one.
+"""`python -m bench` runs every benchmark; `python -m bench bot_latency` (or `checkin_sender`) runs one.
 
 Options: `--quick` (small data and few turns, a smoke run; never writes README.md), `--no-readme` (print
 only), `--sqlite-only`, `--no-analysis` (latency only: no attribution, botbuilder overhead or what-if runs),
@@ -13,15 +13,15 @@ import dataclasses
 import logging
 import sys
 
-from bench import bot_latency
-from bench.readme import section, write_section
+from bench import bot_latency, checkin_sender
+from bench.readme import merged, write_section
 
-BENCHMARKS = ("bot_latency",)
+BENCHMARKS = ("bot_latency", "checkin_sender")
 
 INTRO = """\
 Not timed tests: numbers from `make bench` (starts the Cosmos DB test server, then runs `python -m bench`; one
-benchmark: `python -m bench bot_latency`; a smoke run: `python -m bench --quick --no-readme`). The run rewrites
-this section."""
+benchmark: `python -m bench bot_latency` or `python -m bench checkin_sender`; a smoke run: `python -m bench --quick
+--no-readme`). A run rewrites the subsections of the benchmarks it ran and keeps the others."""
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -59,8 +59,14 @@ def main(argv: list[str]) -> int:
         print("\n" + text + "\n", flush=True)
         results["Bot round trip: `status <pilot>` and a card submit (`bot_latency`)"] = text
         missed = missed or bool(report.goal_misses())
+    if "checkin_sender" in selected:
+        sender = checkin_sender.main(checkin_sender.Options.quick() if args.quick else checkin_sender.Options())
+        text = checkin_sender.render(sender)
+        print("\n" + text + "\n", flush=True)
+        results[checkin_sender.HEADING] = text
+        missed = missed or bool(sender.goal_misses())
     if not args.no_readme and not args.quick:
-        write_section(section(INTRO, results))
+        write_section(merged(INTRO, results))
         print("README.md: Benchmarks section updated", flush=True)
     return 1 if args.strict and missed else 0
 

@@ -35,6 +35,8 @@ CREATE INDEX IF NOT EXISTS ix_documents_id ON documents (container, id);
 -- scans a whole tenant to find one name (35 ms at 10,000 pilots).
 DROP INDEX IF EXISTS ix_pilots_name;
 CREATE INDEX IF NOT EXISTS ix_name_key ON documents (json_extract(body, '$.nameKey'));
+-- A sponsor's 1:1 chat by Entra id (the sweep asks once per check-in; 67 ms at 100,000 conversations without it).
+CREATE INDEX IF NOT EXISTS ix_aad_object_id ON documents (json_extract(body, '$.aadObjectId'));
 CREATE INDEX IF NOT EXISTS ix_due ON documents (container, json_extract(body, '$.nextDueAt'));
 """
 

@@ -455,6 +455,12 @@ async def test_sqlite_finds_a_pilot_by_name_through_the_index(tmp_path: pathlib.
             ("agenda", "2026"),
         ) as cursor:
             assert "ix_due" in " ".join(str(row[-1]) for row in await cursor.fetchall())
+        async with db.execute(
+            "EXPLAIN QUERY PLAN SELECT body FROM documents WHERE container = ? AND pk = ? "
+            "AND json_extract(body, '$.aadObjectId') = ? AND json_extract(body, '$.kind') = ?",
+            ("conversations", "t", "x", "personal"),
+        ) as cursor:
+            assert "ix_aad_object_id" in " ".join(str(row[-1]) for row in await cursor.fetchall())
     finally:
         await store.close()
 
