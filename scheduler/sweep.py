@@ -147,10 +147,6 @@ class Sweep:
         await asyncio.gather(*workers)
         return report
 
-    async def reschedule(self, pilot: Pilot, now: datetime) -> None:
-        """Make the pilot due now so the next sweep plans it (after registration or a change of dates)."""
-        await self._ports.agenda.set(AgendaEntry(pilot.id, pilot.tenant_id, now))
-
     async def _run_pilot(self, entry: AgendaEntry, now: datetime, report: TickReport) -> None:
         pilot = await self._ports.pilots.get(entry.pilot_id, entry.tenant_id)
         if pilot is None:
@@ -260,9 +256,9 @@ class Sweep:
             if ref is None or not ref.active or ref.undeliverable:
                 raise Undeliverable("the bot is not reachable in the pilot's channel")
             return ref
-        return await self.sponsor_chat(pilot, now)
+        return await self._sponsor_chat(pilot, now)
 
-    async def sponsor_chat(self, pilot: Pilot, now: datetime) -> ConversationRef:
+    async def _sponsor_chat(self, pilot: Pilot, now: datetime) -> ConversationRef:
         """The sponsor's 1:1 chat: the stored one, or a new one opened from the roster (tenant + Teams id)."""
         ports = self._ports
         ref = await ports.conversations.find_personal(pilot.tenant_id, pilot.sponsor.aad_object_id)
