@@ -26,12 +26,12 @@ from bots.state_storage import DocumentBotStorage
 from bots.teams_bot import PilotGateBot, invoke_message
 from config import Settings, SettingsError, load_settings
 from governance.errors import StorageUnavailable
-from governance.ports import Clock, SystemClock
+from governance.ports import Clock, Messenger, SystemClock
 from governance.services import PilotService
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
 from scheduler.gates import CostDriftPlanner, GatePlanner
 from scheduler.loop import SchedulerLoop
-from scheduler.sweep import Sweep, SweepPorts
+from scheduler.sweep import Planner, Sweep, SweepPorts
 from storage.documents import DocumentStore
 from storage.factory import make_document_store
 from storage.repositories import Repositories
@@ -113,6 +113,26 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "storage": store.name})
 
 
+def build_sweep(repos: Repositories, messenger: Messenger, clock: Clock) -> Sweep:
+    """The scheduler's sweep with every planner, as the app runs it (the benchmarks build it here too)."""
+    ports = SweepPorts(
+        pilots=repos.pilots,
+        readings=repos.readings,
+        decisions=repos.decisions,
+        conversations=repos.conversations,
+        members=repos.members,
+        sendlog=repos.sendlog,
+        agenda=repos.agenda,
+        messenger=messenger,
+    )
+    planners: list[Planner] = [
+        CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
+        GatePlanner(repos.readings, repos.decisions),
+        CostDriftPlanner(repos.readings),
+    ]
+    return Sweep(ports, planners, clock)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -130,24 +150,7 @@ def create_app(
     adapter.on_turn_error = on_turn_error
     credentials = None if settings.anonymous else ConfigurationServiceClientCredentialFactory(bot_config)
     messenger = ConnectorMessenger(BotToken(credentials, settings.app_id), sender_limits)
-    sweep = Sweep(
-        SweepPorts(
-            pilots=repos.pilots,
-            readings=repos.readings,
-            decisions=repos.decisions,
-            conversations=repos.conversations,
-            members=repos.members,
-            sendlog=repos.sendlog,
-            agenda=repos.agenda,
-            messenger=messenger,
-        ),
-        [
-            CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
-            GatePlanner(repos.readings, repos.decisions),
-            CostDriftPlanner(repos.readings),
-        ],
-        clock,
-    )
+    sweep = build_sweep(repos, messenger, clock)
     scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
     card_updater = CheckinCardUpdater(repos.readings, repos.sendlog, repos.conversations, messenger)
     bot = PilotGateBot(

@@ -37,6 +37,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+from app import build_sweep
 from bench.bot_latency import machine_note, prose
 from bench.harness import FrozenClock
 from bench.profiling import GcWatch
@@ -53,9 +54,7 @@ from governance.model import (
     Pilot,
     ReadingSource,
 )
-from scheduler.checkins import CheckinPlanner
-from scheduler.gates import CostDriftPlanner, GatePlanner
-from scheduler.sweep import Sweep, SweepPorts
+from scheduler.sweep import Sweep
 from storage.documents import Condition, Document, DocumentStore, partition_of
 from storage.repositories import Repositories, conversation_to_doc, pilot_to_doc, reading_to_doc, utc_key
 from storage.sqlite_store import SqliteDocumentStore
@@ -381,24 +380,7 @@ async def _sweep(job: SweepJob) -> SweepResult:
     await store.open()
     repos = Repositories.on(store)
     messenger = ConnectorMessenger(BotToken(None, ""))  # the shipped SenderLimits
-    sweep = Sweep(
-        SweepPorts(
-            pilots=repos.pilots,
-            readings=repos.readings,
-            decisions=repos.decisions,
-            conversations=repos.conversations,
-            members=repos.members,
-            sendlog=repos.sendlog,
-            agenda=repos.agenda,
-            messenger=messenger,
-        ),
-        [
-            CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
-            GatePlanner(repos.readings, repos.decisions),
-            CostDriftPlanner(repos.readings),
-        ],
-        FrozenClock(job.now),
-    )
+    sweep = build_sweep(repos, messenger, FrozenClock(job.now))
     profiler = None
     if job.profile:
         import cProfile
