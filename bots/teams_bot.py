@@ -59,6 +59,7 @@ UNKNOWN_COMMAND_REPLY = "I didn't catch that. Type **help** to see what I can do
 STORAGE_DOWN_REPLY = "I can't reach my storage right now, so nothing was changed. Please try again in a minute."
 
 CardDict = dict[str, Any]
+MAX_REMEMBERED_CONVERSATIONS = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +174,8 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
                     )
             except ConcurrencyConflict:  # AlreadyExists too: another turn wrote it; look again
                 continue
+            if len(self._known_service_urls) >= MAX_REMEMBERED_CONVERSATIONS:
+                self._known_service_urls.clear()  # a cache: forgetting costs one read per conversation
             self._known_service_urls[conversation_id] = activity.service_url
             return
 
