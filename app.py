@@ -113,7 +113,7 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "storage": store.name})
 
 
-def build_sweep(repos: Repositories, messenger: Messenger, clock: Clock) -> Sweep:
+def build_sweep(repos: Repositories, messenger: Messenger, clock: Clock, service: PilotService | None = None) -> Sweep:
     """The scheduler's sweep with every planner, as the app runs it (the benchmarks build it here too)."""
     ports = SweepPorts(
         pilots=repos.pilots,
@@ -127,7 +127,7 @@ def build_sweep(repos: Repositories, messenger: Messenger, clock: Clock) -> Swee
     )
     planners: list[Planner] = [
         CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
-        GatePlanner(repos.readings, repos.decisions),
+        GatePlanner(repos.readings, repos.decisions, service.finish_decision if service else None),
         CostDriftPlanner(repos.readings),
     ]
     return Sweep(ports, planners, clock)
@@ -150,7 +150,7 @@ def create_app(
     adapter.on_turn_error = on_turn_error
     credentials = None if settings.anonymous else ConfigurationServiceClientCredentialFactory(bot_config)
     messenger = ConnectorMessenger(BotToken(credentials, settings.app_id), sender_limits)
-    sweep = build_sweep(repos, messenger, clock)
+    sweep = build_sweep(repos, messenger, clock, service)
     scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
     card_updater = CheckinCardUpdater(repos.readings, repos.sendlog, repos.conversations, messenger)
     bot = PilotGateBot(

@@ -514,22 +514,16 @@ def apply_decision(
     if draft.kind is DecisionKind.GO:
         details = {EXPANSION_SCOPE: draft.expansion_scope}
         effective = draft.expansion_date
-        updated = dataclasses.replace(pilot, stage=Stage.PRODUCTION, updated_at=now)
     elif draft.kind is DecisionKind.NARROW and draft.new_gate_date is not None:
         details = {CUT_SCOPE: draft.cut_scope}
         new_gate = draft.new_gate_date
-        updated = dataclasses.replace(pilot, stage=Stage.NARROWED, gate_date=new_gate, updated_at=now)
     elif draft.kind is DecisionKind.EXTEND and draft.new_gate_date is not None:
         details = {REASON: draft.reason} if draft.reason else {}
         new_gate = draft.new_gate_date
-        updated = dataclasses.replace(
-            pilot, stage=Stage.EXTENDED, gate_date=new_gate, extensions=pilot.extensions + 1, updated_at=now
-        )
     elif draft.kind is DecisionKind.RETIRE:
         pairs = ((ARCHIVED, draft.archived), (ACCESS_REVOKED, draft.access_revoked), (LESSONS, draft.lessons))
         details = {key: value for key, value in pairs if value}
         effective = draft.retirement_date
-        updated = dataclasses.replace(pilot, stage=Stage.RETIRED, updated_at=now)
     else:  # unreachable: _draft_problems requires the new gate date of narrow and extend
         raise ValidationFailed({KIND_FIELD: "This decision is incomplete."})
     decision = GateDecision(
@@ -544,7 +538,21 @@ def apply_decision(
         effective_date=effective,
         details=details,
     )
-    return updated, decision
+    return decision_effects(pilot, decision, now), decision
+
+
+def decision_effects(pilot: Pilot, decision: GateDecision, now: datetime) -> Pilot:
+    """The pilot as ``decision`` leaves it: go -> production; narrow/extend -> a new gate; retire -> retired."""
+    if decision.kind is DecisionKind.GO:
+        return dataclasses.replace(pilot, stage=Stage.PRODUCTION, updated_at=now)
+    if decision.kind is DecisionKind.RETIRE:
+        return dataclasses.replace(pilot, stage=Stage.RETIRED, updated_at=now)
+    gate = decision.new_gate_date or pilot.gate_date
+    if decision.kind is DecisionKind.NARROW:
+        return dataclasses.replace(pilot, stage=Stage.NARROWED, gate_date=gate, updated_at=now)
+    return dataclasses.replace(
+        pilot, stage=Stage.EXTENDED, gate_date=gate, extensions=pilot.extensions + 1, updated_at=now
+    )
 
 
 def retirement_date(decisions: Sequence[GateDecision]) -> date | None:

@@ -22,7 +22,7 @@ from governance.errors import (
     NotPilotOwner,
     PilotNotFound,
 )
-from governance.gate import apply_decision, parse_decision
+from governance.gate import apply_decision, decision_effects, parse_decision
 from governance.model import (
     GOVERNANCE_ITEMS,
     AgendaEntry,
@@ -66,6 +66,7 @@ class Actor:
 
 
 API_ACTOR = Actor("api", "REST API", is_admin=True)
+SYSTEM_ACTOR = Actor("pilotgate", "PilotGate", is_admin=True)  # the bot's own repairs, in the audit trail
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,11 +278,26 @@ class PilotService:
         try:
             decision = await self._decisions.add(decision)
         except AlreadyExists:
+            await self.finish_decision(pilot)
             raise GateAlreadyDecided(f"The gate of {gate_date.isoformat()} was already decided.") from None
         stored = await self._carry_out(updated, pilot)
         await self._record_audit(stored, actor, f"gate.{decision.kind.value}", pilot, stored)
         await self._reschedule(stored)
         return stored, decision
+
+    async def finish_decision(self, pilot: Pilot) -> Pilot:
+        """Carry out a recorded decision whose effects were never saved (the store failed between the two writes).
+
+        The decision document is the record; the pilot's stage and dates follow from it, so they can be redone.
+        """
+        decision = next((d for d in await self._decisions.list_for(pilot.id) if d.gate_date == pilot.gate_date), None)
+        if decision is None or not pilot.stage.is_active:
+            return pilot
+        now = self._clock.now()
+        stored = await self._carry_out(decision_effects(pilot, decision, now), pilot)
+        await self._record_audit(stored, SYSTEM_ACTOR, f"gate.{decision.kind.value}.completed", pilot, stored)
+        await self._reschedule(stored)
+        return stored
 
     async def _carry_out(self, updated: Pilot, read: Pilot) -> Pilot:
         """Save the decided stage and dates; on a conflict re-apply them to the pilot as it now stands."""

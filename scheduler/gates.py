@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from cards.gate import cost_drift_card, gate_card
@@ -27,15 +28,25 @@ def audience(pilot: Pilot) -> str:
 
 
 class GatePlanner:
-    def __init__(self, readings: ReadingRepository, decisions: DecisionRepository) -> None:
+    def __init__(
+        self,
+        readings: ReadingRepository,
+        decisions: DecisionRepository,
+        finish_decision: Callable[[Pilot], Awaitable[Pilot]] | None = None,
+    ) -> None:
         self._readings = readings
         self._decisions = decisions
+        self._finish_decision = finish_decision
 
     async def __call__(self, pilot: Pilot, now: datetime) -> Plan:
         if not pilot.stage.is_active:
             return Plan((), ())
         decisions = tuple(await self._decisions.list_for(pilot.id))
         decided = is_decided(pilot, decisions)
+        if decided and self._finish_decision is not None:
+            # Decided but still in a pilot stage: the decision's effects were never saved. Carry them out now.
+            await self._finish_decision(pilot)
+            return Plan((), ())
         later = next_milestone_at(pilot, decided, now)
         due = due_milestone_at(pilot, decided, now, gate_set_on=gate_set_on(pilot, decisions))
         if due is None:

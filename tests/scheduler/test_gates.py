@@ -264,3 +264,26 @@ async def test_spend_over_budget_posts_one_cost_drift_alert(harness: Harness) ->
     assert first["by_kind"].get("costdrift") == 1 and second["by_kind"].get("costdrift") is None
     alerts = [c for c in cards_of(harness.connector.sent_activities(TEAM.id)) if "Cost drift" in card_text(c)]
     assert len(alerts) == 1
+
+
+async def test_a_decision_whose_effects_were_not_saved_is_finished_by_the_next_sweep(harness: Harness) -> None:
+    from governance.model import GateDecision, Person
+
+    pilot = await register_linked(harness, datetime(2026, 11, 30, 15, tzinfo=UTC))
+    # The store failed between the two writes of a decision: the decision is recorded, the pilot unchanged.
+    await harness.repos.decisions.add(
+        GateDecision(
+            pilot["id"],
+            TENANT.id,
+            date(2026, 11, 30),
+            DecisionKind.EXTEND,
+            "More data",
+            Person("x", "Sam"),
+            datetime(2026, 11, 30, 15, tzinfo=UTC),
+            new_gate_date=date(2027, 1, 29),
+        )
+    )
+    await tick(harness, "2026-11-30T16:00:00Z")
+    stored = await harness.repos.pilots.get(pilot["id"], TENANT.id)
+    assert stored is not None and stored.stage is Stage.EXTENDED and stored.gate_date == date(2027, 1, 29)
+    assert "gate.extend.completed" in [e.action for e in await harness.repos.audit.list_for(pilot["id"])]
