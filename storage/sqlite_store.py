@@ -59,6 +59,8 @@ class SqliteDocumentStore:
         self._db: aiosqlite.Connection | None = None
 
     async def open(self) -> None:
+        if self._db is not None:
+            return
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
         try:

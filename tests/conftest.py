@@ -59,11 +59,16 @@ class Harness:
 
 
 async def start_harness(
-    tmp_path: Path, connector: FakeConnector, *, sender_limits: SenderLimits | None = None, **overrides: Any
+    tmp_path: Path,
+    connector: FakeConnector,
+    *,
+    sender_limits: SenderLimits | None = None,
+    store: DocumentStore | None = None,
+    **overrides: Any,
 ) -> Harness:
     settings = make_settings(tmp_path, **overrides)
     clock = FixedClock()
-    store = SqliteDocumentStore(settings.sqlite_path)
+    store = store or SqliteDocumentStore(settings.sqlite_path)
     limits = sender_limits or SenderLimits(base_backoff_s=0.01, max_backoff_s=0.05)
     app = create_app(settings, clock=clock, store=store, sender_limits=limits)
     server = TestServer(app, host="127.0.0.1")
