@@ -192,8 +192,10 @@ def main() -> None:
         print(exc, file=sys.stderr)
         sys.exit(2)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # botbuilder logs request bodies at DEBUG; keep personal data out of logs.
+    # botbuilder logs request bodies at DEBUG and the Azure SDK logs every request at INFO: keep personal data
+    # and noise out of the logs.
     logging.getLogger("msrest").setLevel(logging.WARNING)
+    logging.getLogger("azure").setLevel(logging.WARNING)
     mode = "anonymous local mode (no MicrosoftAppId)" if settings.anonymous else "Bot Framework authentication on"
     logger.info(
         "PilotGate on http://%s:%s, storage %s, %s", settings.listen_host, settings.port, settings.storage, mode
