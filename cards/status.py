@@ -143,7 +143,7 @@ def _metric_summary(view: MetricView) -> str:
     target = f"target {fmt_number(metric.target, metric.unit)}"
     if view.latest is None or view.progress_pct is None:
         return f"no reading yet, {target}"
-    state = "met" if view.met else fmt_number(view.progress_pct, "%")
+    state = "met" if view.met else f"{fmt_number(view.progress_pct, '%')} of the way"
     return f"{fmt_number(view.latest, metric.unit)} ({target}, {state})"
 
 

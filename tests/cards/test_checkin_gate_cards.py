@@ -377,7 +377,7 @@ def test_gate_reminder_shows_everything_a_go_no_go_needs_and_no_decision_yet() -
         "Handling time, last 4 months",  # the chart's title, above the chart
         "Projected for the gate (2026-06-10): 27.3 min, which misses the target of 20 min. Confidence: medium.",
         "Straight-line trend over 4 monthly readings (2026-01 to 2026-04), fit 1.00.",
-        "First-pass accuracy 84.2% (target 95%, 16.9%)",
+        "First-pass accuracy 84.2% (target 95%, 16.9% of the way)",
         "4 of 4 check-ins answered; the latest is for April 2026.",
         "49 of 120 intended (41%)",
         "910 of 1,000 monthly budget",
