@@ -3,30 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from tests.conftest import Harness, start_harness, stop_harness
-from tests.teams_sim import SPONSOR, TENANT, FakeConnector
-
-
-def pilot_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": "Claims triage assistant",
-        "tenantId": TENANT.id,
-        "sponsor": {"aadObjectId": SPONSOR.aad_object_id, "name": SPONSOR.name},
-        "metrics": [
-            {"name": "Handling time", "unit": "min", "baseline": 42, "target": 30, "direction": "decrease"},
-            {"name": "Accuracy", "unit": "%", "baseline": 80, "target": 90, "direction": "increase"},
-        ],
-        "startDate": "2026-09-01",
-        "timezone": "Europe/Berlin",
-        "budgetMonthly": 12000,
-        "intendedUsers": 150,
-        "scalePlan": {"expand": "All claims teams", "retire": "Switch off the pilot tenant"},
-        "governance": {"dataLabels": True},
-    }
-    body.update(overrides)
-    return body
+from tests.helpers import pilot_body
+from tests.teams_sim import TENANT, FakeConnector
 
 
 async def test_register_pilot_defaults_gate_to_start_plus_90_days(harness: Harness) -> None:

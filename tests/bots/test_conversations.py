@@ -8,6 +8,7 @@ from typing import Any
 from bots.teams_bot import UNKNOWN_COMMAND_REPLY
 from storage.documents import CONTAINERS
 from tests.conftest import Harness, start_harness, stop_harness
+from tests.helpers import card_text, cards_of, texts_of
 from tests.teams_sim import (
     ADMIN,
     FOREIGN_USER,
@@ -42,37 +43,6 @@ FORM = {
     "scaleExpand": "All claims teams",
     "scaleRetire": "Switch it off",
 }
-
-
-def texts_of(activities: list[dict[str, Any]]) -> list[str]:
-    return [a.get("text") or "" for a in activities]
-
-
-def cards_of(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        att["content"]
-        for a in activities
-        for att in a.get("attachments") or []
-        if att.get("contentType") == "application/vnd.microsoft.card.adaptive"
-    ]
-
-
-def card_text(card: dict[str, Any]) -> str:
-    """Every string in a card, joined: enough to assert on what a person would read."""
-    out: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-        elif isinstance(node, str):
-            out.append(node)
-
-    walk(card)
-    return " ".join(out)
 
 
 async def say(h: Harness, activity: dict[str, Any]) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -37,6 +36,7 @@ from governance.model import (
 )
 from governance.rules import PilotDraft, previous_period, validate_pilot
 from governance.views import PilotStatus, pilot_status
+from tests.helpers import inputs, nodes
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATORS = ROOT / "tools" / "validators"
@@ -259,16 +259,6 @@ def every_card() -> dict[str, dict[str, Any]]:
 
 
 # --- walking card JSON ---------------------------------------------------------------------------------------------
-def nodes(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, dict):
-        yield value
-        for child in value.values():
-            yield from nodes(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from nodes(child)
-
-
 def rendered_texts(card: dict[str, Any]) -> list[str]:
     """Everything a host renders as markdown: TextBlock text, fact titles and values."""
     out = []
@@ -312,11 +302,27 @@ def siblings_of(card: dict[str, Any], input_id: str) -> tuple[list[dict[str, Any
     raise AssertionError(f"no input {input_id!r}")
 
 
-def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {node["id"]: node for node in nodes(card) if str(node.get("type", "")).startswith("Input.")}
-
-
 # --- the official parser -------------------------------------------------------------------------------------------
+def assert_official_parser_accepts(cards: dict[str, dict[str, Any]], tmp_path: Path) -> None:
+    """Zero events but the one the parser logs for every Teams chart even with a fallback; each chart must have a
+    TextBlock/FactSet fallback, and the card as a chart-less host renders it (fallbacks in place) has none."""
+    files: list[Path] = []
+    expected: dict[str, list[str]] = {}
+    for name, card in cards.items():
+        found = charts(card)
+        for chart in found:
+            assert chart.get("fallback", {}).get("type") in ("TextBlock", "FactSet"), f"{name}: chart without fallback"
+        files.append(tmp_path / f"{name}.json")
+        files[-1].write_text(json.dumps(card))
+        expected[files[-1].name] = sorted(CHART_MESSAGE.format(type=chart["type"]) for chart in found)
+        if found:
+            files.append(tmp_path / f"{name}.no-charts.json")
+            files[-1].write_text(json.dumps(without_charts(card)))
+            expected[files[-1].name] = []
+    events = run_official_parser(files)
+    assert {name: sorted(found) for name, found in events.items()} == expected
+
+
 def run_official_parser(files: list[Path]) -> dict[str, list[str]]:
     """One node process for every file: {file name: the parser's events}."""
     node = shutil.which("node")
@@ -353,21 +359,7 @@ def test_every_card_passes_the_official_parser(tmp_path: Path) -> None:
     """Zero events, except the one the parser logs for every Teams chart even with a fallback (seen with
     adaptivecards 3.0.6: "Unknown element type ... Fallback will be used if present."). So each chart must have a
     TextBlock/FactSet fallback, and the card as a chart-less host renders it (fallbacks in place) has zero events."""
-    files: list[Path] = []
-    expected: dict[str, list[str]] = {}
-    for name, card in every_card().items():
-        found = charts(card)
-        for chart in found:
-            assert chart.get("fallback", {}).get("type") in ("TextBlock", "FactSet"), f"{name}: chart without fallback"
-        files.append(tmp_path / f"{name}.json")
-        files[-1].write_text(json.dumps(card))
-        expected[files[-1].name] = sorted(CHART_MESSAGE.format(type=chart["type"]) for chart in found)
-        if found:
-            files.append(tmp_path / f"{name}.no-charts.json")
-            files[-1].write_text(json.dumps(without_charts(card)))
-            expected[files[-1].name] = []
-    events = run_official_parser(files)
-    assert {name: sorted(found) for name, found in events.items()} == expected
+    assert_official_parser_accepts(every_card(), tmp_path)
 
 
 # --- shape ---------------------------------------------------------------------------------------------------------

@@ -44,26 +44,24 @@ from governance.model import (
 from governance.rules import MAX_TEXT
 from governance.views import PilotStatus
 from tests.cards.test_cards import (
-    CHART_MESSAGE,
     EVIL_NAMES,
     SPONSOR,
     TODAY,
+    assert_official_parser_accepts,
     charts,
     decided,
     healthy,
-    inputs,
     make_pilot,
     make_readings,
-    nodes,
     overdue,
     rendered_texts,
     run_official_parser,
     shown_text,
     siblings_of,
     status_of,
-    without_charts,
     worst_case_statuses,
 )
+from tests.helpers import inputs, nodes
 
 ADMIN = Person("aad-admin", "Ada Admin")
 NOW = datetime(2026, 5, 12, 10, tzinfo=UTC)  # TODAY, 10:00 UTC
@@ -213,21 +211,7 @@ def show_cards(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_every_checkin_and_gate_card_passes_the_official_parser(tmp_path: Path) -> None:
     """As in test_cards: the only event allowed is the parser's note on a Teams chart, which has a fallback; the card
     as a chart-less host renders it has none. ShowCards holding inputs and an Action.Execute pass at 1.5."""
-    files: list[Path] = []
-    expected: dict[str, list[str]] = {}
-    for name, card in every_card().items():
-        found = charts(card)
-        for chart in found:
-            assert chart.get("fallback", {}).get("type") in ("TextBlock", "FactSet"), f"{name}: chart without fallback"
-        files.append(tmp_path / f"{name}.json")
-        files[-1].write_text(json.dumps(card))
-        expected[files[-1].name] = sorted(CHART_MESSAGE.format(type=chart["type"]) for chart in found)
-        if found:
-            files.append(tmp_path / f"{name}.no-charts.json")
-            files[-1].write_text(json.dumps(without_charts(card)))
-            expected[files[-1].name] = []
-    events = run_official_parser(files)
-    assert {name: sorted(found) for name, found in events.items()} == expected
+    assert_official_parser_accepts(every_card(), tmp_path)
 
 
 def test_the_parser_catches_a_duplicate_input_id_across_show_cards(tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from governance.model import ConversationKind
-from tests.bots.test_conversations import card_text, cards_of
+from tests import helpers
 from tests.conftest import Harness, start_harness, stop_harness
+from tests.helpers import card_text, cards_of, inputs
 from tests.teams_sim import (
     ADMIN,
     OUTSIDER,
@@ -28,22 +29,9 @@ SPONSOR_CHAT = personal_conversation_id(SPONSOR)
 
 
 def pilot_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": "Claims triage",
-        "tenantId": TENANT.id,
-        "sponsor": {"aadObjectId": SPONSOR.aad_object_id, "name": SPONSOR.name},
-        "metrics": [
-            {"name": "Handling time", "unit": "min", "baseline": 42, "target": 30, "direction": "decrease"},
-            {"name": "Accuracy", "unit": "%", "baseline": 80, "target": 90, "direction": "increase"},
-        ],
-        "startDate": "2026-09-01",
-        "gateDate": "2027-06-30",  # far away: no gate milestones in these tests
-        "timezone": "America/New_York",
-        "budgetMonthly": 12000,
-        "intendedUsers": 150,
-    }
-    body.update(overrides)
-    return body
+    # The gate far away: no gate milestones in these tests.
+    base = {"name": "Claims triage", "gateDate": "2027-06-30", "timezone": "America/New_York"}
+    return helpers.pilot_body(**{**base, **overrides})
 
 
 async def tick(h: Harness, now: str) -> dict[str, Any]:
@@ -65,23 +53,6 @@ async def install_sponsor(h: Harness) -> None:
 
 def checkin_cards(h: Harness) -> list[dict[str, Any]]:
     return [c for c in cards_of(h.connector.sent_activities(SPONSOR_CHAT)) if "Submit check-in" in card_text(c)]
-
-
-def input_value(card: Any, input_id: str) -> Any:
-    """The value of the input with ``input_id`` anywhere in the card (show cards included)."""
-    if isinstance(card, dict):
-        if card.get("id") == input_id and str(card.get("type", "")).startswith("Input."):
-            return card.get("value")
-        children = card.values()
-    elif isinstance(card, list):
-        children = card
-    else:
-        return None
-    for child in children:
-        found = input_value(child, input_id)
-        if found is not None:
-            return found
-    return None
 
 
 def answers(**values: str) -> dict[str, str]:
@@ -150,7 +121,7 @@ async def test_bad_values_show_the_card_again_and_store_nothing(harness: Harness
     assert "Enter Handling time as a number" in text
     assert "The status must be green, amber or red." in text
     assert "Active users can't be negative." in text
-    assert input_value(body["value"], "metric_1") == 84  # the values are kept
+    assert inputs(body["value"])["metric_1"]["value"] == 84  # the values are kept
     assert await harness.repos.readings.get(pilot["id"], "2026-11") is None
 
 

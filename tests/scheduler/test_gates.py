@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from governance.model import DecisionKind, Stage
-from tests.bots.test_conversations import card_text, cards_of
+from tests import helpers
 from tests.conftest import Harness
+from tests.helpers import action_verbs, card_text, cards_of
 from tests.scheduler.test_checkins import install_sponsor, tick
 from tests.teams_sim import (
     ADMIN,
@@ -26,20 +27,14 @@ GATE = "2026-11-30"  # a Monday; New York leaves daylight saving on 1 Nov 2026
 
 
 def pilot_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
+    base = {
         "name": "Claims triage",
-        "tenantId": TENANT.id,
-        "sponsor": {"aadObjectId": SPONSOR.aad_object_id, "name": SPONSOR.name},
         "metrics": [{"name": "Handling time", "unit": "min", "baseline": 42, "target": 30, "direction": "decrease"}],
-        "startDate": "2026-09-01",
         "gateDate": GATE,
         "timezone": "America/New_York",
         "budgetMonthly": 10000,
-        "intendedUsers": 150,
-        "scalePlan": {"expand": "All claims teams", "retire": "Switch off the pilot tenant"},
     }
-    body.update(overrides)
-    return body
+    return helpers.pilot_body(**{**base, **overrides})
 
 
 async def register_linked(h: Harness, registered: datetime, **overrides: Any) -> dict[str, Any]:
@@ -49,20 +44,6 @@ async def register_linked(h: Harness, registered: datetime, **overrides: Any) ->
     await install_sponsor(h)
     await h.bot.post(channel_message("link claims triage", SPONSOR, service_url=h.connector.service_url))
     return pilot
-
-
-def action_verbs(card: Any) -> set[str]:
-    """Every Action.Execute verb anywhere in a card (show cards included)."""
-    found: set[str] = set()
-    if isinstance(card, dict):
-        if card.get("type") == "Action.Execute":
-            found.add(str(card.get("verb")))
-        for value in card.values():
-            found |= action_verbs(value)
-    elif isinstance(card, list):
-        for value in card:
-            found |= action_verbs(value)
-    return found
 
 
 def gate_posts(h: Harness) -> list[dict[str, Any]]:

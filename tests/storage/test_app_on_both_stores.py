@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.bots.test_conversations import card_text, cards_of
 from tests.conftest import start_harness, stop_harness
+from tests.helpers import card_text, cards_of
 from tests.scheduler.test_checkins import CHECKIN_TIME, checkin_cards, install_sponsor, register, submit, tick
 from tests.storage.conftest import StoreFactory
 from tests.teams_sim import SPONSOR, FakeConnector, personal_message
