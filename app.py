@@ -115,7 +115,16 @@ async def healthz(request: web.Request) -> web.Response:
 
 def build_sweep(repos: Repositories, messenger: Messenger, clock: Clock, service: PilotService | None = None) -> Sweep:
     """The scheduler's sweep with every planner, as the app runs it (the benchmarks build it here too)."""
-    ports = SweepPorts(
+    planners: list[Planner] = [
+        CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
+        GatePlanner(repos.readings, repos.decisions, service.finish_decision if service else None),
+        CostDriftPlanner(repos.readings),
+    ]
+    return Sweep(sweep_ports(repos, messenger), planners, clock)
+
+
+def sweep_ports(repos: Repositories, messenger: Messenger) -> SweepPorts:
+    return SweepPorts(
         pilots=repos.pilots,
         readings=repos.readings,
         decisions=repos.decisions,
@@ -125,12 +134,6 @@ def build_sweep(repos: Repositories, messenger: Messenger, clock: Clock, service
         agenda=repos.agenda,
         messenger=messenger,
     )
-    planners: list[Planner] = [
-        CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
-        GatePlanner(repos.readings, repos.decisions, service.finish_decision if service else None),
-        CostDriftPlanner(repos.readings),
-    ]
-    return Sweep(ports, planners, clock)
 
 
 def create_app(

@@ -162,29 +162,18 @@ def _checkin_card(
     users_label = "Active users this month"
     if pilot.intended_users:
         users_label += f" (intended: {fmt_number(pilot.intended_users)})"
-    body += with_error(
-        NumberInput(
-            id=ACTIVE_USERS_INPUT,
-            label=users_label,
-            value=kept_number(values.get(ACTIVE_USERS_INPUT)),
-            min=0,
-            error_message=errors.get(ACTIVE_USERS_INPUT),
-        ),
-        errors.get(ACTIVE_USERS_INPUT),
-    )
     spend_label = f"Spend in {month}"
     if pilot.budget_monthly is not None:
         spend_label += f" (monthly budget: {fmt_number(pilot.budget_monthly)})"
-    body += with_error(
-        NumberInput(
-            id=SPEND_INPUT,
-            label=spend_label,
-            value=kept_number(values.get(SPEND_INPUT)),
+    for input_id, label in ((ACTIVE_USERS_INPUT, users_label), (SPEND_INPUT, spend_label)):
+        element = NumberInput(
+            id=input_id,
+            label=label,
+            value=kept_number(values.get(input_id)),
             min=0,
-            error_message=errors.get(SPEND_INPUT),
-        ),
-        errors.get(SPEND_INPUT),
-    )
+            error_message=errors.get(input_id),
+        )
+        body += with_error(element, errors.get(input_id))
     for input_id, label, hint in (
         (BLOCKERS_INPUT, "Blockers", "What stands in the way? Leave blank if nothing."),
         (NOTES_INPUT, "Notes", "Anything else the gate should know"),

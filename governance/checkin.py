@@ -151,12 +151,6 @@ def next_checkin(pilot: Pilot, now: datetime, *, retired_on: date | None = None)
     return period, due
 
 
-def next_checkin_period(pilot: Pilot, now: datetime, *, retired_on: date | None = None) -> str | None:
-    """The period of the next check-in sent after ``now`` (``due_checkin_period`` gives the one due now)."""
-    found = next_checkin(pilot, now, retired_on=retired_on)
-    return found[0] if found else None
-
-
 def next_checkin_at(pilot: Pilot, now: datetime, *, retired_on: date | None = None) -> datetime | None:
     """When the next check-in after ``now`` is sent (UTC), for the scheduler's stored next-due time."""
     found = next_checkin(pilot, now, retired_on=retired_on)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 
+from app import sweep_ports
 from bots.notifier import BotToken, ConnectorMessenger, SenderLimits
 from governance.model import ConversationKind, ConversationRef, Direction, Metric, Person, Pilot
 from scheduler.checkins import CheckinPlanner
-from scheduler.sweep import Planner, Sweep, SweepPorts
+from scheduler.sweep import Planner, Sweep
 from storage.repositories import Repositories
 from tests.fakes import FixedClock
 from tests.storage.conftest import StoreFactory
@@ -24,17 +25,11 @@ def sweep_on(
     clock: FixedClock,
     planners: list[Planner] | None = None,
 ) -> Sweep:
-    ports = SweepPorts(
-        pilots=repos.pilots,
-        readings=repos.readings,
-        decisions=repos.decisions,
-        conversations=repos.conversations,
-        members=repos.members,
-        sendlog=repos.sendlog,
-        agenda=repos.agenda,
-        messenger=connector_messenger,
+    return Sweep(
+        sweep_ports(repos, connector_messenger),
+        planners or [CheckinPlanner(repos.readings, repos.decisions, repos.sendlog)],
+        clock,
     )
-    return Sweep(ports, planners or [CheckinPlanner(repos.readings, repos.decisions, repos.sendlog)], clock)
 
 
 async def seed(repos: Repositories, service_url: str, count: int) -> None:

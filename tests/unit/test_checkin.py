@@ -20,7 +20,6 @@ from governance.checkin import (
     escalation_due_at,
     next_checkin,
     next_checkin_at,
-    next_checkin_period,
     next_nudge_at,
     parse_checkin,
     period_label,
@@ -143,7 +142,7 @@ def test_due_period_switches_at_nine_local_on_the_checkin_day() -> None:
     assert due_checkin_period(pilot, utc(2026, 5, 1, 8, 59)) == "2026-03"
     assert due_checkin_period(pilot, utc(2026, 5, 1, 9)) == "2026-04"
     assert next_checkin(pilot, utc(2026, 5, 1, 8, 59)) == ("2026-04", utc(2026, 5, 1, 9))
-    assert next_checkin_period(pilot, utc(2026, 5, 1, 9)) == "2026-05"
+    assert next_checkin(pilot, utc(2026, 5, 1, 9)) == ("2026-05", checkin_due_at(pilot, "2026-05"))
     assert next_checkin_at(pilot, utc(2026, 5, 1, 9)) == utc(2026, 6, 1, 9)
 
 
