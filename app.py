@@ -20,12 +20,16 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from api.pages import page_routes
 from api.routes import PilotApi, SchedulerApi, error_response, json_errors
+from bots.activity import invoke_message
 from bots.auth import CachingBotFrameworkAuthentication
+from bots.bookkeeping import ConversationBook
 from bots.notifier import BotToken, ConnectorMessenger, SenderLimits
 from bots.state_storage import DocumentBotStorage
-from bots.teams_bot import PilotGateBot, invoke_message
+from bots.teams_bot import PilotGateBot
+from bots.turn import BotServices
 from config import Settings, SettingsError, load_settings
 from governance.errors import StorageUnavailable
+from governance.portfolio import Portfolio
 from governance.ports import Clock, Messenger, SystemClock
 from governance.services import PilotService
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
@@ -156,15 +160,21 @@ def create_app(
     sweep = build_sweep(repos, messenger, clock, service)
     scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
     card_updater = CheckinCardUpdater(repos.readings, repos.sendlog, repos.conversations, messenger)
-    bot = PilotGateBot(
-        settings,
-        service,
-        repos.conversations,
-        repos.members,
-        ConversationState(DocumentBotStorage(store)),
-        clock,
-        messenger,
+    portfolio = Portfolio(
+        repos.pilots, repos.readings, repos.decisions, repos.sendlog, repos.conversations, repos.members, clock
     )
+    conversation_state = ConversationState(DocumentBotStorage(store))
+    bot_services = BotServices(
+        settings=settings,
+        pilots=service,
+        portfolio=portfolio,
+        conversations=repos.conversations,
+        members=repos.members,
+        messenger=messenger,
+        clock=clock,
+        last_pilot=conversation_state.create_property("lastPilotId"),
+    )
+    bot = PilotGateBot(bot_services, ConversationBook(repos.conversations, repos.members, clock), conversation_state)
 
     app = web.Application(middlewares=[json_errors], client_max_size=MAX_ACTIVITY_BYTES)
     app[STORE_KEY] = store

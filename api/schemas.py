@@ -8,7 +8,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 
 from governance.model import (
@@ -22,6 +30,7 @@ from governance.model import (
     Pilot,
     ScalePlan,
 )
+from governance.period import Period
 from governance.rules import PilotDraft, ReadingDraft, clean_text
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -53,6 +62,9 @@ class ChannelIn(Body):
     conversation_id: Name
     team_id: str = ""
     name: str = ""
+
+    def to_domain(self) -> ChannelLink:
+        return ChannelLink(self.conversation_id, self.team_id, clean_text(self.name))
 
 
 class ScalePlanIn(Body):
@@ -88,6 +100,7 @@ class PilotIn(Body):
             intended_users=self.intended_users,
             scale_plan=ScalePlan(clean_text(self.scale_plan.expand), clean_text(self.scale_plan.retire)),
             governance=dict(self.governance),
+            channel=self.channel.to_domain() if self.channel else None,
         )
 
 
@@ -125,7 +138,7 @@ class PilotPatch(Body):
             elif field == "metrics":
                 out["metrics"] = tuple(m.to_domain() for m in value)
             elif field == "channel":
-                out["channel"] = ChannelLink(value.conversation_id, value.team_id, value.name)
+                out["channel"] = value.to_domain()
             elif field == "scale_plan":
                 out["scale_plan"] = ScalePlan(clean_text(value.expand), clean_text(value.retire))
             elif field == "governance":
@@ -135,8 +148,26 @@ class PilotPatch(Body):
         return out
 
 
+def _period(value: Any) -> Period:
+    if isinstance(value, Period):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("Use the month as a string YYYY-MM, e.g. 2026-11.")
+    try:
+        return Period.parse(value)
+    except ValueError:
+        raise ValueError("Use the month as YYYY-MM with ASCII digits, e.g. 2026-11.") from None
+
+
+PeriodIn = Annotated[
+    Period,
+    BeforeValidator(_period),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "example": "2026-11"}),
+]
+
+
 class ReadingIn(Body):
-    period: Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+    period: PeriodIn
     values: dict[str, Number] = Field(min_length=1)
     status: HealthStatus
     active_users: int | None = None
@@ -210,7 +241,7 @@ def pilot_json(pilot: Pilot) -> dict[str, Any]:
 
 def reading_json(reading: MetricReading) -> dict[str, Any]:
     return {
-        "period": reading.period,
+        "period": str(reading.period),
         "values": dict(reading.values),
         "status": reading.status,
         "activeUsers": reading.active_users,

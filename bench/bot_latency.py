@@ -840,7 +840,7 @@ def render_findings(report: Report) -> str:
         bullets.append(
             f"Our code in the status turn: `PilotService.find` {sp.per_turn_ms('service_find'):.1f} ms (the "
             f"store query on `pilots`: {sp.per_turn_ms('store.query(pilots)'):.1f} ms), "
-            f"`PilotService.record` {sp.per_turn_ms('service_record'):.1f} ms, `pilot_status` "
+            f"`Portfolio.status` {sp.per_turn_ms('service_record'):.1f} ms, `pilot_status` "
             f"{sp.per_turn_ms('pilot_status'):.2f} ms, `status_card` {sp.per_turn_ms('card'):.2f} ms, bot state "
             f"load + save {sp.per_turn_ms('state_load') + sp.per_turn_ms('state_save'):.1f} ms."
         )

@@ -54,6 +54,7 @@ from governance.model import (
     Pilot,
     ReadingSource,
 )
+from governance.period import Period
 from scheduler.sweep import Sweep
 from storage.documents import Condition, Document, DocumentStore, partition_of
 from storage.repositories import Repositories, conversation_to_doc, pilot_to_doc, reading_to_doc, utc_key
@@ -67,7 +68,7 @@ REGISTERED = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
 START = date(2026, 12, 14)
 GATE = date(2027, 3, 15)  # 30 days before is 13 February: no gate milestone is due with the check-in
 PERIOD = "2027-01"
-LAST_PERIOD = "2026-12"
+LAST_PERIOD = Period(2026, 12)
 BOT = "28:pilotgate-bench"
 
 PER_TENANT_PER_S = 50

@@ -30,7 +30,11 @@ from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticationConstants, ConnectorFactory
 from botframework.connector.auth._connector_factory_impl import _ConnectorFactoryImpl
 
+import bots.commands
 import bots.teams_bot
+import dialogs.register_pilot
+import governance.portfolio
+from governance.portfolio import Portfolio
 from governance.services import PilotService
 from storage.documents import DocumentStore
 
@@ -144,11 +148,11 @@ def instrumented(spans: Spans, store: DocumentStore) -> Iterator[Spans]:
         patch_async(BotState, "load", "state_load")
         patch_async(BotState, "save_changes", "state_save")
         patch_async(PilotService, "find", "service_find")
-        patch_async(PilotService, "record", "service_record")
+        patch_async(Portfolio, "status", "service_record")
         patch_async(PilotService, "register", "service_register")
-        patch_sync(bots.teams_bot, "pilot_status", "pilot_status")
-        patch_sync(bots.teams_bot, "status_card", "card")
-        patch_sync(bots.teams_bot, "pilot_created_card", "card")
+        patch_sync(governance.portfolio, "pilot_status", "pilot_status")
+        patch_sync(bots.commands, "status_card", "card")
+        patch_sync(dialogs.register_pilot, "pilot_created_card", "card")
         patch_async(TurnContext, "send_activity", "send_activity")
         patch_sync(msrest.serialization.Serializer, "body", "serialize")
         patch_async(msrest.universal_http.async_requests.AsyncRequestsHTTPSender, "send", "http_out")

@@ -32,6 +32,7 @@ from governance.model import (
     ScalePlan,
     Stage,
 )
+from governance.period import Period
 from governance.services import snapshot
 from storage.repositories import Repositories
 
@@ -124,13 +125,13 @@ def sponsors(count: int, rng: random.Random) -> tuple[Person, ...]:
     )
 
 
-def _periods(start: date, today: date) -> list[str]:
-    """Every full month from the start month up to last month, as YYYY-MM."""
-    out: list[str] = []
-    year, month = start.year, start.month
-    while (year, month) < (today.year, today.month):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+def _periods(start: date, today: date) -> list[Period]:
+    """Every full month from the start month up to last month."""
+    out: list[Period] = []
+    period = Period.of(start)
+    while period < Period.of(today):
+        out.append(period)
+        period = period.next
     return out
 
 

@@ -1,22 +1,113 @@
-"""The chat commands the bot answers; the app manifest's command lists are built from this table."""
+"""The chat commands: one table (name, aliases, scopes, handler, help text) from which command parsing, the help
+card and the app manifest's command lists are all derived. Each handler is a small function of the turn."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Final
+
+from bots.activity import channel_link_of
+from bots.turn import Turn
+from cards.choose import choose_pilot_card
+from cards.help import help_card
+from cards.portfolio import overdue_card, portfolio_card
+from cards.status import status_card
+from cards.text import plain
+from dialogs.register_pilot import show_pilot_form
+from governance.errors import AmbiguousPilot
+from governance.model import ConversationKind
+
+Handler = Callable[[Turn, str], Awaitable[None]]
+ALL_SCOPES: Final = ("personal", "team", "groupChat")
 
 
 @dataclass(frozen=True, slots=True)
 class ChatCommand:
-    title: str
-    description: str
-    scopes: tuple[str, ...] = ("personal", "team", "groupChat")
+    name: str  # what people type; may be two words ("new pilot")
+    description: str  # the help card's and the manifest's text
+    handler: Handler
+    aliases: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ALL_SCOPES  # manifest scopes: personal, team (channels), groupChat
+
+    @property
+    def title(self) -> str:
+        return self.name
 
 
-COMMANDS: tuple[ChatCommand, ...] = (
-    ChatCommand("help", "What PilotGate does and the commands it knows"),
-    ChatCommand("pilots", "The portfolio: every pilot with its stage, metric and gate"),
-    ChatCommand("status", "status <pilot>: metric, trend, check-ins, spend and gate of one pilot"),
-    ChatCommand("overdue", "Pilots with a late check-in or a gate passed without a decision"),
-    ChatCommand("new pilot", "Register a pilot: sponsor, success metric, budget, gate date"),
-    ChatCommand("link", "link <pilot>: make this channel the pilot's project channel", ("team",)),
+async def show_help(turn: Turn, argument: str) -> None:
+    await turn.show(help_card([(c.title, c.description) for c in COMMANDS]))
+
+
+async def show_pilots(turn: Turn, argument: str) -> None:
+    await turn.show(portfolio_card(await turn.app.portfolio.statuses(turn.asker.tenant_id)))
+
+
+async def show_overdue(turn: Turn, argument: str) -> None:
+    tenant_id = turn.asker.tenant_id
+    late = await turn.app.portfolio.overdue(tenant_id)
+    unreachable = await turn.app.portfolio.unreachable_sponsors(tenant_id) if turn.asker.actor.is_admin else []
+    await turn.show(overdue_card(late, unreachable))
+
+
+async def show_status(turn: Turn, argument: str) -> None:
+    service = turn.app.pilots
+    tenant_id = turn.asker.tenant_id
+    if not argument:
+        last = await turn.app.last_pilot.get(turn.context)
+        if not last:
+            await turn.say("Which pilot? Type **status** and the pilot's name.")
+            return
+        pilot = await service.get(str(last), tenant_id)
+    else:
+        try:
+            pilot = await service.find(tenant_id, argument)
+        except AmbiguousPilot as exc:
+            options = [(p.id, p.name) for p in await service.list(tenant_id) if p.name in exc.candidates]
+            await turn.show(choose_pilot_card(argument, options))
+            return
+    await turn.app.last_pilot.set(turn.context, pilot.id)
+    await turn.show(status_card(await turn.app.portfolio.status(pilot)))
+
+
+async def link_channel(turn: Turn, argument: str) -> None:
+    if turn.asker.conversation_kind is not ConversationKind.CHANNEL:
+        await turn.say("Use **link <pilot>** in the pilot's project channel, after @PilotGate.")
+        return
+    if not argument:
+        await turn.say("Which pilot? Type **link** and the pilot's name.")
+        return
+    pilot = await turn.app.pilots.find(turn.asker.tenant_id, argument)
+    linked = await turn.app.pilots.link_channel(pilot, channel_link_of(turn.context.activity), turn.asker.actor)
+    await turn.say(
+        f"This channel is now the project channel of **{plain(linked.name)}**: "
+        "gate reminders and overdue check-ins will be posted here."
+    )
+
+
+async def new_pilot(turn: Turn, argument: str) -> None:
+    await show_pilot_form(turn, name=argument)
+
+
+COMMANDS: Final[tuple[ChatCommand, ...]] = (
+    ChatCommand("help", "What PilotGate does and the commands it knows", show_help, aliases=("?",)),
+    ChatCommand(
+        "pilots", "The portfolio: every pilot with its stage, metric and gate", show_pilots, aliases=("portfolio",)
+    ),
+    ChatCommand("status", "status <pilot>: metric, trend, check-ins, spend and gate of one pilot", show_status),
+    ChatCommand("overdue", "Pilots with a late check-in or a gate passed without a decision", show_overdue),
+    ChatCommand("new pilot", "Register a pilot: sponsor, success metric, budget, gate date", new_pilot),
+    ChatCommand("link", "link <pilot>: make this channel the pilot's project channel", link_channel, scopes=("team",)),
 )
+
+
+def parse_command(text: str) -> tuple[ChatCommand | None, str]:
+    """(the `status` command, 'Claims triage') from '  STATUS   Claims triage '; (None, text) when none matches."""
+    words = text.split()
+    lowered = [w.lower() for w in words]
+    for command in COMMANDS:
+        for spelling in (command.name, *command.aliases):
+            size = len(spelling.split())
+            if lowered[:size] == spelling.split():
+                return command, " ".join(words[size:])
+    return None, " ".join(words)

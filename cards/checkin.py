@@ -1,9 +1,8 @@
 """The monthly check-in card sent to the sponsor, the read-only summary that replaces it, and the nudges.
 
-Input ids are the ones ``governance.checkin.parse_checkin`` reads: ``metric_0``, ``metric_1`` ... (in the order of
-``pilot.metrics``), ``status``, ``activeUsers``, ``spend``, ``blockers``, ``notes``; the action's data carries
-``pilotId`` and ``period``. Each problem is shown right under its input (an attention TextBlock) and as the
-input's ``errorMessage``; the values as Teams sent them are kept.
+Input ids are defined here and read back by ``cards.submissions.CheckinSubmission``. Each problem is shown right
+under its input (an attention TextBlock) and as the input's ``errorMessage``; the values as Teams sent them are
+kept.
 
 Input labels are plain text (hosts do not render markdown in labels), so metric names go into them unescaped, as
 input values do; everything in a TextBlock or FactSet goes through plain().
@@ -18,27 +17,40 @@ from typing import Any, Final
 from microsoft_teams.cards import CardElement, Choice, ChoiceSetInput, NumberInput, TextInput
 
 from cards.elements import CARD_BUDGET, build, facts, heading, section, text
-from cards.status import HEALTH_COLOR, HEALTH_LABEL, MAX_FREE_TEXT
+from cards.pieces import (
+    HEALTH_COLOR,
+    HEALTH_LABEL,
+    MAX_FREE_TEXT,
+    MAX_LABEL_NAME,
+    kept_number,
+    kept_text,
+    period_label,
+    sponsor_label,
+    with_error,
+)
 from cards.text import card_size, fmt_number, plain, plural, shorten
 from cards.verbs import CHECKIN_SUBMIT, PILOT_STATUS, execute
-from governance.checkin import (
-    ACTIVE_USERS_INPUT,
-    BLOCKERS_INPUT,
-    NOTES_INPUT,
-    SPEND_INPUT,
-    STATUS_INPUT,
-    checkin_send_date,
-    metric_input_id,
-    parse_number,
-    period_label,
-)
+from governance.checkin import checkin_send_date
+from governance.localtime import local_date
 from governance.model import HealthStatus, Metric, MetricReading, Pilot, ReadingSource
-from governance.rules import MAX_TEXT, local_date
+from governance.period import Period
+from governance.rules import MAX_TEXT
 
+# Input ids (Teams sends each value as a string). Metric inputs are ``metric_0``, ``metric_1`` ... in the order of
+# ``pilot.metrics``; ``pilotId`` and ``period`` travel in the action's data.
+STATUS_INPUT: Final = "status"
+ACTIVE_USERS_INPUT: Final = "activeUsers"
+SPEND_INPUT: Final = "spend"
+BLOCKERS_INPUT: Final = "blockers"
+NOTES_INPUT: Final = "notes"
+PERIOD_FIELD: Final = "period"
 STATUS_CHOICES: Final = tuple((status.value, HEALTH_LABEL[status]) for status in HealthStatus)
-MAX_LABEL_NAME: Final = 60
 # How much submitted free text a refilled form keeps: all of it, then less while the card is too large.
 KEEP_TEXT_LIMITS: Final = (MAX_TEXT, 300, 0)
+
+
+def metric_input_id(index: int) -> str:
+    return f"metric_{index}"
 
 
 def input_ids(pilot: Pilot) -> tuple[str, ...]:
@@ -47,28 +59,12 @@ def input_ids(pilot: Pilot) -> tuple[str, ...]:
     return (*metrics, STATUS_INPUT, ACTIVE_USERS_INPUT, SPEND_INPUT, BLOCKERS_INPUT, NOTES_INPUT)
 
 
-def with_error(element: CardElement, problem: str | None) -> list[CardElement]:
-    """``element`` and, right under it, its problem (escaped) when there is one."""
-    if not problem:
-        return [element]
-    return [element, text(plain(problem), color="Attention", spacing="None")]
-
-
-def kept_text(raw: str | None, limit: int) -> str | None:
-    """Submitted free text to show again, cut to ``limit`` characters (0: not kept)."""
-    if not isinstance(raw, str) or not raw or limit <= 0:
-        return None
-    return raw if len(raw) <= limit else raw[:limit]
-
-
-def kept_number(raw: str | None) -> float | None:
-    """A submitted number to show again; a value that does not parse is dropped (its error explains)."""
-    if raw is None:
-        return None
-    try:
-        return parse_number(str(raw), money=True)
-    except ValueError:
-        return None
+def input_for(pilot: Pilot, field: str) -> str:
+    """The input that shows a reading's field error: ``values.<metric>`` -> that metric's input."""
+    for index, metric in enumerate(pilot.metrics):
+        if field == f"values.{metric.name}":
+            return metric_input_id(index)
+    return field
 
 
 def _metric_label(metric: Metric, last: float | None) -> str:
@@ -83,7 +79,7 @@ def _metric_label(metric: Metric, last: float | None) -> str:
 
 def checkin_card(
     pilot: Pilot,
-    period: str,
+    period: Period,
     last_reading: MetricReading | None,
     values: Mapping[str, str],
     errors: Mapping[str, str],
@@ -104,7 +100,7 @@ def checkin_card(
 
 def _checkin_card(
     pilot: Pilot,
-    period: str,
+    period: Period,
     last_reading: MetricReading | None,
     values: Mapping[str, str],
     errors: Mapping[str, str],
@@ -190,7 +186,7 @@ def _checkin_card(
             ),
             errors.get(input_id),
         )
-    action = execute("Submit check-in", CHECKIN_SUBMIT, {"pilotId": pilot.id, "period": period}, style="positive")
+    action = execute("Submit check-in", CHECKIN_SUBMIT, {"pilotId": pilot.id, "period": str(period)}, style="positive")
     return build(body, [action])
 
 
@@ -242,7 +238,7 @@ def checkin_summary_card(pilot: Pilot, reading: MetricReading) -> dict[str, Any]
     return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
 
 
-def checkin_reminder_text(pilot: Pilot, period: str, sent_on: date | None = None) -> str:
+def checkin_reminder_text(pilot: Pilot, period: Period, sent_on: date | None = None) -> str:
     """The one reminder to the sponsor (markdown; user text escaped). ``sent_on`` defaults to the scheduled day."""
     sent = sent_on or checkin_send_date(pilot, period)
     return (
@@ -252,12 +248,12 @@ def checkin_reminder_text(pilot: Pilot, period: str, sent_on: date | None = None
     )
 
 
-def overdue_channel_card(pilot: Pilot, period: str, now: datetime, sent_on: date | None = None) -> dict[str, Any]:
+def overdue_channel_card(pilot: Pilot, period: Period, now: datetime, sent_on: date | None = None) -> dict[str, Any]:
     """The post in the project channel when the sponsor has not answered the check-in after 7 business days.
 
     ``sent_on`` (the local day the card went out) defaults to the scheduled send day.
     """
-    sponsor = shorten(pilot.sponsor.name, 60) or "The sponsor"
+    sponsor = sponsor_label(pilot)
     sent = sent_on or checkin_send_date(pilot, period)
     days = max(0, (local_date(now, pilot.timezone) - sent).days)
     body: list[CardElement] = [

@@ -2,9 +2,9 @@
 
 Before the gate day the card is a reminder. From the gate day on it carries four ``Action.ShowCard`` buttons (Go,
 Narrow scope, Extend, Retire); each opens that decision's inputs and an ``Action.Execute`` with verb
-``gate.decide`` and data ``{pilotId, gateDate, kind}``. Input ids come from ``governance.gate.DECISION_INPUTS`` and
-are unique across the four forms (the official parser rejects a duplicate id anywhere in the card). Teams sends
-the inputs of the opened form (and of the card around it) with the action.
+``gate.decide`` and data ``{pilotId, gateDate, kind}``. Input ids (``DECISION_INPUTS``) are unique across the four
+forms (the official parser rejects a duplicate id anywhere in the card). Teams sends the inputs of the opened form
+(and of the card around it) with the action.
 
 A refreshed card closes every form, so after a failed submission the problems are listed at the top as well as
 next to their inputs inside the form, whose values are kept.
@@ -26,18 +26,33 @@ from microsoft_teams.cards import (
 )
 from microsoft_teams.cards.core import ActionStyle, TextColor
 
-from cards.checkin import kept_text, with_error
 from cards.elements import CARD_BUDGET, build, facts, heading, section, text
-from cards.status import DECISION_LABEL, MAX_FREE_TEXT, _governance, _metric_summary, _primary_metric, _trend
+from cards.pieces import (
+    DECISION_LABEL,
+    MAX_FREE_TEXT,
+    MAX_LABEL_NAME,
+    cost_drift_text,
+    governance_block,
+    kept_text,
+    metric_summary,
+    milestone_label,
+    money,
+    period_label,
+    primary_metric,
+    projection_basis,
+    spend_line,
+    sponsor_label,
+    trend,
+    users_line,
+    with_error,
+)
 from cards.text import card_size, fmt_number, plain, plural, shorten
 from cards.verbs import GATE_DECIDE, PILOT_STATUS, execute
-from governance.checkin import period_label
-from governance.gate import (
+from governance.checkin import checkins_answered
+from governance.decisions import (
     ACCESS_REVOKED,
     ARCHIVED,
     CUT_SCOPE,
-    DECISION_GENERAL_INPUT,
-    DECISION_INPUTS,
     EXPANSION_DATE,
     EXPANSION_SCOPE,
     LESSONS,
@@ -45,14 +60,35 @@ from governance.gate import (
     RATIONALE,
     REASON,
     RETIREMENT_DATE,
-    Projection,
-    SpendProjection,
-    checkins_answered,
-    milestone_label,
 )
 from governance.model import DecisionKind, Direction, GateDecision, Pilot
+from governance.projections import CostDrift, Projection, SpendProjection
 from governance.rules import MAX_TEXT, target_met
-from governance.views import PilotStatus, expected_period
+from governance.views import GateView, PilotStatus
+
+# Decision field -> the card input that holds it, per kind. Ids are unique across the four decision forms because
+# all four sit in one card.
+DECISION_INPUTS: Final[dict[DecisionKind, dict[str, str]]] = {
+    DecisionKind.GO: {RATIONALE: "goRationale", EXPANSION_SCOPE: "goScope", EXPANSION_DATE: "goDate"},
+    DecisionKind.NARROW: {RATIONALE: "narrowRationale", CUT_SCOPE: "narrowScope", NEW_GATE_DATE: "narrowGateDate"},
+    DecisionKind.EXTEND: {RATIONALE: "extendRationale", NEW_GATE_DATE: "extendGateDate", REASON: "extendReason"},
+    DecisionKind.RETIRE: {
+        RATIONALE: "retireRationale",
+        RETIREMENT_DATE: "retireDate",
+        ARCHIVED: "retireArchived",
+        ACCESS_REVOKED: "retireAccess",
+        LESSONS: "retireLessons",
+    },
+}
+# Where each kind's form shows problems with the decision as a whole (which kind, a second extension).
+DECISION_GENERAL_INPUT: Final[dict[DecisionKind, str]] = {kind: f"{kind.value}Decision" for kind in DecisionKind}
+
+
+def decision_errors(kind: DecisionKind, problems: Mapping[str, str]) -> dict[str, str]:
+    """The domain's problems (keyed by decision field) keyed by the inputs of ``kind``'s form."""
+    inputs = DECISION_INPUTS[kind]
+    return {inputs.get(field, DECISION_GENERAL_INPUT[kind]): message for field, message in problems.items()}
+
 
 BUTTON_TITLE: Final[dict[DecisionKind, str]] = {
     DecisionKind.GO: "Go",
@@ -71,22 +107,34 @@ KIND_VALUE: Final = "kind"
 
 
 def gate_card(
+    view: GateView,
+    milestone_key: str | None = None,
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The gate card of ``view`` (a pilot's current gate, or the earlier gate a card was about).
+
+    While decisions are open (from the gate day on) it carries the four decision forms; a decided gate shows the
+    recorded decision instead, with no actions. ``values``/``errors`` (keyed by input id) refill a failed
+    submission.
+    """
+    return render_gate_card(
+        view.status, view.projection, view.spend, milestone_key, view.decisions_open, view.decided, values, errors
+    )
+
+
+def render_gate_card(
     status: PilotStatus,
     projection: Projection,
     spend_projection: SpendProjection,
     milestone_key: str | None,
     decision_enabled: bool,
     decided: GateDecision | None,
-    values: Mapping[str, str],
-    errors: Mapping[str, str],
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The gate card for ``status.pilot``'s current gate.
-
-    ``decision_enabled`` (from the gate day on) adds the four decision forms; ``decided`` shows the recorded
-    decision instead, with no actions. ``values``/``errors`` (keyed by input id) refill a failed submission.
-    Kept under Teams' size limit: if the full card is too large, a compact one (no chart, shorter texts, kept
-    values cut and then dropped) is sent.
-    """
+    """The card from its parts. Kept under Teams' size limit: if the full card is too large, a compact one (no
+    chart, shorter texts, kept values cut and then dropped) is sent."""
     card: dict[str, Any] = {}
     for compact, keep in ((False, MAX_TEXT), (True, MAX_DETAIL), (True, 0)):
         card = _gate_card(
@@ -96,8 +144,8 @@ def gate_card(
             milestone_key,
             decision_enabled,
             decided,
-            values,
-            errors,
+            values or {},
+            errors or {},
             compact=compact,
             keep=keep,
         )
@@ -122,16 +170,16 @@ def _gate_card(
     pilot = status.pilot
     gate = decided.gate_date if decided is not None else pilot.gate_date
     body: list[CardElement] = [heading(plain(_title(status, decided))), *_subtitle(status, milestone_key, gate)]
-    body += _primary_metric(status.primary)
+    body += primary_metric(status.primary)
     if not compact:
-        body += _trend(status.primary)
+        body += trend(status.primary)
     body += _projection(status, projection, gate)
     if len(status.metrics) > 1:
         body.append(section("Other metrics"))
-        body.append(facts((shorten(view.metric.name, 60), _metric_summary(view)) for view in status.metrics[1:]))
+        body.append(facts((shorten(view.metric.name, 60), metric_summary(view)) for view in status.metrics[1:]))
     body += _checkins(status)
     body += _adoption_and_spend(status, spend_projection)
-    body += _governance(status)
+    body += governance_block(status)
     body += _criteria(status, gate, compact=compact)
     actions: list[Action] = []
     if decided is not None:
@@ -154,7 +202,7 @@ def _gate_card(
 
 
 def _decider(pilot: Pilot) -> str:
-    return shorten(pilot.sponsor.name, 60) or "The sponsor"
+    return sponsor_label(pilot)
 
 
 def _title(status: PilotStatus, decided: GateDecision | None) -> str:
@@ -190,7 +238,9 @@ def _subtitle(status: PilotStatus, milestone_key: str | None, gate: date) -> lis
 def _projection(status: PilotStatus, projection: Projection, gate: date) -> list[CardElement]:
     metric = status.primary.metric
     if projection.value is None:
-        return [text(plain(f"No projection for the gate: {projection.basis}"), subtle=True, spacing="Small")]
+        return [
+            text(plain(f"No projection for the gate: {projection_basis(projection)}"), subtle=True, spacing="Small")
+        ]
     verdict = "meets" if target_met(metric, projection.value) else "misses"
     return [
         text(
@@ -202,13 +252,12 @@ def _projection(status: PilotStatus, projection: Projection, gate: date) -> list
             color="Good" if verdict == "meets" else "Warning",
             spacing="Small",
         ),
-        text(plain(projection.basis), subtle=True, spacing="None"),
+        text(plain(projection_basis(projection)), subtle=True, spacing="None"),
     ]
 
 
 def _checkins(status: PilotStatus) -> list[CardElement]:
-    due_through, _ = expected_period(status.pilot, status.today)
-    answered, due = checkins_answered(status.pilot, status.readings, due_through)
+    answered, due = checkins_answered(status.pilot, (r.period for r in status.readings), status.checkin.now)
     line = f"{answered} of {plural(due, 'check-in')} answered" if due else "No check-in was due yet"
     if status.last_checkin is not None:
         line += f"; the latest is for {period_label(status.last_checkin.period)}"
@@ -219,37 +268,29 @@ def _checkins(status: PilotStatus) -> list[CardElement]:
 def _adoption_and_spend(status: PilotStatus, spend: SpendProjection) -> list[CardElement]:
     pilot = status.pilot
     period = status.last_checkin.period if status.last_checkin else None
-    if status.active_users is None:
-        users = "not reported"
-    elif pilot.intended_users:
-        share = fmt_number(round(100 * status.active_users / pilot.intended_users), "%")
-        users = f"{fmt_number(status.active_users)} of {fmt_number(pilot.intended_users)} intended ({share})"
-    else:
-        users = f"{fmt_number(status.active_users)} (no intended number set)"
-    if status.spend_this_period is None:
-        monthly = "not reported"
-    elif pilot.budget_monthly is None:
-        monthly = f"{fmt_number(status.spend_this_period)} (no budget set)"
-    else:
-        monthly = f"{fmt_number(status.spend_this_period)} of {fmt_number(pilot.budget_monthly)} monthly budget"
-    if spend.projected_total is None:
-        projected = "no spend reported yet"
-    else:
-        projected = fmt_number(round(spend.projected_total))
-        if spend.budget_total is not None:
-            projected += f" of {fmt_number(round(spend.budget_total))} total budget"
-            if spend.over_budget:
-                projected += ": over budget"
+    users = users_line(status.active_users, pilot.intended_users)
+    monthly = spend_line(status.spend_this_period, pilot.budget_monthly).removesuffix(": over budget")
     rows = [
         (f"Active users ({period})" if period else "Active users", users),
         (f"Spend ({period})" if period else "Spend", monthly),
         ("Spent so far", fmt_number(spend.spent)),
-        ("Projected by the gate", projected),
+        ("Projected by the gate", _projected(spend)),
     ]
     elements: list[CardElement] = [section("Adoption and spend"), facts(rows)]
     if spend.over_budget or status.over_budget:
         elements.append(text("Spend is running over budget.", color="Attention", spacing="Small"))
     return elements
+
+
+def _projected(spend: SpendProjection) -> str:
+    if spend.projected_total is None:
+        return "no spend reported yet"
+    projected = fmt_number(round(spend.projected_total))
+    if spend.budget_total is not None:
+        projected += f" of {fmt_number(round(spend.budget_total))} total budget"
+        if spend.over_budget:
+            projected += ": over budget"
+    return projected
 
 
 def _criteria(status: PilotStatus, gate: date, *, compact: bool) -> list[CardElement]:
@@ -277,7 +318,7 @@ def _criteria(status: PilotStatus, gate: date, *, compact: bool) -> list[CardEle
 
 
 def _decision(decision: GateDecision) -> list[CardElement]:
-    who = shorten(decision.decided_by.name, 60) or decision.decided_by.aad_object_id
+    who = shorten(decision.decided_by.name, MAX_LABEL_NAME) or decision.decided_by.aad_object_id
     rows = [
         ("Decision", DECISION_LABEL[decision.kind]),
         ("Decided by", f"{who} on {decision.decided_at.date().isoformat()}"),
@@ -458,23 +499,26 @@ def _one_line(value: str, limit: int) -> str:
     return plain(shorten(" ".join(value.split()), limit))
 
 
-def cost_drift_card(pilot: Pilot, period: str, reason: str, spend: SpendProjection | None = None) -> dict[str, Any]:
-    """The one cost-drift alert for a period in the project channel; ``reason`` is ``governance.gate.cost_drift``."""
+def cost_drift_card(pilot: Pilot, drift: CostDrift) -> dict[str, Any]:
+    """The one cost-drift alert for a period in the project channel, with spend so far and by the gate."""
+    spend = drift.projection
     body: list[CardElement] = [
         heading(plain(f"Cost drift: {pilot.name}"), size="Medium"),
-        text(plain(reason), color="Attention"),
+        text(plain(cost_drift_text(drift, pilot.gate_date.isoformat())), color="Attention"),
     ]
-    if spend is not None and spend.projected_total is not None:
+    if spend.projected_total is not None:
         rows = [
-            ("Spent so far", fmt_number(round(spend.spent, 2))),
-            ("Projected by the gate", fmt_number(round(spend.projected_total))),
+            ("Spent so far", money(round(spend.spent, 2))),
+            ("Projected by the gate", money(round(spend.projected_total))),
         ]
         if spend.budget_total is not None:
-            rows.append(("Total budget", fmt_number(round(spend.budget_total))))
+            rows.append(("Total budget", money(round(spend.budget_total))))
         body.append(facts(rows))
     body.append(
         text(
-            plain(f"Reported in the {period_label(period)} check-in. The gate on {pilot.gate_date} will weigh it."),
+            plain(
+                f"Reported in the {period_label(drift.period)} check-in. The gate on {pilot.gate_date} will weigh it."
+            ),
             subtle=True,
             spacing="Small",
         )

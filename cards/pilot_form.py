@@ -12,7 +12,6 @@ filterable choice: the asker first, then (for admins) the people the bot knows f
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Final
@@ -30,9 +29,11 @@ from microsoft_teams.cards import (
 from microsoft_teams.cards.core import ChoiceSetInputStyle
 
 from cards.elements import build, facts, heading, section, text
+from cards.inputs import parse_date
+from cards.pieces import MAX_LABEL_NAME, governance_label, kept_number, sponsor_label, with_error
 from cards.text import fmt_number, plain, plural, shorten
 from cards.verbs import PILOT_CREATE, PILOT_STATUS, execute
-from governance.model import GOVERNANCE_LABELS, Pilot
+from governance.model import Pilot
 from governance.rules import GATE_DAYS, MAX_NAME, MAX_SHORT_TEXT, MAX_TEXT, default_gate_date
 
 MAX_SPONSORS: Final = 100  # keeps the form well under Teams' 28 KB
@@ -124,7 +125,11 @@ def new_pilot_form(
     body.append(section("Owner and dates"))
     sponsors = (
         (sponsor_id, f"{sponsor_name or 'You'} (you)"),
-        *((person_id, shorten(name, 60)) for person_id, name in others[:MAX_SPONSORS] if person_id != sponsor_id),
+        *(
+            (person_id, shorten(name, MAX_LABEL_NAME))
+            for person_id, name in others[:MAX_SPONSORS]
+            if person_id != sponsor_id
+        ),
     )
     body += field.choice(
         "sponsor",
@@ -157,10 +162,7 @@ class _Fields:
         self.errors = errors
 
     def _with_error(self, input_id: str, element: CardElement) -> list[CardElement]:
-        problem = self.errors.get(input_id)
-        if not problem:
-            return [element]
-        return [element, text(plain(problem), color="Attention", spacing="None")]
+        return with_error(element, self.errors.get(input_id))
 
     def _message(self, input_id: str, label: str) -> str:
         return self.errors.get(input_id) or f"{label}: this value is needed."
@@ -196,7 +198,7 @@ class _Fields:
             id=input_id,
             label=label,
             # Input.Number can only hold a number: a value that does not parse is dropped and its error explains.
-            value=_parse_number(self.values.get(input_id)),
+            value=kept_number(self.values.get(input_id)),
             min=minimum,
             is_required=required or None,
             error_message=self._message(input_id, label) if required or input_id in self.errors else None,
@@ -239,21 +241,9 @@ class _Fields:
         return self._with_error(input_id, element)
 
 
-def _parse_number(raw: str | None) -> float | None:
-    if raw is None or not raw.strip():
-        return None
-    try:
-        number = float(raw.replace(",", "").strip())
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _parse_date(raw: str | None) -> date | None:
-    if not raw:
-        return None
     try:
-        return date.fromisoformat(raw.strip()[:10])
+        return parse_date(raw or "")
     except ValueError:
         return None
 
@@ -262,7 +252,7 @@ def pilot_created_card(pilot: Pilot) -> dict[str, Any]:
     """A read-only summary that replaces the form once the pilot is registered."""
     metric = pilot.primary_metric
     rows = [
-        ("Sponsor", pilot.sponsor.name or "unknown"),
+        ("Sponsor", sponsor_label(pilot, "unknown")),
         (
             "Metric",
             f"{metric.name}: {fmt_number(metric.baseline, metric.unit)} to {fmt_number(metric.target, metric.unit)} "
@@ -278,7 +268,7 @@ def pilot_created_card(pilot: Pilot) -> dict[str, Any]:
         rows.append(("If met", shorten(pilot.scale_plan.expand, 300)))
     if pilot.scale_plan.retire:
         rows.append(("If missed", shorten(pilot.scale_plan.retire, 300)))
-    gaps = [GOVERNANCE_LABELS.get(item, item) for item in pilot.governance_gaps]
+    gaps = [governance_label(item) for item in pilot.governance_gaps]
     body: list[CardElement] = [
         heading(plain(f"Pilot registered: {pilot.name}")),
         text("The sponsor gets a check-in card every month and a reminder before the gate.", subtle=True),

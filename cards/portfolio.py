@@ -9,10 +9,12 @@ from typing import Any, Final
 from microsoft_teams.cards import Action, CardElement, Container
 
 from cards.elements import CARD_BUDGET, build, heading, largest_fitting, section, text
+from cards.pieces import MAX_LABEL_NAME, flags, gate_phrase, sponsor_label, stage_label
 from cards.text import card_size, fmt_number, plain, plural, shorten
 from cards.verbs import PILOT_STATUS, PILOTS_PAGE, execute
+from governance.model import Pilot
 from governance.rules import name_key
-from governance.views import PilotStatus, stage_label
+from governance.views import PilotStatus
 
 MAX_OVERDUE_ROWS: Final = 40  # enough to act on; largest_fitting trims further if names are long
 MAX_UNREACHABLE_NAMES: Final = 30
@@ -78,10 +80,10 @@ def _row(status: PilotStatus, *, compact: bool = False) -> Container:
                 f"{fmt_number(metric.target, metric.unit)} ({done})"
             )
         last = status.last_checkin.period if status.last_checkin else "none"
-        details = f"{stage_label(pilot.stage)} · {measure} · {_gate_phrase(status)} · last check-in {last}"
+        details = f"{stage_label(pilot.stage)} · {measure} · {gate_phrase(status)} · last check-in {last}"
         items.append(text(plain(details), subtle=True, spacing="None"))
-    if status.flags:
-        items.append(text(plain(", ".join(status.flags)), color="Attention", spacing="None"))
+    if flags(status):
+        items.append(text(plain(", ".join(flags(status))), color="Attention", spacing="None"))
     return Container(
         items=items,
         separator=True,
@@ -90,19 +92,7 @@ def _row(status: PilotStatus, *, compact: bool = False) -> Container:
     )
 
 
-def _gate_phrase(status: PilotStatus) -> str:
-    days = status.days_to_gate
-    if days > 0:
-        return f"gate in {plural(days, 'day')}"
-    if days == 0:
-        return "gate today"
-    decision = status.latest_decision
-    if not status.gate_passed_undecided_days and decision is not None:
-        return f"gate decided: {decision.kind.value}"
-    return f"gate passed {plural(-days, 'day')} ago"
-
-
-def overdue_card(statuses: Sequence[PilotStatus], undeliverable: Sequence[str]) -> dict[str, Any]:
+def overdue_card(statuses: Sequence[PilotStatus], unreachable: Sequence[Pilot] = ()) -> dict[str, Any]:
     """Late check-ins and gates passed without a decision (most days late first); sponsors the bot cannot reach."""
     late = sorted(
         (s for s in statuses if s.needs_attention),
@@ -114,8 +104,11 @@ def overdue_card(statuses: Sequence[PilotStatus], undeliverable: Sequence[str]) 
     else:
         head.append(text(f"{plural(len(late), 'pilot')} need{'s' if len(late) == 1 else ''} a nudge.", spacing="None"))
     tail: list[CardElement] = []
-    if undeliverable:
-        names = sorted((shorten(name, 60) for name in undeliverable), key=name_key)
+    if unreachable:
+        labels = (
+            f"{sponsor_label(p, p.sponsor.aad_object_id)} ({shorten(p.name, MAX_LABEL_NAME)})" for p in unreachable
+        )
+        names = sorted(labels, key=name_key)
         listed = ", ".join(names[:MAX_UNREACHABLE_NAMES])
         if len(names) > MAX_UNREACHABLE_NAMES:
             listed += f" and {len(names) - MAX_UNREACHABLE_NAMES:,} more"
@@ -150,7 +143,7 @@ def _overdue_row(status: PilotStatus) -> Container:
         items=[
             text(plain(pilot.name), weight="Bolder"),
             text(plain("; ".join(problems)), color="Attention", spacing="None"),
-            text(plain(f"Sponsor: {shorten(pilot.sponsor.name, 60) or 'unknown'}"), subtle=True, spacing="None"),
+            text(plain(f"Sponsor: {sponsor_label(pilot, 'unknown')}"), subtle=True, spacing="None"),
         ],
         select_action=execute("Status", PILOT_STATUS, {"pilotId": pilot.id}),
     )

@@ -1,5 +1,3 @@
-"""Multi-turn flows (botbuilder-dialogs) for conversations that need more than one card.
-
-Every flow so far fits in one card answered by Action.Execute (the new-pilot form re-shows itself with errors),
-so no dialog is registered yet; bot state for dialogs is already persisted by bots.state_storage.
-"""
+"""Conversations that take more than one step: registering a pilot (form, then create) and the gate decision (card,
+then record). Each step's state travels in the card's Action.Execute data, not in a dialog stack: two admins
+pressing buttons in one channel must not share one."""

@@ -1,42 +1,31 @@
-"""The monthly check-in: when each period's card is sent, when its nudges fall due, and reading the card back.
+"""The monthly check-in: when each period's card is sent, which one is due, when it is late, which nudge is due.
 
-The check-in for period P (the month just ended, ``YYYY-MM``) is sent in month P+1 on the pilot's check-in day
-(``rules.checkin_date``) at 09:00 local time in the pilot's time zone. Times are computed as a local wall time and
-converted to UTC, so a daylight-saving change never moves or repeats a send (09:00 is never inside a DST gap or
-fold in any IANA zone in use today).
+This is the one home of those rules: the scheduler, ``overdue``, the status and gate cards and the REST API all read
+``CheckinState``.
 
-A retired pilot: ``Stage.RETIRED`` alone stops every check-in. When the caller passes ``retired_on`` (the
-retirement date of a retire decision), check-ins whose send day is on or before that date are still sent, so a
-pilot that retires at the end of next month reports until then.
+The check-in for period P (the month just ended) is sent in month P+1 on the pilot's check-in day
+(``localtime.checkin_date``) at 09:00 local time in the pilot's time zone. A period is due from that moment until the
+next period's card goes out. Nudges count business days from the day the card went out (the scheduled day, or the
+day it really went out when that was later): a reminder to the sponsor after 3, and after 7 the check-in is
+overdue and the project channel hears of it.
+
+Check-ins start with the first check-in day after the pilot was registered (no backlog of cards for a pilot
+registered late). A retired pilot: ``Stage.RETIRED`` alone stops every check-in. When the caller passes
+``retired_on`` (the retirement date of a retire decision), check-ins whose send day is on or before that date are
+still sent, so a pilot that retires at the end of next month reports until then.
 """
 
 from __future__ import annotations
 
-import calendar
-import math
-import re
-from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Final, Literal
-from zoneinfo import ZoneInfo
 
-from governance.errors import ValidationFailed
-from governance.model import HealthStatus, Pilot, Stage
-from governance.rules import (
-    MAX_MONEY,
-    MAX_TEXT,
-    MAX_USERS,
-    METRIC_VALUE_BOUND,
-    PERIOD_RE,
-    ReadingDraft,
-    checkin_date,
-    clean_text,
-    local_date,
-    period_of,
-    previous_period,
-)
+from governance.localtime import add_business_days, checkin_date, local_date, local_send_time
+from governance.model import Pilot, Stage
+from governance.period import Period
 
-SEND_HOUR: Final = 9  # local wall-clock hour of every scheduled send (check-ins, nudges, gate milestones)
 REMINDER_BUSINESS_DAYS: Final = 3
 ESCALATION_BUSINESS_DAYS: Final = 7
 
@@ -44,71 +33,25 @@ Nudge = Literal["reminder", "escalation"]
 REMINDER: Final[Nudge] = "reminder"
 ESCALATION: Final[Nudge] = "escalation"
 
-# Input ids of the check-in card (Teams sends each value as a string). Metric inputs are ``metric_0``, ``metric_1``
-# ... in the order of ``pilot.metrics``; ``period`` and ``pilotId`` come from the action's data.
-STATUS_INPUT: Final = "status"
-ACTIVE_USERS_INPUT: Final = "activeUsers"
-SPEND_INPUT: Final = "spend"
-BLOCKERS_INPUT: Final = "blockers"
-NOTES_INPUT: Final = "notes"
-PERIOD_FIELD: Final = "period"
-
-
-def metric_input_id(index: int) -> str:
-    return f"metric_{index}"
-
-
-# --- periods and local times -----------------------------------------------------------------------------------
-def next_period(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:7])
-    return f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
-
-
-def period_bounds(period: str) -> tuple[date, date]:
-    """The first and last day of ``period``."""
-    year, month = int(period[:4]), int(period[5:7])
-    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
-
-
-def period_label(period: str) -> str:
-    """``2026-04`` -> ``April 2026``; anything else is returned as it is."""
-    if not PERIOD_RE.match(period):
-        return period
-    return f"{calendar.month_name[int(period[5:7])]} {period[:4]}"
-
-
-def local_send_time(day: date, timezone: str, hour: int = SEND_HOUR) -> datetime:
-    """``hour``:00 wall-clock time on ``day`` in ``timezone``, as an aware UTC datetime."""
-    return datetime.combine(day, time(hour), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
-
-
-def add_business_days(day: date, count: int) -> date:
-    """``count`` business days (Monday to Friday) after ``day``; ``day`` itself may be a weekend day."""
-    current = day
-    added = 0
-    while added < count:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            added += 1
-    return current
-
 
 # --- when a check-in is sent --------------------------------------------------------------------------------------
-def checkin_send_date(pilot: Pilot, period: str) -> date:
+def checkin_send_date(pilot: Pilot, period: Period) -> date:
     """The local day the check-in for ``period`` is sent: the pilot's check-in day in the month after it."""
-    following = next_period(period)
-    return checkin_date(int(following[:4]), int(following[5:7]), pilot.checkin_day)
+    following = period.next
+    return checkin_date(following.year, following.month, pilot.checkin_day)
 
 
-def checkin_due_at(pilot: Pilot, period: str) -> datetime:
+def checkin_due_at(pilot: Pilot, period: Period) -> datetime:
     """When the check-in for ``period`` is sent: 09:00 local on its send day, in UTC."""
     return local_send_time(checkin_send_date(pilot, period), pilot.timezone)
 
 
-def is_checkin_period(pilot: Pilot, period: str, *, retired_on: date | None = None) -> bool:
+def is_checkin_period(pilot: Pilot, period: Period, *, retired_on: date | None = None) -> bool:
     """Whether the pilot gets a check-in for ``period`` at all (see the module note on retirement)."""
-    if not PERIOD_RE.match(period) or period < period_of(pilot.start_date):
+    if period < Period.of(pilot.start_date):
         return False
+    if pilot.created_at is not None and checkin_due_at(pilot, period) < pilot.created_at:
+        return False  # sent before the pilot was registered: no backlog burst
     if pilot.stage.is_active:
         return True
     if pilot.stage is Stage.RETIRED and retired_on is not None:
@@ -116,35 +59,34 @@ def is_checkin_period(pilot: Pilot, period: str, *, retired_on: date | None = No
     return False
 
 
-def _latest_sent_period(pilot: Pilot, now: datetime) -> str:
+def _latest_sent_period(pilot: Pilot, now: datetime) -> Period:
     """The latest period whose send time is at or before ``now``, ignoring whether the pilot takes part."""
-    candidate = previous_period(period_of(local_date(now, pilot.timezone)))
+    candidate = Period.of(local_date(now, pilot.timezone)).previous
     # A weekend shift can push a send day into the next month (28 Feb on a Saturday -> 2 March): look back further.
     for _ in range(3):
         if checkin_due_at(pilot, candidate) <= now:
             return candidate
-        candidate = previous_period(candidate)
+        candidate = candidate.previous
     return candidate
 
 
-def due_checkin_period(pilot: Pilot, now: datetime, *, retired_on: date | None = None) -> str | None:
+def due_checkin_period(pilot: Pilot, now: datetime, *, retired_on: date | None = None) -> Period | None:
     """The period whose check-in is due at ``now``: the latest one sent at or before ``now``, if the pilot gets it.
 
-    Earlier periods are never returned: once the next card has gone out, the older one is no longer "due" (the
-    overdue view still reports it). The caller checks its send-log and readings before sending.
+    Earlier periods are never returned: once the next card has gone out, the older one is no longer "due".
     """
     period = _latest_sent_period(pilot, now)
     return period if is_checkin_period(pilot, period, retired_on=retired_on) else None
 
 
-def next_checkin(pilot: Pilot, now: datetime, *, retired_on: date | None = None) -> tuple[str, datetime] | None:
+def next_checkin(pilot: Pilot, now: datetime, *, retired_on: date | None = None) -> tuple[Period, datetime] | None:
     """The first period whose check-in is sent strictly after ``now``, and when; None if no more will be sent."""
     if not (pilot.stage.is_active or (pilot.stage is Stage.RETIRED and retired_on is not None)):
         return None
-    period = max(next_period(_latest_sent_period(pilot, now)), period_of(pilot.start_date))
+    period = max(_latest_sent_period(pilot, now).next, Period.of(pilot.start_date))
     due = checkin_due_at(pilot, period)
     while due <= now:  # only when a weekend shift made two sends swap places; bounded by a couple of steps
-        period = next_period(period)
+        period = period.next
         due = checkin_due_at(pilot, period)
     if not is_checkin_period(pilot, period, retired_on=retired_on):
         return None
@@ -158,27 +100,27 @@ def next_checkin_at(pilot: Pilot, now: datetime, *, retired_on: date | None = No
 
 
 # --- nudges -------------------------------------------------------------------------------------------------------
-def _nudge_base(pilot: Pilot, period: str, sent_at: datetime | None) -> date:
-    """Nudges count from the scheduled send day, or from the day the card really went out if that was later."""
+def sent_on(pilot: Pilot, period: Period, sent_at: datetime | None = None) -> date:
+    """The local day the card counts as sent: the scheduled day, or the day it really went out if that was later."""
     scheduled = checkin_send_date(pilot, period)
     if sent_at is None:
         return scheduled
     return max(scheduled, local_date(sent_at, pilot.timezone))
 
 
-def reminder_due_at(pilot: Pilot, period: str, sent_at: datetime | None = None) -> datetime:
+def reminder_due_at(pilot: Pilot, period: Period, sent_at: datetime | None = None) -> datetime:
     """3 business days after the check-in's send day, 09:00 local: one reminder to the sponsor."""
-    day = add_business_days(_nudge_base(pilot, period, sent_at), REMINDER_BUSINESS_DAYS)
+    day = add_business_days(sent_on(pilot, period, sent_at), REMINDER_BUSINESS_DAYS)
     return local_send_time(day, pilot.timezone)
 
 
-def escalation_due_at(pilot: Pilot, period: str, sent_at: datetime | None = None) -> datetime:
-    """7 business days after the check-in's send day, 09:00 local: a post in the project channel."""
-    day = add_business_days(_nudge_base(pilot, period, sent_at), ESCALATION_BUSINESS_DAYS)
+def escalation_due_at(pilot: Pilot, period: Period, sent_at: datetime | None = None) -> datetime:
+    """7 business days after the check-in's send day, 09:00 local: overdue, and a post in the project channel."""
+    day = add_business_days(sent_on(pilot, period, sent_at), ESCALATION_BUSINESS_DAYS)
     return local_send_time(day, pilot.timezone)
 
 
-def due_nudges(pilot: Pilot, period: str, now: datetime, sent_at: datetime | None = None) -> tuple[Nudge, ...]:
+def due_nudges(pilot: Pilot, period: Period, now: datetime, sent_at: datetime | None = None) -> tuple[Nudge, ...]:
     """The nudges whose time has come for an unanswered check-in, reminder first; the send-log keeps each once."""
     out: list[Nudge] = []
     if reminder_due_at(pilot, period, sent_at) <= now:
@@ -188,140 +130,92 @@ def due_nudges(pilot: Pilot, period: str, now: datetime, sent_at: datetime | Non
     return tuple(out)
 
 
-def next_nudge_at(pilot: Pilot, period: str, now: datetime, sent_at: datetime | None = None) -> datetime | None:
+def next_nudge_at(pilot: Pilot, period: Period, now: datetime, sent_at: datetime | None = None) -> datetime | None:
     """The next nudge time after ``now`` for an unanswered check-in, or None when both are past."""
     times = (reminder_due_at(pilot, period, sent_at), escalation_due_at(pilot, period, sent_at))
     later = [moment for moment in times if moment > now]
     return min(later) if later else None
 
 
-# --- reading the card back ----------------------------------------------------------------------------------------
-_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
-_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?$")
-_CURRENCY = "$€£¥"
+# --- the state everyone reads -------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CheckinState:
+    """Where a pilot's monthly check-in stands at ``now``."""
+
+    pilot: Pilot
+    now: datetime
+    period: Period | None  # the period whose check-in is due now; None when none is
+    answered: bool  # a reading for ``period`` is in
+    sent_at: datetime | None  # when the card really went out, if known
+
+    @property
+    def open(self) -> bool:
+        """Due and not answered yet."""
+        return self.period is not None and not self.answered
+
+    @property
+    def sent_on(self) -> date | None:
+        return sent_on(self.pilot, self.period, self.sent_at) if self.period is not None else None
+
+    @property
+    def overdue_since(self) -> datetime | None:
+        """When the open check-in became overdue (the 7th business day at 09:00), if it is."""
+        if not self.open or self.period is None:
+            return None
+        since = escalation_due_at(self.pilot, self.period, self.sent_at)
+        return since if since <= self.now else None
+
+    @property
+    def overdue_days(self) -> int:
+        """Days since the overdue check-in was sent; 0 when it is not overdue."""
+        if self.overdue_since is None or self.sent_on is None:
+            return 0
+        return max(1, (local_date(self.now, self.pilot.timezone) - self.sent_on).days)
+
+    @property
+    def due_nudges(self) -> tuple[Nudge, ...]:
+        if not self.open or self.period is None:
+            return ()
+        return due_nudges(self.pilot, self.period, self.now, self.sent_at)
+
+    @property
+    def next_nudge_at(self) -> datetime | None:
+        if not self.open or self.period is None:
+            return None
+        return next_nudge_at(self.pilot, self.period, self.now, self.sent_at)
 
 
-class _BadNumber(ValueError):
-    pass
+def checkin_state(
+    pilot: Pilot,
+    now: datetime,
+    answered_periods: Iterable[Period],
+    *,
+    sent_at: datetime | None = None,
+    retired_on: date | None = None,
+) -> CheckinState:
+    """The check-in state from the periods that have a reading and, if known, when the due card really went out."""
+    period = due_checkin_period(pilot, now, retired_on=retired_on)
+    answered = period is not None and period in set(answered_periods)
+    return CheckinState(pilot, now, period, answered, sent_at)
 
 
-def parse_number(raw: str, *, money: bool = False) -> float | None:
-    """A number as people type it: ``1200``, ``1,200.50``, ``-3``, ``2.5e3``; None for blank.
-
-    Commas are accepted only as thousands separators (``1,5`` is refused rather than read as 15). With
-    ``money`` a leading or trailing currency sign is dropped. NaN and infinities are refused.
-    """
-    text = raw.strip().replace(" ", "").replace("\u00a0", "").replace("_", "")
-    if money:
-        text = text.strip(_CURRENCY)
-    if not text:
-        return None
-    if "," in text:
-        if not _GROUPED.match(text):
-            raise _BadNumber(text)
-        text = text.replace(",", "")
-    if not _NUMBER.match(text):
-        raise _BadNumber(text)
-    number = float(text)
-    if not math.isfinite(number):
-        raise _BadNumber(text)
-    return number
+def checkins_answered(pilot: Pilot, answered_periods: Iterable[Period], now: datetime) -> tuple[int, int]:
+    """(answered, asked): the check-ins sent so far (from the start month, after registration) and how many have a
+    reading."""
+    last = _latest_sent_period(pilot, now)
+    first = Period.of(pilot.start_date)
+    while first <= last and pilot.created_at is not None and checkin_due_at(pilot, first) < pilot.created_at:
+        first = first.next
+    if last < first:
+        return 0, 0
+    answered = len({p for p in answered_periods if first <= p <= last})
+    return answered, last.months_since(first) + 1
 
 
-def _raw(values: Mapping[str, str], key: str) -> str:
-    value = values.get(key)
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else str(value)
+def checkin_log_key(period: Period) -> str:
+    """The send-log key of a period's check-in card (no ``/``: Cosmos DB ids may not contain it)."""
+    return f"checkin:{period}"
 
 
-def parse_checkin(values: Mapping[str, str], pilot: Pilot) -> ReadingDraft:
-    """The check-in card's submission as a ReadingDraft; ValidationFailed keyed by input id otherwise.
-
-    The primary metric is required (the gate is judged on it); secondary metrics may be left blank.
-    """
-    errors: dict[str, str] = {}
-    readings: dict[str, float] = {}
-    for index, metric in enumerate(pilot.metrics):
-        input_id = metric_input_id(index)
-        raw = _raw(values, input_id)
-        try:
-            number = parse_number(raw)
-        except _BadNumber:
-            errors[input_id] = f"Enter {metric.name} as a number, e.g. 42 or 1,250.5."
-            continue
-        if number is None:
-            if index == 0:
-                errors[input_id] = f"Enter this month's {metric.name}: the gate decision rests on it."
-            continue
-        if abs(number) > METRIC_VALUE_BOUND:
-            errors[input_id] = f"That is far too large for {metric.name}: check the number."
-            continue
-        readings[metric.name] = number
-
-    status_raw = _raw(values, STATUS_INPUT).strip().lower()
-    status: HealthStatus | None = None
-    try:
-        status = HealthStatus(status_raw)
-    except ValueError:
-        errors[STATUS_INPUT] = (
-            "Choose an overall status: green, amber or red."
-            if not status_raw
-            else "The status must be green, amber or red."
-        )
-
-    active_users: int | None = None
-    try:
-        users = parse_number(_raw(values, ACTIVE_USERS_INPUT))
-    except _BadNumber:
-        errors[ACTIVE_USERS_INPUT] = "Enter active users as a whole number, e.g. 120."
-    else:
-        if users is not None:
-            if users != int(users):
-                errors[ACTIVE_USERS_INPUT] = "Active users is a count of people: use a whole number."
-            elif users < 0:
-                errors[ACTIVE_USERS_INPUT] = "Active users can't be negative."
-            elif users > MAX_USERS:
-                errors[ACTIVE_USERS_INPUT] = f"Active users can be at most {MAX_USERS:,}."
-            else:
-                active_users = int(users)
-
-    spend: float | None = None
-    try:
-        amount = parse_number(_raw(values, SPEND_INPUT), money=True)
-    except _BadNumber:
-        errors[SPEND_INPUT] = "Enter this month's spend as an amount, e.g. 1,250.50."
-    else:
-        if amount is not None:
-            if amount < 0:
-                errors[SPEND_INPUT] = "Spend can't be negative."
-            elif amount > MAX_MONEY:
-                errors[SPEND_INPUT] = "That amount is far too large: check the number."
-            else:
-                spend = amount
-
-    texts: dict[str, str] = {}
-    for input_id, label in ((BLOCKERS_INPUT, "blockers"), (NOTES_INPUT, "notes")):
-        cleaned = clean_text(_raw(values, input_id))
-        if len(cleaned) > MAX_TEXT:
-            errors[input_id] = f"Keep {label} under {MAX_TEXT:,} characters (now {len(cleaned):,})."
-        texts[input_id] = cleaned
-
-    period = _raw(values, PERIOD_FIELD).strip()
-    if not PERIOD_RE.match(period):
-        errors[PERIOD_FIELD] = "This card names no valid month: open the latest check-in card and try again."
-    elif period < period_of(pilot.start_date):
-        started = period_of(pilot.start_date)
-        errors[PERIOD_FIELD] = f"This pilot started in {started}: there is no check-in for {period}."
-
-    if errors or status is None:
-        raise ValidationFailed(errors)
-    return ReadingDraft(
-        period=period,
-        values=readings,
-        status=status,
-        active_users=active_users,
-        spend=spend,
-        blockers=texts[BLOCKERS_INPUT],
-        notes=texts[NOTES_INPUT],
-    )
+def nudge_log_key(nudge: Nudge, period: Period) -> str:
+    return f"{nudge}:{period}"

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from governance.period import Period
+
 
 class Direction(StrEnum):
     INCREASE = "increase"
@@ -60,14 +62,6 @@ GOVERNANCE_ITEMS: tuple[str, ...] = (
     "dataResidency",
     "identityScopes",
 )
-
-GOVERNANCE_LABELS: dict[str, str] = {
-    "dataLabels": "Data sensitivity labels",
-    "auditLogging": "Audit logging",
-    "dlp": "Data loss prevention",
-    "dataResidency": "Data residency",
-    "identityScopes": "Identity scopes reviewed",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +132,7 @@ class Pilot:
 class MetricReading:
     pilot_id: str
     tenant_id: str
-    period: str  # YYYY-MM
+    period: Period
     values: dict[str, float]
     status: HealthStatus
     submitted_by: Person

@@ -15,6 +15,7 @@ from governance.model import (
     SendRecord,
     TeamMember,
 )
+from governance.period import Period
 
 Card = dict[str, object]
 
@@ -47,7 +48,7 @@ class PilotRepository(Protocol):
 
 
 class ReadingRepository(Protocol):
-    async def get(self, pilot_id: str, period: str) -> MetricReading | None: ...
+    async def get(self, pilot_id: str, period: Period) -> MetricReading | None: ...
 
     async def add(self, reading: MetricReading) -> MetricReading:
         """Store the first reading for (pilot, period); AlreadyExists if there is one."""

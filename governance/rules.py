@@ -12,11 +12,12 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from governance.errors import ValidationFailed
-from governance.model import GOVERNANCE_ITEMS, Direction, HealthStatus, Metric, Person, ScalePlan
+from governance.model import GOVERNANCE_ITEMS, ChannelLink, Direction, HealthStatus, Metric, Person, ScalePlan
+from governance.period import Period
 
 GATE_DAYS = 90
 MAX_NAME = 80
@@ -26,7 +27,7 @@ MAX_SHORT_TEXT = 60
 MAX_MONEY = 1e12
 MAX_USERS = 10_000_000
 METRIC_VALUE_BOUND = 1e12
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MAX_PERIODS_AHEAD = 1  # a reading may be for the month in progress or the next one, no later
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +45,12 @@ class PilotDraft:
     intended_users: int | None = None
     scale_plan: ScalePlan = field(default_factory=ScalePlan)
     governance: dict[str, bool] = field(default_factory=dict)
+    channel: ChannelLink | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReadingDraft:
-    period: str
+    period: Period
     values: dict[str, float]
     status: HealthStatus
     active_users: int | None = None
@@ -153,10 +155,14 @@ def validate_pilot(draft: PilotDraft, today: date | None = None) -> None:
         raise ValidationFailed(errors)
 
 
-def validate_reading(draft: ReadingDraft, metrics: Iterable[Metric]) -> None:
+def validate_reading(draft: ReadingDraft, metrics: Iterable[Metric], start_date: date, today: date) -> None:
+    """A reading for a month of the pilot's life (its start month up to next month) with known metrics."""
     errors: dict[str, str] = {}
-    if not PERIOD_RE.match(draft.period):
-        errors["period"] = "Use the month as YYYY-MM, e.g. 2026-11."
+    started = Period.of(start_date)
+    if draft.period < started:
+        errors["period"] = f"This pilot started in {started}: there is no check-in for {draft.period}."
+    elif draft.period.months_since(Period.of(today)) > MAX_PERIODS_AHEAD:
+        errors["period"] = f"{draft.period} is too far ahead: readings are for months that have begun."
     names = {m.name for m in metrics}
     for name, value in draft.values.items():
         if name not in names:
@@ -177,32 +183,6 @@ def validate_reading(draft: ReadingDraft, metrics: Iterable[Metric]) -> None:
         raise ValidationFailed(errors)
 
 
-def period_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def previous_period(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:7])
-    return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
-
-
-def first_business_day(year: int, month: int) -> date:
-    day = date(year, month, 1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
-
-
-def checkin_date(year: int, month: int, checkin_day: int) -> date:
-    """Day 1 means the first business day; any other day is that calendar day (moved off a weekend)."""
-    if checkin_day <= 1:
-        return first_business_day(year, month)
-    day = date(year, month, checkin_day)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
-
-
 def progress(metric: Metric, value: float) -> float:
     """Share of the way from baseline to target (0 = baseline, 1 = target reached); can go below 0 or above 1."""
     span = metric.target - metric.baseline
@@ -213,10 +193,6 @@ def target_met(metric: Metric, value: float) -> bool:
     if metric.direction is Direction.INCREASE:
         return value >= metric.target
     return value <= metric.target
-
-
-def local_date(moment: datetime, timezone: str) -> date:
-    return moment.astimezone(ZoneInfo(timezone)).date()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from governance.conflicts import retry_on_conflict
+from governance.decisions import DecisionDraft, apply_decision, decision_effects
 from governance.errors import (
     AlreadyExists,
     AmbiguousPilot,
@@ -22,7 +24,7 @@ from governance.errors import (
     NotPilotOwner,
     PilotNotFound,
 )
-from governance.gate import apply_decision, decision_effects, parse_decision
+from governance.localtime import local_date
 from governance.model import (
     GOVERNANCE_ITEMS,
     AgendaEntry,
@@ -34,12 +36,12 @@ from governance.model import (
     Pilot,
     ReadingSource,
 )
+from governance.period import Period
 from governance.ports import Agenda, AuditRepository, Clock, DecisionRepository, PilotRepository, ReadingRepository
 from governance.rules import (
     PilotDraft,
     ReadingDraft,
     default_gate_date,
-    local_date,
     match_names,
     name_key,
     suggestions,
@@ -48,8 +50,6 @@ from governance.rules import (
 )
 
 logger = logging.getLogger(__name__)
-
-_RETRIES_ON_CONFLICT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +137,7 @@ class PilotService:
         decisions = await self._decisions.list_for(pilot.id)
         return PilotRecord(pilot, tuple(readings), tuple(sorted(decisions, key=lambda d: d.decided_at)))
 
-    async def reading(self, pilot: Pilot, period: str) -> MetricReading | None:
+    async def reading(self, pilot: Pilot, period: Period) -> MetricReading | None:
         return await self._readings.get(pilot.id, period)
 
     async def find(self, tenant_id: str, query: str) -> Pilot:
@@ -177,6 +177,7 @@ class PilotService:
             intended_users=draft.intended_users,
             scale_plan=draft.scale_plan,
             governance={item: bool(draft.governance.get(item, False)) for item in GOVERNANCE_ITEMS},
+            channel=draft.channel,
             created_by=actor.aad_object_id,
             created_at=now,
             updated_at=now,
@@ -191,8 +192,9 @@ class PilotService:
         pilot = await self.get(pilot_id, tenant_id)
         if not may_change(pilot, actor):
             raise NotPilotOwner("change this pilot")
-        updated = dataclasses.replace(pilot, **changes, updated_at=self._clock.now())
-        validate_pilot(_draft_of(updated))
+        now = self._clock.now()
+        updated = dataclasses.replace(pilot, **changes, updated_at=now)
+        validate_pilot(_draft_of(updated), today=now.date())
         if "name" in changes and name_key(updated.name) != name_key(pilot.name):
             other = await self._pilots.find_by_name(pilot.tenant_id, name_key(updated.name))
             if other is not None and other.id != pilot.id:
@@ -205,18 +207,17 @@ class PilotService:
     async def link_channel(self, pilot: Pilot, channel: ChannelLink, actor: Actor) -> Pilot:
         if not may_change(pilot, actor):
             raise NotPilotOwner("link a channel to this pilot")
-        for _ in range(_RETRIES_ON_CONFLICT):
+
+        async def attempt() -> Pilot:
             current = await self.get(pilot.id, pilot.tenant_id)
-            try:
-                stored = await self._pilots.save(
-                    dataclasses.replace(current, channel=channel, updated_at=self._clock.now())
-                )
-            except ConcurrencyConflict:
-                continue
+            stored = await self._pilots.save(
+                dataclasses.replace(current, channel=channel, updated_at=self._clock.now())
+            )
             await self._record_audit(stored, actor, "pilot.channel_linked", current, stored)
             await self._reschedule(stored)
             return stored
-        raise ConcurrencyConflict("The pilot kept changing; try again.")
+
+        return await retry_on_conflict(attempt, gave_up="The pilot kept changing; try again.")
 
     async def record_reading(
         self, pilot_id: str, draft: ReadingDraft, actor: Actor, source: ReadingSource, tenant_id: str | None = None
@@ -225,7 +226,8 @@ class PilotService:
         pilot = await self.get(pilot_id, tenant_id)
         if not may_change(pilot, actor):
             raise NotPilotOwner("submit readings for this pilot")
-        validate_reading(draft, pilot.metrics)
+        now = self._clock.now()
+        validate_reading(draft, pilot.metrics, pilot.start_date, local_date(now, pilot.timezone))
         reading = MetricReading(
             pilot_id=pilot.id,
             tenant_id=pilot.tenant_id,
@@ -238,26 +240,25 @@ class PilotService:
             notes=draft.notes,
             source=source,
             submitted_by=actor.person,
-            submitted_at=self._clock.now(),
+            submitted_at=now,
         )
-        for _ in range(_RETRIES_ON_CONFLICT):
+
+        async def attempt() -> MetricReading:
             previous = await self._readings.get(pilot.id, draft.period)
-            try:
-                if previous is None:
-                    stored = await self._readings.add(reading)
-                else:
-                    stored = await self._readings.save(dataclasses.replace(reading, version=previous.version))
-            except ConcurrencyConflict:  # AlreadyExists included: someone stored this period meanwhile
-                continue
-            await self._record_audit(
-                pilot, actor, "reading.recorded" if previous is None else "reading.replaced", previous, stored
-            )
-            await self._reschedule(pilot)  # a new reading can end nudges or raise a cost-drift alert
+            if previous is None:
+                stored = await self._readings.add(reading)  # AlreadyExists: someone stored this period meanwhile
+            else:
+                stored = await self._readings.save(dataclasses.replace(reading, version=previous.version))
+            action = "reading.recorded" if previous is None else "reading.replaced"
+            await self._record_audit(pilot, actor, action, previous, stored)
             return stored
-        raise ConcurrencyConflict("The reading kept changing; try again.")
+
+        stored = await retry_on_conflict(attempt, gave_up="The reading kept changing; try again.")
+        await self._reschedule(pilot)  # a new reading can end nudges or raise a cost-drift alert
+        return stored
 
     async def decide(
-        self, pilot_id: str, tenant_id: str, gate_date: date, kind: str, values: dict[str, str], actor: Actor
+        self, pilot_id: str, tenant_id: str, gate_date: date, draft: DecisionDraft, actor: Actor
     ) -> tuple[Pilot, GateDecision]:
         """Record the go/narrow/extend/retire decision on the gate ``gate_date`` and carry out its effects.
 
@@ -271,7 +272,6 @@ class PilotService:
         if gate_date != pilot.gate_date:
             raise GateAlreadyDecided(f"The gate of {gate_date.isoformat()} was already decided.")
         now = self._clock.now()
-        draft = parse_decision(values, kind)
         updated, decision = apply_decision(
             pilot, draft, actor.is_admin, actor.is_admin, local_date(now, pilot.timezone), actor.person, now
         )
@@ -301,20 +301,25 @@ class PilotService:
 
     async def _carry_out(self, updated: Pilot, read: Pilot) -> Pilot:
         """Save the decided stage and dates; on a conflict re-apply them to the pilot as it now stands."""
-        candidate = updated
-        for _ in range(_RETRIES_ON_CONFLICT):
+        candidate = [updated]
+
+        async def attempt() -> Pilot:
             try:
-                return await self._pilots.save(candidate)
+                return await self._pilots.save(candidate[0])
             except ConcurrencyConflict:
                 current = await self.get(read.id, read.tenant_id)
-                candidate = dataclasses.replace(
+                candidate[0] = dataclasses.replace(
                     current,
                     stage=updated.stage,
                     gate_date=updated.gate_date,
                     extensions=updated.extensions,
                     updated_at=updated.updated_at,
                 )
-        raise ConcurrencyConflict("The pilot kept changing; the decision is recorded, its effects are not.")
+                raise
+
+        return await retry_on_conflict(
+            attempt, gave_up="The pilot kept changing; the decision is recorded, its effects are not."
+        )
 
     async def _reschedule(self, pilot: Pilot) -> None:
         """Dates or the audience changed: the next sweep plans this pilot afresh."""
@@ -351,4 +356,5 @@ def _draft_of(pilot: Pilot) -> PilotDraft:
         intended_users=pilot.intended_users,
         scale_plan=pilot.scale_plan,
         governance=pilot.governance,
+        channel=pilot.channel,
     )

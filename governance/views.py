@@ -1,17 +1,22 @@
-"""Read models: what a status card, the portfolio and `overdue` show, computed from a pilot and its history.
+"""Read models: what a status card, a gate card, the portfolio and `overdue` show, from a pilot and its history.
 
-The monthly check-in in month M asks for the readings of the month just ended (period M-1).
+They combine the rule homes (governance.checkin, governance.gate, governance.projections); nothing is computed here
+that one of those already knows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime
 
-from governance.model import GOVERNANCE_LABELS, GateDecision, Metric, MetricReading, Pilot, Stage
-from governance.rules import checkin_date, period_of, previous_period, progress, target_met
-
-CHECKIN_GRACE_DAYS = 7
+from governance.checkin import CheckinState, checkin_state
+from governance.decisions import retirement_date
+from governance.gate import GateState, gate_state
+from governance.model import GateDecision, Metric, MetricReading, Pilot
+from governance.period import Period
+from governance.projections import Projection, SpendProjection, project_metric, spend_projection
+from governance.rules import progress, target_met
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,25 +25,21 @@ class MetricView:
     latest: float | None
     progress_pct: float | None
     met: bool
-    trend: tuple[tuple[str, float], ...]  # (period, value), oldest first
+    trend: tuple[tuple[Period, float], ...]  # (period, value), oldest first
 
 
 @dataclass(frozen=True, slots=True)
 class PilotStatus:
     pilot: Pilot
-    today: date
     metrics: tuple[MetricView, ...]
-    readings: tuple[MetricReading, ...]
+    readings: tuple[MetricReading, ...]  # one per period, oldest first
     decisions: tuple[GateDecision, ...]
-    days_to_gate: int
-    last_checkin: MetricReading | None
-    due_period: str | None  # the period whose check-in is due now, if any
-    checkin_overdue_days: int  # 0 when not overdue
-    gate_passed_undecided_days: int  # 0 unless the gate passed with no decision
-    spend_this_period: float | None
-    over_budget: bool
-    active_users: int | None
-    governance_gaps: tuple[str, ...]
+    checkin: CheckinState
+    gate: GateState
+
+    @property
+    def today(self) -> date:
+        return self.gate.today
 
     @property
     def primary(self) -> MetricView:
@@ -49,41 +50,61 @@ class PilotStatus:
         return self.decisions[-1] if self.decisions else None
 
     @property
+    def last_checkin(self) -> MetricReading | None:
+        return self.readings[-1] if self.readings else None
+
+    @property
+    def days_to_gate(self) -> int:
+        return self.gate.days_to_gate
+
+    @property
+    def due_period(self) -> Period | None:
+        """The period whose check-in is open (due and unanswered), if any."""
+        return self.checkin.period if self.checkin.open else None
+
+    @property
+    def checkin_overdue_days(self) -> int:
+        return self.checkin.overdue_days
+
+    @property
+    def gate_passed_undecided_days(self) -> int:
+        return self.gate.purgatory_days
+
+    @property
+    def spend_this_period(self) -> float | None:
+        return self.last_checkin.spend if self.last_checkin else None
+
+    @property
+    def over_budget(self) -> bool:
+        spend, budget = self.spend_this_period, self.pilot.budget_monthly
+        return budget is not None and spend is not None and spend > budget
+
+    @property
+    def active_users(self) -> int | None:
+        return self.last_checkin.active_users if self.last_checkin else None
+
+    @property
     def total_spend(self) -> float:
         return sum(r.spend or 0.0 for r in self.readings)
 
     @property
-    def flags(self) -> tuple[str, ...]:
-        out: list[str] = []
-        if self.checkin_overdue_days:
-            out.append(f"check-in overdue {self.checkin_overdue_days}d")
-        if self.gate_passed_undecided_days:
-            out.append(f"gate passed {self.gate_passed_undecided_days}d ago, no decision")
-        if self.over_budget:
-            out.append("over budget")
-        if self.governance_gaps:
-            out.append(f"{len(self.governance_gaps)} governance gap{'s' if len(self.governance_gaps) > 1 else ''}")
-        return tuple(out)
+    def governance_gaps(self) -> tuple[str, ...]:
+        return self.pilot.governance_gaps
 
     @property
     def needs_attention(self) -> bool:
         return bool(self.checkin_overdue_days or self.gate_passed_undecided_days)
 
 
-def expected_period(pilot: Pilot, today: date) -> tuple[str | None, date | None]:
-    """The latest period whose check-in date has come (and its check-in date), if the pilot ran in it."""
-    this_checkin = checkin_date(today.year, today.month, pilot.checkin_day)
-    anchor = today if today >= this_checkin else (today.replace(day=1) - timedelta(days=1))
-    period = previous_period(period_of(anchor))
-    asked_on = checkin_date(anchor.year, anchor.month, pilot.checkin_day)
-    if period < period_of(pilot.start_date):
-        return None, None
-    return period, asked_on
-
-
 def pilot_status(
-    pilot: Pilot, readings: tuple[MetricReading, ...], decisions: tuple[GateDecision, ...], today: date
+    pilot: Pilot,
+    readings: Sequence[MetricReading],
+    decisions: Sequence[GateDecision],
+    now: datetime,
+    *,
+    checkin_sent_at: datetime | None = None,
 ) -> PilotStatus:
+    """``checkin_sent_at``: when the due check-in card really went out (from the send-log), if known."""
     by_period = {r.period: r for r in readings}
     ordered = tuple(by_period[p] for p in sorted(by_period))
     views = []
@@ -99,41 +120,34 @@ def pilot_status(
                 trend=trend,
             )
         )
-    active = pilot.stage.is_active
-    due_period, asked_on = expected_period(pilot, today) if active else (None, None)
-    overdue = 0
-    if due_period and asked_on and due_period not in by_period:
-        late = (today - asked_on).days
-        overdue = late if late > CHECKIN_GRACE_DAYS else 0
-    decided_this_gate = any(d.gate_date == pilot.gate_date for d in decisions)
-    gate_days = (pilot.gate_date - today).days
-    undecided = -gate_days if active and gate_days < 0 and not decided_this_gate else 0
-    last = ordered[-1] if ordered else None
-    spend = last.spend if last else None
-    over_budget = bool(pilot.budget_monthly is not None and spend is not None and spend > pilot.budget_monthly)
-    return PilotStatus(
-        pilot=pilot,
-        today=today,
-        metrics=tuple(views),
-        readings=ordered,
-        decisions=decisions,
-        days_to_gate=gate_days,
-        last_checkin=last,
-        due_period=due_period if due_period not in by_period else None,
-        checkin_overdue_days=overdue,
-        gate_passed_undecided_days=undecided,
-        spend_this_period=spend,
-        over_budget=over_budget,
-        active_users=last.active_users if last else None,
-        governance_gaps=tuple(GOVERNANCE_LABELS.get(g, g) for g in pilot.governance_gaps),
+    gate = gate_state(pilot, decisions, now)
+    checkin = checkin_state(pilot, now, by_period, sent_at=checkin_sent_at, retired_on=retirement_date(gate.decisions))
+    return PilotStatus(pilot, tuple(views), ordered, gate.decisions, checkin, gate)
+
+
+@dataclass(frozen=True, slots=True)
+class GateView:
+    """What a gate card shows: the status, where metric and spend are heading, and the decision it is about."""
+
+    status: PilotStatus
+    projection: Projection
+    spend: SpendProjection
+    gate: date  # the gate the card is about (a card for an earlier gate shows that gate's decision)
+
+    @property
+    def decided(self) -> GateDecision | None:
+        return self.status.gate.decision_on(self.gate)
+
+    @property
+    def decisions_open(self) -> bool:
+        return self.gate == self.status.pilot.gate_date and self.status.gate.decisions_open
+
+
+def gate_view(status: PilotStatus, gate: date | None = None) -> GateView:
+    pilot = status.pilot
+    return GateView(
+        status=status,
+        projection=project_metric(status.primary.trend, pilot.gate_date),
+        spend=spend_projection(pilot, status.readings),
+        gate=gate or pilot.gate_date,
     )
-
-
-def stage_label(stage: Stage) -> str:
-    return {
-        Stage.PILOT: "Pilot",
-        Stage.EXTENDED: "Pilot (extended)",
-        Stage.NARROWED: "Pilot (narrowed)",
-        Stage.PRODUCTION: "Production",
-        Stage.RETIRED: "Retired",
-    }[stage]

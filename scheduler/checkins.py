@@ -1,4 +1,7 @@
-"""Monthly check-ins: the card to the sponsor, one reminder after 3 business days, one channel post after 7."""
+"""Monthly check-ins: the card to the sponsor, one reminder after 3 business days, one channel post after 7.
+
+When each is due is governance.checkin's CheckinState; this planner only reads what it needs and composes.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +10,26 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
 from cards.checkin import checkin_card, checkin_reminder_text, overdue_channel_card
-from governance import checkin
+from governance.checkin import (
+    ESCALATION,
+    REMINDER,
+    CheckinState,
+    checkin_log_key,
+    checkin_state,
+    due_checkin_period,
+    next_checkin_at,
+    nudge_log_key,
+)
+from governance.decisions import retirement_date
 from governance.errors import DeliveryFailed, Undeliverable
-from governance.gate import retirement_date
 from governance.model import MetricReading, Pilot, SendStatus
+from governance.period import Period
 from governance.ports import ConversationRepository, DecisionRepository, Messenger, ReadingRepository, SendLog
-from governance.rules import local_date, previous_period
 from scheduler.sweep import DONE, Job, Message, Plan
 
 logger = logging.getLogger(__name__)
 
 Compose = Callable[[], Awaitable[Message]]
-
-
-def checkin_key(period: str) -> str:
-    return f"checkin:{period}"
 
 
 class CheckinPlanner:
@@ -35,54 +43,61 @@ class CheckinPlanner:
         if not pilot.stage.is_active:
             retired_on = retirement_date(await self._decisions.list_for(pilot.id))
         later: list[datetime] = []
-        upcoming = checkin.next_checkin_at(pilot, now, retired_on=retired_on)
+        upcoming = next_checkin_at(pilot, now, retired_on=retired_on)
         if upcoming is not None:
             later.append(upcoming)
-        period = checkin.due_checkin_period(pilot, now, retired_on=retired_on)
-        if period is not None and pilot.created_at and checkin.checkin_due_at(pilot, period) < pilot.created_at:
-            period = None  # check-ins start with the first check-in day after registration: no backlog burst
+        period = due_checkin_period(pilot, now, retired_on=retired_on)
         if period is None or await self._readings.get(pilot.id, period) is not None:
             return Plan((), tuple(later))
 
-        log = await self._sendlog.get(pilot.id, checkin_key(period))
+        log = await self._sendlog.get(pilot.id, checkin_log_key(period))
         if log is None or log.status not in DONE:
             # Nudges count from the day the card really goes out: look again at the reminder time.
-            later.append(checkin.reminder_due_at(pilot, period, now))
-            return Plan((self._checkin_job(pilot, period),), tuple(later))
-
+            state = checkin_state(pilot, now, (), sent_at=now, retired_on=retired_on)
+            reminder = state.next_nudge_at
+            return Plan((self._checkin_job(pilot, period),), tuple(later + ([reminder] if reminder else [])))
+        if log.status is not SendStatus.SENT:
+            return Plan((), tuple(later))
+        state = checkin_state(pilot, now, (), sent_at=log.sent_at, retired_on=retired_on)
         jobs: list[Job] = []
-        if log.status is SendStatus.SENT:
-            sent_on = local_date(log.sent_at, pilot.timezone) if log.sent_at else None
-            for nudge in checkin.due_nudges(pilot, period, now, log.sent_at):
-                if nudge == checkin.REMINDER:
-                    jobs.append(Job(f"reminder:{period}", "sponsor", self._reminder(pilot, period, sent_on)))
-                elif pilot.channel is not None:  # without a project channel, `overdue` shows it instead
-                    jobs.append(Job(f"escalation:{period}", "channel", self._escalation(pilot, period, now, sent_on)))
-            nudge_at = checkin.next_nudge_at(pilot, period, now, log.sent_at)
-            if nudge_at is not None:
-                later.append(nudge_at)
+        for nudge in state.due_nudges:
+            if nudge == REMINDER:
+                jobs.append(Job(nudge_log_key(REMINDER, period), "sponsor", self._reminder(state)))
+            elif pilot.channel is not None:  # without a project channel, `overdue` shows it instead
+                jobs.append(Job(nudge_log_key(ESCALATION, period), "channel", self._escalation(state, now)))
+        if state.next_nudge_at is not None:
+            later.append(state.next_nudge_at)
         return Plan(tuple(jobs), tuple(later))
 
-    def _checkin_job(self, pilot: Pilot, period: str) -> Job:
+    def _checkin_job(self, pilot: Pilot, period: Period) -> Job:
         async def compose() -> Message:
-            last = await self._readings.get(pilot.id, previous_period(period))
+            last = await self._readings.get(pilot.id, period.previous)
             return Message(card=checkin_card(pilot, period, last, {}, {}))
 
-        return Job(checkin_key(period), "sponsor", compose)
+        return Job(checkin_log_key(period), "sponsor", compose)
 
     @staticmethod
-    def _reminder(pilot: Pilot, period: str, sent_on: date | None) -> Compose:
+    def _reminder(state: CheckinState) -> Compose:
+        period, sent = _due(state)
+
         async def compose() -> Message:
-            return Message(text=checkin_reminder_text(pilot, period, sent_on))
+            return Message(text=checkin_reminder_text(state.pilot, period, sent))
 
         return compose
 
     @staticmethod
-    def _escalation(pilot: Pilot, period: str, now: datetime, sent_on: date | None) -> Compose:
+    def _escalation(state: CheckinState, now: datetime) -> Compose:
+        period, sent = _due(state)
+
         async def compose() -> Message:
-            return Message(card=overdue_channel_card(pilot, period, now, sent_on))
+            return Message(card=overdue_channel_card(state.pilot, period, now, sent))
 
         return compose
+
+
+def _due(state: CheckinState) -> tuple[Period, date | None]:
+    assert state.period is not None  # only open check-ins are nudged
+    return state.period, state.sent_on
 
 
 class CheckinCardUpdater:
@@ -101,13 +116,13 @@ class CheckinCardUpdater:
         self._messenger = messenger
 
     async def reading_received(self, pilot: Pilot, reading: MetricReading) -> None:
-        log = await self._sendlog.get(pilot.id, checkin_key(reading.period))
+        log = await self._sendlog.get(pilot.id, checkin_log_key(reading.period))
         if log is None or log.status is not SendStatus.SENT or not log.activity_id:
             return
         target = await self._conversations.get(pilot.tenant_id, log.conversation_id)
         if target is None:
             return
-        last = await self._readings.get(pilot.id, previous_period(reading.period))
+        last = await self._readings.get(pilot.id, reading.period.previous)
         card = checkin_card(pilot, reading.period, last, {}, {}, received=reading)
         try:
             await self._messenger.update(target, log.activity_id, card=card)

@@ -1,4 +1,8 @@
-"""The 90-day gate: milestone cards to the project channel (or the sponsor), and cost-drift alerts."""
+"""The 90-day gate: milestone cards to the project channel (or the sponsor), and cost-drift alerts.
+
+Which milestone is due and whether decisions are open is governance.gate's GateState; this planner only reads what
+it needs and composes.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from cards.gate import cost_drift_card, gate_card
-from governance.gate import (
-    cost_drift,
-    due_milestone_at,
-    gate_set_on,
-    is_decided,
-    milestone_log_key,
-    milestone_offset,
-    next_milestone_at,
-)
-from governance.gate_view import gate_view
+from governance.gate import gate_state
+from governance.milestones import milestone_log_key
 from governance.model import Pilot
 from governance.ports import DecisionRepository, ReadingRepository
-from governance.rules import local_date
+from governance.projections import cost_drift
+from governance.views import gate_view, pilot_status
 from scheduler.sweep import Job, Message, Plan
 
 
@@ -41,27 +38,23 @@ class GatePlanner:
     async def __call__(self, pilot: Pilot, now: datetime) -> Plan:
         if not pilot.stage.is_active:
             return Plan((), ())
-        decisions = tuple(await self._decisions.list_for(pilot.id))
-        decided = is_decided(pilot, decisions)
-        if decided and self._finish_decision is not None:
-            # Decided but still in a pilot stage: the decision's effects were never saved. Carry them out now.
-            await self._finish_decision(pilot)
+        decisions = await self._decisions.list_for(pilot.id)
+        state = gate_state(pilot, decisions, now)
+        if state.effects_pending and self._finish_decision is not None:
+            await self._finish_decision(pilot)  # the decision's effects were never saved: carry them out now
             return Plan((), ())
-        later = next_milestone_at(pilot, decided, now)
-        due = due_milestone_at(pilot, decided, now, gate_set_on=gate_set_on(pilot, decisions))
+        later = (state.next_milestone_at,) if state.next_milestone_at else ()
+        due = state.due_milestone
         if due is None:
-            return Plan((), (later,) if later else ())
+            return Plan((), later)
         key, _ = due
 
         async def compose() -> Message:
-            readings = tuple(await self._readings.list_for(pilot.id))
-            view = gate_view(pilot, readings, decisions, local_date(now, pilot.timezone))
-            enabled = milestone_offset(key) >= 0 and view.decided is None
-            card = gate_card(view.status, view.projection, view.spend, key, enabled, view.decided, {}, {})
-            return Message(card=card)
+            readings = await self._readings.list_for(pilot.id)
+            view = gate_view(pilot_status(pilot, readings, decisions, now))
+            return Message(card=gate_card(view, key))
 
-        job = Job(milestone_log_key(pilot.gate_date, key), audience(pilot), compose)
-        return Plan((job,), (later,) if later else ())
+        return Plan((Job(milestone_log_key(pilot.gate_date, key), audience(pilot), compose),), later)
 
 
 class CostDriftPlanner:
@@ -77,11 +70,11 @@ class CostDriftPlanner:
         if not readings:
             return Plan((), ())
         latest = readings[-1]
-        reason = cost_drift(pilot, latest, readings)
-        if reason is None:
+        drift = cost_drift(pilot, latest, readings)
+        if drift is None:
             return Plan((), ())
 
         async def compose() -> Message:
-            return Message(card=cost_drift_card(pilot, latest.period, reason))
+            return Message(card=cost_drift_card(pilot, drift))
 
         return Plan((Job(f"costdrift:{latest.period}", audience(pilot), compose),), ())

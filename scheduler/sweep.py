@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from governance.errors import AlreadyExists, ConcurrencyConflict, DeliveryFailed, Undeliverable
 from governance.model import AgendaEntry, ConversationKind, ConversationRef, Pilot, SendRecord, SendStatus
+from governance.portfolio import Reach, sponsor_reach
 from governance.ports import (
     Agenda,
     Card,
@@ -259,14 +260,15 @@ class Sweep:
         return await self._sponsor_chat(pilot, now)
 
     async def _sponsor_chat(self, pilot: Pilot, now: datetime) -> ConversationRef:
-        """The sponsor's 1:1 chat: the stored one, or a new one opened from the roster (tenant + Teams id)."""
+        """The sponsor's 1:1 chat: the stored one, or a new one opened from the roster (governance.portfolio decides
+        which, for the sweep and for `overdue` alike)."""
         ports = self._ports
         ref = await ports.conversations.find_personal(pilot.tenant_id, pilot.sponsor.aad_object_id)
-        if ref is not None and ref.active and not ref.undeliverable:
+        if ref is not None and sponsor_reach(ref, None) is Reach.CHAT:
             return ref
         member = await ports.members.find(pilot.tenant_id, pilot.sponsor.aad_object_id)
-        if member is None or not member.service_url or not member.bot_id:
-            raise Undeliverable("the sponsor has not installed PilotGate and is in no team the bot knows")
+        if member is None or sponsor_reach(ref, member) is not Reach.ROSTER:
+            raise Undeliverable("the sponsor has not installed PilotGate (or blocked it) and is in no team it knows")
         conversation_id = await ports.messenger.open_personal_chat(
             pilot.tenant_id, member.user_id, member.service_url, member.bot_id
         )

@@ -27,6 +27,7 @@ from governance.model import (
     Stage,
     TeamMember,
 )
+from governance.period import Period
 from governance.rules import name_key
 from storage.documents import ETAG, Document, DocumentStore, where
 
@@ -117,11 +118,11 @@ def pilot_from_doc(doc: Document) -> Pilot:
 
 def reading_to_doc(reading: MetricReading) -> Document:
     return {
-        "id": reading.period,
+        "id": str(reading.period),
         "type": "reading",
         "pilotId": reading.pilot_id,
         "tenantId": reading.tenant_id,
-        "period": reading.period,
+        "period": str(reading.period),
         "values": dict(reading.values),
         "status": reading.status.value,
         "activeUsers": reading.active_users,
@@ -140,7 +141,7 @@ def reading_from_doc(doc: Document) -> MetricReading:
     return MetricReading(
         pilot_id=doc["pilotId"],
         tenant_id=doc["tenantId"],
-        period=doc["period"],
+        period=Period.parse(doc["period"]),
         values={str(k): float(v) for k, v in doc["values"].items()},
         status=HealthStatus(doc["status"]),
         active_users=doc.get("activeUsers"),
@@ -297,8 +298,8 @@ class DocumentReadingRepository:
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
 
-    async def get(self, pilot_id: str, period: str) -> MetricReading | None:
-        doc = await self._store.read(self.container, pilot_id, period)
+    async def get(self, pilot_id: str, period: Period) -> MetricReading | None:
+        doc = await self._store.read(self.container, pilot_id, str(period))
         return reading_from_doc(doc) if doc else None
 
     async def add(self, reading: MetricReading) -> MetricReading:

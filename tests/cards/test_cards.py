@@ -15,9 +15,10 @@ import pytest
 
 from cards.choose import MAX_BUTTONS, choose_pilot_card, not_found_text
 from cards.help import help_card, welcome_card
+from cards.pieces import MAX_TREND_POINTS
 from cards.pilot_form import FORM_FIELDS, INPUT_IDS, form_errors, new_pilot_form, pilot_created_card
 from cards.portfolio import overdue_card, portfolio_card
-from cards.status import MAX_TREND_POINTS, status_card
+from cards.status import status_card
 from cards.text import MAX_CARD_BYTES, NO_VALUE, attachment, card_size, fmt_number, plain
 from cards.verbs import PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, VERBS
 from governance.errors import ValidationFailed
@@ -34,13 +35,15 @@ from governance.model import (
     ScalePlan,
     Stage,
 )
-from governance.rules import PilotDraft, previous_period, validate_pilot
+from governance.period import Period
+from governance.rules import PilotDraft, validate_pilot
 from governance.views import PilotStatus, pilot_status
 from tests.helpers import inputs, nodes
 
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATORS = ROOT / "tools" / "validators"
-TODAY = date(2026, 5, 12)  # check-in day for May was Fri 1 May: period 2026-04 is due, grace ends 8 May
+TODAY = date(2026, 5, 12)  # check-in day for May was Fri 1 May: period 2026-04 is due, overdue from 12 May 09:00
+NOON = datetime(2026, 5, 12, 12, tzinfo=UTC)
 TENANT = "tenant-1"
 SPONSOR = Person("aad-sponsor-1", "Dana Whitfield")
 EVIL_NAMES = ("[click](https://x)", "Budget ${name} bot", "**bold** pilot")
@@ -48,10 +51,10 @@ CHART_MESSAGE = 'parse UnknownElementType: Unknown element type "{type}". Fallba
 
 
 # --- factories -----------------------------------------------------------------------------------------------------
-def periods_ending(last: str, count: int) -> list[str]:
-    out = [last]
+def periods_ending(last: str, count: int) -> list[Period]:
+    out = [Period.parse(last)]
     while len(out) < count:
-        out.append(previous_period(out[-1]))
+        out.append(out[-1].previous)
     return out[::-1]
 
 
@@ -97,10 +100,15 @@ def make_readings(pilot: Pilot, last_period: str, count: int, **changes: Any) ->
     return tuple(readings)
 
 
+def sponsored_by(*names: str) -> list[Pilot]:
+    """Pilots whose sponsors are ``names`` (for the overdue card's unreachable sponsors)."""
+    return [make_pilot(f"p-s{i}", f"Pilot {i}", sponsor=Person(f"aad-s{i}", name)) for i, name in enumerate(names)]
+
+
 def status_of(
     pilot: Pilot, readings: tuple[MetricReading, ...] = (), decisions: tuple[GateDecision, ...] = ()
 ) -> PilotStatus:
-    return pilot_status(pilot, readings, decisions, TODAY)
+    return pilot_status(pilot, readings, decisions, NOON)
 
 
 def healthy() -> PilotStatus:
@@ -229,10 +237,10 @@ def every_card() -> dict[str, dict[str, Any]]:
         "portfolio-200-last": portfolio_card(statuses, page=8),
         "status-worst": status_card(worst[0]),
         "portfolio-worst": portfolio_card(worst),
-        "overdue-worst": overdue_card(worst, [p.pilot.sponsor.name * 3 for p in worst]),
+        "overdue-worst": overdue_card(worst, sponsored_by(*(p.pilot.sponsor.name * 3 for p in worst))),
         "overdue-none": overdue_card([healthy()], []),
-        "overdue-some": overdue_card([healthy(), overdue()], ["Sam Ortiz", "[x](http://y)"]),
-        "overdue-200": overdue_card(statuses, [f"Sponsor {i}" for i in range(80)]),
+        "overdue-some": overdue_card([healthy(), overdue()], sponsored_by("Sam Ortiz", "[x](http://y)")),
+        "overdue-200": overdue_card(statuses, sponsored_by(*(f"Sponsor {i}" for i in range(80)))),
         "form-empty": form(),
         "form-errors": form(FORM_VALUES, FORM_ERRORS),
         "form-admin-300-people": new_pilot_form(
@@ -252,7 +260,7 @@ def every_card() -> dict[str, dict[str, Any]]:
         status = evil(name, i)
         cards[f"evil-{i}-status"] = status_card(status)
         cards[f"evil-{i}-portfolio"] = portfolio_card([status])
-        cards[f"evil-{i}-overdue"] = overdue_card([status], [name])
+        cards[f"evil-{i}-overdue"] = overdue_card([status], sponsored_by(name))
         cards[f"evil-{i}-created"] = pilot_created_card(status.pilot)
         cards[f"evil-{i}-choose"] = choose_pilot_card(name, [(status.pilot.id, name)])
     return cards
@@ -427,7 +435,7 @@ def test_user_text_never_becomes_markup_in_any_card() -> None:
 def test_evil_pilot_names_are_shown_escaped() -> None:
     for i, name in enumerate(EVIL_NAMES):
         status = evil(name, i)
-        for card in (status_card(status), portfolio_card([status]), overdue_card([status], [name])):
+        for card in (status_card(status), portfolio_card([status]), overdue_card([status], sponsored_by(name))):
             assert any(plain(name) in shown for shown in rendered_texts(card))
     assert r"\[Eve\]\(https://evil\)" in " ".join(rendered_texts(status_card(evil("x"))))
 
@@ -507,7 +515,7 @@ def test_markup_heavy_maximal_texts_still_fit_by_trimming_rows_not_pages() -> No
         card = portfolio_card(worst, page=page)
         assert card_size(card) < MAX_CARD_BYTES
         assert f"Page {page} of 8: pilots" in shown_text(card)
-    overdue_list = overdue_card(worst, [s.pilot.sponsor.name * 3 for s in worst])
+    overdue_list = overdue_card(worst, sponsored_by(*(s.pilot.sponsor.name * 3 for s in worst)))
     assert card_size(overdue_list) < MAX_CARD_BYTES
     assert "more not shown." in shown_text(overdue_list)
     assert card_size(status_card(worst[0])) < MAX_CARD_BYTES
@@ -524,7 +532,7 @@ def test_portfolio_row_shows_stage_metric_gate_last_checkin_and_flags() -> None:
 
 
 def test_overdue_card_lists_days_late_and_unreachable_sponsors() -> None:
-    shown = shown_text(overdue_card([healthy(), overdue()], ["Sam Ortiz"]))
+    shown = shown_text(overdue_card([healthy(), overdue()], sponsored_by("Sam Ortiz")))
     assert "Contract summariser" in shown and "Invoice triage copilot" not in shown
     assert "check-in for 2026-04 overdue 11 days; gate 2026-04-30 passed 12 days ago, no decision" in shown
     assert "Sam Ortiz" in shown

@@ -18,19 +18,12 @@ from cards.checkin import (
     input_ids,
     overdue_channel_card,
 )
-from cards.gate import cost_drift_card, decision_summary_text, gate_card
+from cards.gate import DECISION_INPUTS, cost_drift_card, decision_errors, decision_summary_text, render_gate_card
+from cards.submissions import CheckinSubmission, DecisionSubmission, read
 from cards.text import MAX_CARD_BYTES, card_size, plain
 from cards.verbs import CHECKIN_SUBMIT, GATE_DECIDE, PILOT_STATUS, VERBS
-from governance.checkin import parse_checkin
+from governance.decisions import apply_decision
 from governance.errors import ValidationFailed
-from governance.gate import (
-    DECISION_INPUTS,
-    apply_decision,
-    cost_drift,
-    parse_decision,
-    project_metric,
-    project_spend,
-)
 from governance.model import (
     DecisionKind,
     Direction,
@@ -41,6 +34,8 @@ from governance.model import (
     ReadingSource,
     Stage,
 )
+from governance.period import Period
+from governance.projections import CostDrift, DriftKind, cost_drift, project_metric, project_spend
 from governance.rules import MAX_TEXT
 from governance.views import PilotStatus
 from tests.cards.test_cards import (
@@ -66,6 +61,8 @@ from tests.helpers import inputs, nodes
 ADMIN = Person("aad-admin", "Ada Admin")
 NOW = datetime(2026, 5, 12, 10, tzinfo=UTC)  # TODAY, 10:00 UTC
 MARKUP = "[x](https://evil) **b** ${t} <i>"
+APRIL = Period(2026, 4)
+FEBRUARY = Period(2026, 2)
 
 
 # --- factories -----------------------------------------------------------------------------------------------------
@@ -81,7 +78,7 @@ def gate_of(
     pilot = status.pilot
     projection = project_metric(status.primary.trend, pilot.gate_date)
     spend = project_spend(status.readings, pilot.budget_monthly, pilot.start_date, pilot.gate_date)
-    return gate_card(status, projection, spend, milestone, enabled, decision, values or {}, errors or {})
+    return render_gate_card(status, projection, spend, milestone, enabled, decision, values, errors)
 
 
 def gate_day() -> PilotStatus:
@@ -93,11 +90,11 @@ def gate_day() -> PilotStatus:
 def extend_failure() -> tuple[dict[str, str], dict[str, str]]:
     values = {"kind": "extend", "extendRationale": "Need **two** more months", "extendGateDate": "2026-05-01"}
     pilot = gate_day().pilot
+    draft = read(DecisionSubmission, {"pilotId": "p-1", "gateDate": "2026-05-12", **values}).to_draft()
     try:
-        draft = parse_decision(values, "extend")
         apply_decision(pilot, draft, False, False, TODAY, SPONSOR, datetime(2026, 5, 12, 9, tzinfo=UTC))
     except ValidationFailed as failed:
-        return values, failed.fields
+        return values, decision_errors(draft.kind, failed.fields)
     raise AssertionError("expected the extension to be refused")
 
 
@@ -136,7 +133,7 @@ CHECKIN_VALUES = {
 
 def checkin_errors() -> dict[str, str]:
     with pytest.raises(ValidationFailed) as failed:
-        parse_checkin(CHECKIN_VALUES, make_pilot())
+        read(CheckinSubmission, CHECKIN_VALUES).to_draft(make_pilot())
     return failed.value.fields
 
 
@@ -161,19 +158,25 @@ def every_card() -> dict[str, dict[str, Any]]:
     worst_decision_errors = dict.fromkeys(worst_decision_values, "Keep this under 2,000 characters " + MARKUP)
     extend_values, extend_errors = extend_failure()
     cards = {
-        "checkin-empty": checkin_card(pilot, "2026-04", last, {}, {}),
-        "checkin-first": checkin_card(pilot, "2026-01", None, {}, {}),
-        "checkin-errors": checkin_card(pilot, "2026-04", last, CHECKIN_VALUES, checkin_errors()),
+        "checkin-empty": checkin_card(pilot, Period.parse("2026-04"), last, {}, {}),
+        "checkin-first": checkin_card(pilot, Period.parse("2026-01"), None, {}, {}),
+        "checkin-errors": checkin_card(pilot, Period.parse("2026-04"), last, CHECKIN_VALUES, checkin_errors()),
         "checkin-received": checkin_card(
-            pilot, "2026-04", last, {}, {}, received=replace(current, source=ReadingSource.API)
+            pilot, APRIL, last, {}, {}, received=replace(current, source=ReadingSource.API)
         ),
         "checkin-worst": checkin_card(
-            worst.pilot, "2026-02", worst_reading, worst_values, dict.fromkeys(input_ids(worst.pilot), MARKUP * 20)
+            worst.pilot,
+            Period(2026, 2),
+            worst_reading,
+            worst_values,
+            dict.fromkeys(input_ids(worst.pilot), MARKUP * 20),
         ),
-        "checkin-worst-received": checkin_card(worst.pilot, "2026-02", None, {}, {}, received=worst_reading),
+        "checkin-worst-received": checkin_card(
+            worst.pilot, Period.parse("2026-02"), None, {}, {}, received=worst_reading
+        ),
         "summary": checkin_summary_card(pilot, current),
         "summary-worst": checkin_summary_card(worst.pilot, worst_reading),
-        "overdue-channel": overdue_channel_card(pilot, "2026-04", NOW),
+        "overdue-channel": overdue_channel_card(pilot, Period.parse("2026-04"), NOW),
         "gate-reminder": gate_of(healthy()),
         "gate-day": gate_of(gate_day(), milestone="t-0", enabled=True),
         "gate-purgatory": gate_of(overdue(), milestone="t+7", enabled=True),
@@ -187,19 +190,25 @@ def every_card() -> dict[str, dict[str, Any]]:
         "gate-worst-decided": gate_of(worst, decision=a_decision(DecisionKind.RETIRE, worst_reading.notes)),
         "cost-drift": cost_drift_card(
             pilot,
-            "2026-04",
-            "Spend for 2026-04 was 1,400, over the monthly budget of 1,000 by 400 (+40%).",
-            project_spend(make_readings(pilot, "2026-04", 4), 1000.0, pilot.start_date, pilot.gate_date),
+            CostDrift(
+                DriftKind.MONTH_OVER_BUDGET,
+                APRIL,
+                1400.0,
+                1000.0,
+                project_spend(make_readings(pilot, "2026-04", 4), 1000.0, pilot.start_date, pilot.gate_date),
+            ),
         ),
     }
     for i, name in enumerate(EVIL_NAMES):
         evil = make_pilot(f"p-evil-{i}", name, sponsor=Person("aad-2", "[Eve](https://evil)"))
         evil_status = status_of(evil, make_readings(evil, "2026-04", 3))
-        cards[f"evil-{i}-checkin"] = checkin_card(evil, "2026-04", last, {}, {})
+        cards[f"evil-{i}-checkin"] = checkin_card(evil, Period.parse("2026-04"), last, {}, {})
         cards[f"evil-{i}-summary"] = checkin_summary_card(evil, current)
         cards[f"evil-{i}-gate"] = gate_of(evil_status, enabled=True)
-        cards[f"evil-{i}-overdue"] = overdue_channel_card(evil, "2026-04", NOW)
-        cards[f"evil-{i}-drift"] = cost_drift_card(evil, "2026-04", name)
+        cards[f"evil-{i}-overdue"] = overdue_channel_card(evil, Period.parse("2026-04"), NOW)
+        cards[f"evil-{i}-drift"] = cost_drift_card(
+            evil, CostDrift(DriftKind.PROJECTED_OVER_BUDGET, APRIL, 900.0, 1000.0, project_spend((), 1.0, TODAY, TODAY))
+        )
     return cards
 
 
@@ -260,7 +269,7 @@ def test_evil_pilot_names_are_shown_escaped() -> None:
 # --- the check-in card ---------------------------------------------------------------------------------------------
 def test_checkin_card_has_one_number_input_per_metric_with_unit_baseline_target_and_last_month() -> None:
     last, _ = last_and_current()
-    card = checkin_card(make_pilot(), "2026-04", last, {}, {})
+    card = checkin_card(make_pilot(), Period.parse("2026-04"), last, {}, {})
     fields = inputs(card)
     assert list(fields) == ["metric_0", "metric_1", "status", "activeUsers", "spend", "blockers", "notes"]
     assert fields["metric_0"]["type"] == "Input.Number" and fields["metric_0"]["isRequired"]
@@ -280,7 +289,7 @@ def test_checkin_card_has_one_number_input_per_metric_with_unit_baseline_target_
 
 
 def test_first_checkin_says_there_is_no_last_month() -> None:
-    fields = inputs(checkin_card(make_pilot(), "2026-01", None, {}, {}))
+    fields = inputs(checkin_card(make_pilot(), Period.parse("2026-01"), None, {}, {}))
     assert fields["metric_0"]["label"].endswith("last month: none")
 
 
@@ -288,7 +297,7 @@ def test_checkin_errors_sit_under_their_inputs_and_the_values_are_kept() -> None
     errors = checkin_errors()
     assert set(errors) == {"metric_0", "status", "spend"}
     _, current = last_and_current()
-    card = checkin_card(make_pilot(), "2026-04", current, CHECKIN_VALUES, errors)
+    card = checkin_card(make_pilot(), Period.parse("2026-04"), current, CHECKIN_VALUES, errors)
     for input_id, message in errors.items():
         siblings, index = siblings_of(card, input_id)
         note = siblings[index + 1]
@@ -306,7 +315,7 @@ def test_checkin_errors_sit_under_their_inputs_and_the_values_are_kept() -> None
 def test_a_reading_already_received_is_shown_read_only_without_submit() -> None:
     _, current = last_and_current()
     received = replace(current, source=ReadingSource.API, submitted_by=Person("api", ""), blockers=MARKUP)
-    card = checkin_card(make_pilot(), "2026-04", None, {}, {}, received=received)
+    card = checkin_card(make_pilot(), Period.parse("2026-04"), None, {}, {}, received=received)
     assert inputs(card) == {}
     assert all(node.get("verb") != CHECKIN_SUBMIT for node in nodes(card))
     shown = shown_text(card)
@@ -335,17 +344,17 @@ def test_a_secondary_metric_left_blank_reads_not_reported() -> None:
 
 
 def test_reminder_text_names_the_pilot_escaped() -> None:
-    text = checkin_reminder_text(make_pilot(name=MARKUP), "2026-04")
+    text = checkin_reminder_text(make_pilot(name=MARKUP), APRIL)
     assert text.startswith("Reminder: the April 2026 check-in for **" + plain(MARKUP) + "** is still open")
     assert "(sent 2026-05-01)" in text  # the scheduled day, unless the caller says when it really went out
-    assert "(sent 2026-05-04)" in checkin_reminder_text(make_pilot(), "2026-04", date(2026, 5, 4))
+    assert "(sent 2026-05-04)" in checkin_reminder_text(make_pilot(), APRIL, date(2026, 5, 4))
 
 
 def test_overdue_channel_card_says_who_owes_which_checkin() -> None:
-    shown = shown_text(overdue_channel_card(make_pilot(), "2026-04", NOW))
+    shown = shown_text(overdue_channel_card(make_pilot(), APRIL, NOW))
     assert "Check-in overdue: Invoice triage copilot" in shown
     assert "Dana Whitfield has not answered the April 2026 check-in sent on 2026-05-01 (11 days ago)" in shown
-    late = shown_text(overdue_channel_card(make_pilot(), "2026-04", NOW, sent_on=date(2026, 5, 4)))
+    late = shown_text(overdue_channel_card(make_pilot(), APRIL, NOW, sent_on=date(2026, 5, 4)))
     assert "sent on 2026-05-04 (8 days ago)" in late
 
 
@@ -440,9 +449,11 @@ def test_gate_errors_are_listed_on_top_and_next_to_their_input_with_values_kept(
 def test_a_refused_second_extension_shows_at_the_top_of_the_extend_form() -> None:
     pilot = replace(gate_day().pilot, stage=Stage.EXTENDED, extensions=1)
     values = {"kind": "extend", "extendRationale": "More data", "extendGateDate": "2026-07-01"}
+    draft = read(DecisionSubmission, {"pilotId": "p-1", "gateDate": "2026-05-12", **values}).to_draft()
     with pytest.raises(ValidationFailed) as failed:
-        apply_decision(pilot, parse_decision(values, "extend"), False, False, TODAY, SPONSOR, datetime.now(UTC))
-    card = gate_of(status_of(pilot), enabled=True, values=values, errors=failed.value.fields)
+        apply_decision(pilot, draft, False, False, TODAY, SPONSOR, datetime.now(UTC))
+    errors = decision_errors(draft.kind, failed.value.fields)
+    card = gate_of(status_of(pilot), enabled=True, values=values, errors=errors)
     form = show_cards(card)["Extend"]["card"]
     assert form["body"][0]["color"] == "Attention" and "already extended once" in form["body"][0]["text"]
 
@@ -509,12 +520,11 @@ def test_decision_summary_is_one_escaped_line_per_kind() -> None:
 def test_cost_drift_card_states_the_reason_and_the_projection() -> None:
     pilot = make_pilot()
     readings = make_readings(pilot, "2026-04", 4, spend=1400.0)
-    reason = cost_drift(pilot, readings[-1], readings)
-    assert reason is not None and "over the monthly budget of 1,000" in reason
-    spend = project_spend(readings, pilot.budget_monthly, pilot.start_date, pilot.gate_date)
-    shown = shown_text(cost_drift_card(pilot, "2026-04", reason, spend))
+    drift = cost_drift(pilot, readings[-1], readings)
+    assert drift is not None
+    shown = shown_text(cost_drift_card(pilot, drift))
     assert "Cost drift: Invoice triage copilot" in shown
-    assert reason in shown
+    assert "over the monthly budget of 1,000" in shown
     assert "Total budget 5,171" in shown
 
 

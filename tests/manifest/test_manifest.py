@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bots.commands import COMMANDS, ChatCommand
+from bots.commands import COMMANDS, ChatCommand, show_help
 from manifest import make_icons
 from manifest.build import (
     BOT_SCOPES,
@@ -250,10 +250,10 @@ def test_command_lists_respect_teams_limits(manifest: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("commands", "message"),
     [
-        ((ChatCommand("x" * 33, "too long a title"),), "longer than 32"),
-        ((ChatCommand("help", "y" * 129),), "longer than 128"),
-        (tuple(ChatCommand(f"c{i}", "d") for i in range(11)), "at most 10"),
-        ((ChatCommand("help", "d", ("channel",)),), "unknown scope"),
+        ((ChatCommand("x" * 33, "too long a title", show_help),), "longer than 32"),
+        ((ChatCommand("help", "y" * 129, show_help),), "longer than 128"),
+        (tuple(ChatCommand(f"c{i}", "d", show_help) for i in range(11)), "at most 10"),
+        ((ChatCommand("help", "d", show_help, scopes=("channel",)),), "unknown scope"),
     ],
     ids=["title", "description", "count", "scope"],
 )

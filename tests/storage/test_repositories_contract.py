@@ -26,6 +26,7 @@ from governance.model import (
     ReadingSource,
     TeamMember,
 )
+from governance.period import Period
 from governance.rules import ReadingDraft
 from governance.services import Actor, PilotService
 from storage.documents import DocumentStore
@@ -54,7 +55,9 @@ def a_pilot(pilot_id: str = "p1", name: str = "Claims triage") -> Pilot:
 
 
 def a_reading(period: str = "2026-10", value: float = 38.0) -> MetricReading:
-    return MetricReading("p1", TENANT, period, {"Handling time": value}, HealthStatus.AMBER, SPONSOR, NOW, spend=900)
+    return MetricReading(
+        "p1", TENANT, Period.parse(period), {"Handling time": value}, HealthStatus.AMBER, SPONSOR, NOW, spend=900
+    )
 
 
 async def test_pilot_round_trips_and_lists_by_tenant(document_store: DocumentStore) -> None:
@@ -96,7 +99,7 @@ async def test_one_reading_per_pilot_and_period(document_store: DocumentStore) -
     with pytest.raises(AlreadyExists):
         await repos.readings.add(a_reading(value=1))
     await repos.readings.add(a_reading("2026-09", 40))
-    assert [r.period for r in await repos.readings.list_for("p1")] == ["2026-09", "2026-10"]
+    assert [str(r.period) for r in await repos.readings.list_for("p1")] == ["2026-09", "2026-10"]
 
 
 async def test_one_decision_per_gate(document_store: DocumentStore) -> None:
@@ -140,7 +143,7 @@ async def test_concurrent_readings_for_one_period_store_one_and_audit_the_other(
     repos = Repositories.on(await store_factory())
     await repos.pilots.add(a_pilot())
     actor = Actor(SPONSOR.aad_object_id, SPONSOR.name)
-    draft = ReadingDraft("2026-10", {"Handling time": 37.0}, HealthStatus.GREEN)
+    draft = ReadingDraft(Period(2026, 10), {"Handling time": 37.0}, HealthStatus.GREEN)
     await asyncio.gather(*(s.record_reading("p1", draft, actor, ReadingSource.TEAMS) for s in services))
     assert len(await repos.readings.list_for("p1")) == 1
     actions = sorted(e.action for e in await repos.audit.list_for("p1"))

@@ -9,28 +9,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from cards.gate import decision_errors
+from cards.pieces import cost_drift_text, milestone_label, projection_basis
+from cards.submissions import DecisionSubmission, read
+from governance.checkin import checkins_answered
+from governance.decisions import DecisionDraft, apply_decision, gate_set_on, retirement_date
 from governance.errors import GateAlreadyDecided, ValidationFailed
-from governance.gate import (
-    DecisionDraft,
-    apply_decision,
-    checkins_answered,
-    cost_drift,
+from governance.gate import gate_state
+from governance.milestones import (
     due_milestone,
     due_milestone_at,
     gate_milestones,
-    gate_set_on,
-    is_decided,
-    milestone_label,
     milestone_log_key,
     milestone_offset,
-    months_between,
     next_milestone,
     next_milestone_at,
-    parse_decision,
-    period_midpoint,
-    project_metric,
-    project_spend,
-    retirement_date,
 )
 from governance.model import (
     DecisionKind,
@@ -43,6 +36,18 @@ from governance.model import (
     Pilot,
     Stage,
 )
+from governance.period import Period
+from governance.projections import cost_drift as drift_of
+from governance.projections import months_between, period_midpoint, project_metric, project_spend
+
+P = Period.parse
+
+
+def cost_drift(pilot: Pilot, latest: MetricReading, readings: list[MetricReading]) -> str | None:
+    """The drift as the channel reads it."""
+    drift = drift_of(pilot, latest, readings)
+    return cost_drift_text(drift, pilot.gate_date.isoformat()) if drift else None
+
 
 SPONSOR = Person("aad-1", "Dana")
 GATE = date(2026, 6, 10)  # a Wednesday
@@ -71,7 +76,7 @@ def reading(period: str, spend: float | None = None, value: float = 25.0) -> Met
     return MetricReading(
         pilot_id="p-1",
         tenant_id="t-1",
-        period=period,
+        period=P(period),
         values={"Handling time": value},
         status=HealthStatus.GREEN,
         submitted_by=SPONSOR,
@@ -260,18 +265,18 @@ def test_milestone_labels() -> None:
 
 
 # --- projection ---------------------------------------------------------------------------------------------------
-def line(periods: list[str], start: float, per_day: float) -> list[tuple[str, float]]:
+def line(periods: list[Period], start: float, per_day: float) -> list[tuple[Period, float]]:
     origin = period_midpoint(periods[0])
     return [(p, start + per_day * (period_midpoint(p) - origin)) for p in periods]
 
 
-MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
+MONTHS = [P("2026-01"), P("2026-02"), P("2026-03"), P("2026-04"), P("2026-05")]
 
 
 def test_no_readings_or_one_reading_gives_no_projection() -> None:
     assert project_metric([], GATE).value is None and project_metric([], GATE).confidence == "none"
-    one = project_metric([("2026-04", 25.0)], GATE)
-    assert one.value is None and one.confidence == "none" and "at least two" in one.basis
+    one = project_metric([(P("2026-04"), 25.0)], GATE)
+    assert one.value is None and one.confidence == "none" and "at least two" in projection_basis(one)
 
 
 @pytest.mark.parametrize(("count", "confidence"), [(2, "low"), (3, "medium"), (4, "medium"), (5, "high")])
@@ -280,7 +285,7 @@ def test_confidence_grows_with_the_number_of_readings(count: int, confidence: st
     projection = project_metric(trend, GATE)
     assert projection.confidence == confidence
     assert projection.readings == count
-    expected = 30.0 - 0.1 * (GATE.toordinal() - period_midpoint("2026-01"))
+    expected = 30.0 - 0.1 * (GATE.toordinal() - period_midpoint(P("2026-01")))
     assert projection.value == pytest.approx(expected)
     assert projection.r_squared == pytest.approx(1.0)
 
@@ -290,7 +295,7 @@ def test_a_poor_fit_lowers_the_confidence_one_step() -> None:
     projection = project_metric(scattered, GATE)
     assert projection.r_squared is not None and projection.r_squared < 0.5
     assert projection.confidence == "medium"
-    assert "scatter" in projection.basis
+    assert "scatter" in projection_basis(projection)
     assert project_metric(scattered[:3], GATE).confidence == "low"
 
 
@@ -300,7 +305,7 @@ def test_a_flat_trend_projects_the_same_value() -> None:
 
 
 def test_duplicate_periods_count_once() -> None:
-    assert project_metric([("2026-01", 30.0), ("2026-01", 30.0)], GATE).confidence == "none"
+    assert project_metric([(P("2026-01"), 30.0), (P("2026-01"), 30.0)], GATE).confidence == "none"
 
 
 # --- spend --------------------------------------------------------------------------------------------------------
@@ -373,8 +378,13 @@ def decide(
     allow_more: bool = False,
     today: date = TODAY,
 ) -> tuple[Pilot, GateDecision]:
-    draft = parse_decision(values, kind)
-    return apply_decision(pilot or make_pilot(), draft, admin, allow_more, today, ADMIN if admin else SPONSOR, NOW)
+    submission = read(DecisionSubmission, {"pilotId": "p-1", "gateDate": GATE.isoformat(), "kind": kind, **values})
+    draft = submission.to_draft()  # what the card can check: keyed by input id
+    actor = ADMIN if admin else SPONSOR
+    try:
+        return apply_decision(pilot or make_pilot(), draft, admin, allow_more, today, actor, NOW)
+    except ValidationFailed as exc:  # the domain's checks, keyed by field: shown next to the card's inputs
+        raise ValidationFailed(decision_errors(draft.kind, exc.fields)) from None
 
 
 def refused(values: dict[str, str], kind: str, pilot: Pilot | None = None, **kw: Any) -> dict[str, str]:
@@ -449,7 +459,7 @@ def test_a_decision_without_rationale_is_refused(values: dict[str, str], kind: s
 def test_a_draft_built_elsewhere_is_checked_again() -> None:
     with pytest.raises(ValidationFailed) as failed:
         apply_decision(make_pilot(), DecisionDraft(DecisionKind.GO, ""), False, False, TODAY, SPONSOR, NOW)
-    assert set(failed.value.fields) == {"goRationale", "goScope", "goDate"}
+    assert set(failed.value.fields) == {"rationale", "expansionScope", "expansionDate"}
 
 
 def test_an_extension_date_in_the_past_or_today_is_refused() -> None:
@@ -517,9 +527,9 @@ def test_a_pilot_already_in_production_cannot_be_decided_again() -> None:
 
 def test_gate_bookkeeping_helpers() -> None:
     pilot, decision = decide(EXTEND, "extend")
-    assert is_decided(make_pilot(), [decision]) and not is_decided(pilot, [decision])
+    assert gate_state(make_pilot(), [decision], NOW).decided and not gate_state(pilot, [decision], NOW).decided
     assert gate_set_on(pilot, [decision]) == date(2026, 6, 10)
     assert gate_set_on(make_pilot(), []) is None
     assert retirement_date([decision]) is None
-    assert checkins_answered(make_pilot(), [reading("2026-03"), reading("2026-05")], "2026-05") == (2, 3)
-    assert checkins_answered(make_pilot(), [], None) == (0, 0)
+    assert checkins_answered(make_pilot(), [P("2026-03"), P("2026-05")], utc(2026, 6, 2, 10)) == (2, 3)
+    assert checkins_answered(make_pilot(), [], utc(2026, 3, 20)) == (0, 0)

@@ -7,14 +7,13 @@ from datetime import date
 import pytest
 
 from governance.errors import ValidationFailed
+from governance.localtime import checkin_date, first_business_day
 from governance.model import Direction, HealthStatus, Metric, Person
+from governance.period import Period
 from governance.rules import (
     PilotDraft,
     ReadingDraft,
-    checkin_date,
-    first_business_day,
     match_names,
-    previous_period,
     progress,
     validate_pilot,
     validate_reading,
@@ -64,9 +63,39 @@ def test_duplicate_metric_names_and_unknown_checklist_items() -> None:
 
 
 def test_reading_rules() -> None:
+    bad = ReadingDraft(Period(2026, 8), {"Speed": float("nan")}, HealthStatus.GREEN, spend=-1)
     with pytest.raises(ValidationFailed) as caught:
-        validate_reading(ReadingDraft("2026-1", {"Speed": float("nan")}, HealthStatus.GREEN, spend=-1), (HANDLING,))
+        validate_reading(bad, (HANDLING,), date(2026, 9, 1), date(2026, 11, 26))
     assert {"period", "values.Speed", "spend"} <= set(caught.value.fields)
+
+
+@pytest.mark.parametrize("period", [Period(2026, 8), Period(2027, 1), Period(2999, 12)])
+def test_a_reading_is_for_a_month_of_the_pilots_life_up_to_next_month(period: Period) -> None:
+    draft = ReadingDraft(period, {"Handling time": 40.0}, HealthStatus.GREEN)
+    with pytest.raises(ValidationFailed) as caught:
+        validate_reading(draft, (HANDLING,), date(2026, 9, 1), date(2026, 11, 26))
+    assert set(caught.value.fields) == {"period"}
+    validate_reading(
+        ReadingDraft(Period(2026, 12), {"Handling time": 40.0}, HealthStatus.GREEN),
+        (HANDLING,),
+        date(2026, 9, 1),
+        date(2026, 11, 26),
+    )
+
+
+FULLWIDTH_2026 = "\uff12\uff10\uff12\uff16"
+ARABIC_INDIC_2026 = "\u0662\u0660\u0662\u0666"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [f"{FULLWIDTH_2026}-11", f"{ARABIC_INDIC_2026}-11", "0000-01", "2026-1", " 2026-11", "2026-13", "2026-11\n"],
+)
+def test_a_period_is_four_ascii_digits_a_dash_and_a_month(text: str) -> None:
+    with pytest.raises(ValueError, match="not a period"):
+        Period.parse(text)
+    assert Period.parse("2026-11") == Period(2026, 11)
+    assert str(Period(2026, 1)) == "2026-01"
 
 
 def test_first_business_day_skips_weekends() -> None:
@@ -76,9 +105,12 @@ def test_first_business_day_skips_weekends() -> None:
     assert checkin_date(2026, 11, 14) == date(2026, 11, 16)  # a Saturday moves to Monday
 
 
-def test_previous_period_wraps_the_year() -> None:
-    assert previous_period("2027-01") == "2026-12"
-    assert previous_period("2026-11") == "2026-10"
+def test_periods_step_and_compare_across_the_year() -> None:
+    assert Period(2027, 1).previous == Period(2026, 12)
+    assert Period(2026, 12).next == Period(2027, 1)
+    assert Period(2026, 11).previous == Period(2026, 10)
+    assert Period(2026, 3) < Period(2026, 11) < Period(2027, 1)
+    assert Period(2027, 2).months_since(Period(2026, 11)) == 3
 
 
 def test_progress_counts_towards_the_target_in_either_direction() -> None:

@@ -1,0 +1,81 @@
+"""Card actions, routed by verb through one table. Each handler reads its card's data through one submission
+model (cards.submissions) and answers with a Reply; the server checks who pressed on every action."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from bots.turn import Reply, Turn, friendly
+from cards import verbs
+from cards.checkin import checkin_card, checkin_summary_card
+from cards.portfolio import portfolio_card
+from cards.status import status_card
+from cards.submissions import CheckinSubmission, PageRequest, PilotRef, checkin_errors, read
+from dialogs.gate_decision import decide
+from dialogs.register_pilot import create_pilot
+from governance.errors import GovernanceError, NotPilotOwner, ValidationFailed
+from governance.model import ReadingSource
+from governance.services import may_change
+
+ActionHandler = Callable[[Turn, dict[str, Any]], Awaitable[Reply]]
+OLD_CARD_REPLY: Final = "That button is from an older version of this card. Please ask again."
+STALE_CARD_REPLY: Final = "This card is out of date. Type **status** and the pilot's name for a fresh one."
+
+
+async def show_status(turn: Turn, data: dict[str, Any]) -> Reply:
+    ref = read(PilotRef, data)
+    pilot = await turn.app.pilots.get(ref.pilot_id, turn.asker.tenant_id)
+    await turn.app.last_pilot.set(turn.context, pilot.id)
+    return Reply(card=status_card(await turn.app.portfolio.status(pilot)))
+
+
+async def show_page(turn: Turn, data: dict[str, Any]) -> Reply:
+    page = read(PageRequest, data).number
+    return Reply(card=portfolio_card(await turn.app.portfolio.statuses(turn.asker.tenant_id), page=page))
+
+
+async def submit_checkin(turn: Turn, data: dict[str, Any]) -> Reply:
+    try:
+        submission = read(CheckinSubmission, data)
+    except ValidationFailed:
+        return Reply(text=STALE_CARD_REPLY)
+    service = turn.app.pilots
+    pilot = await service.get(submission.pilot_id, turn.asker.tenant_id)
+    if not may_change(pilot, turn.asker.actor):
+        raise NotPilotOwner("submit this check-in")
+    period = submission.valid_period
+    if period is None:
+        return Reply(text=STALE_CARD_REPLY)
+    values = submission.values(pilot)
+    last = await service.reading(pilot, period.previous)
+    try:
+        draft = submission.to_draft(pilot)
+    except ValidationFailed as exc:
+        return Reply(card=checkin_card(pilot, period, last, values, exc.fields))
+    try:
+        reading = await service.record_reading(pilot.id, draft, turn.asker.actor, ReadingSource.TEAMS, pilot.tenant_id)
+    except ValidationFailed as exc:
+        return Reply(card=checkin_card(pilot, period, last, values, checkin_errors(pilot, exc.fields)))
+    summary = checkin_summary_card(pilot, reading)
+    await turn.replace_pressed_card(summary)
+    return Reply(card=summary)
+
+
+ACTIONS: Final[dict[str, ActionHandler]] = {
+    verbs.PILOT_CREATE: create_pilot,
+    verbs.PILOT_STATUS: show_status,
+    verbs.PILOTS_PAGE: show_page,
+    verbs.CHECKIN_SUBMIT: submit_checkin,
+    verbs.GATE_DECIDE: decide,
+}
+
+
+async def run_action(turn: Turn, verb: str, data: dict[str, Any]) -> Reply:
+    handler = ACTIONS.get(verb)
+    if handler is None:
+        return Reply(text=OLD_CARD_REPLY)
+    try:
+        return await handler(turn, data)
+    except GovernanceError as exc:
+        return Reply(text=friendly(exc))

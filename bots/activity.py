@@ -1,0 +1,138 @@
+"""Reading a Teams activity (tenant, conversation, sender, command text) and building what is sent back.
+
+Teams' payload shapes are handled here only; everything past this module sees typed values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import Activity, Attachment, InvokeResponse
+
+from cards.text import attachment
+from config import Settings
+from governance.model import ChannelLink, ConversationKind, ConversationRef
+from governance.ports import Clock
+from governance.services import Actor
+
+CardDict = dict[str, Any]
+ADAPTIVE_CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
+MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+_AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """Who sent the activity and from where."""
+
+    actor: Actor
+    tenant_id: str
+    conversation_kind: ConversationKind
+
+
+def _channel_data(activity: Activity) -> dict[str, Any]:
+    return activity.channel_data if isinstance(activity.channel_data, dict) else {}
+
+
+def _field(container: Any, key: str) -> str:
+    """``container[key]["id"]``-style lookups on Teams' channelData, tolerant of any shape a sender invents."""
+    value = container.get(key) if isinstance(container, dict) else None
+    return str(value) if isinstance(value, str | int) else ""
+
+
+def tenant_of(activity: Activity) -> str:
+    conversation_tenant = getattr(activity.conversation, "tenant_id", None) if activity.conversation else None
+    tenant = conversation_tenant or _field(_channel_data(activity).get("tenant"), "id")
+    return str(tenant).lower() if isinstance(tenant, str) else ""
+
+
+def conversation_kind(activity: Activity) -> ConversationKind:
+    kind = getattr(activity.conversation, "conversation_type", None) if activity.conversation else None
+    if kind == "channel":
+        return ConversationKind.CHANNEL
+    if kind == "groupChat":
+        return ConversationKind.GROUP_CHAT
+    return ConversationKind.PERSONAL
+
+
+def asker_of(activity: Activity, settings: Settings) -> Asker:
+    sender = activity.from_property
+    aad = str(getattr(sender, "aad_object_id", None) or "").lower()
+    actor = Actor(aad, (sender.name if sender else "") or "", is_admin=settings.is_admin(aad))
+    return Asker(actor, tenant_of(activity), conversation_kind(activity))
+
+
+def command_text(activity: Activity) -> str:
+    """The text with the bot's @mention removed (channels and group chats include it)."""
+    text = activity.text if isinstance(activity.text, str) else ""
+    if activity.recipient is not None:
+        text = TurnContext.remove_recipient_mention(activity) or text
+    return " ".join(_AT_TAG.sub(" ", text).split())
+
+
+def base_conversation_id(activity: Activity) -> str:
+    """A channel post's conversation id names its thread (``19:...;messageid=...``): keep the channel."""
+    return str(activity.conversation.id).split(";", 1)[0]
+
+
+def channel_link_of(activity: Activity) -> ChannelLink:
+    data = _channel_data(activity)
+    return ChannelLink(
+        conversation_id=base_conversation_id(activity),
+        team_id=_field(data.get("team"), "id"),
+        name=_field(data.get("channel"), "name"),
+    )
+
+
+def conversation_ref_of(activity: Activity, tenant_id: str, clock: Clock) -> ConversationRef:
+    kind = conversation_kind(activity)
+    data = _channel_data(activity)
+    sender = activity.from_property
+    personal = kind is ConversationKind.PERSONAL and sender is not None
+    return ConversationRef(
+        conversation_id=base_conversation_id(activity),
+        tenant_id=tenant_id,
+        kind=kind,
+        service_url=activity.service_url or "",
+        bot_id=activity.recipient.id if activity.recipient else "",
+        user_id=sender.id if personal and sender else "",
+        aad_object_id=str(getattr(sender, "aad_object_id", None) or "") if personal else "",
+        user_name=(sender.name or "") if personal and sender else "",
+        team_id=_field(data.get("team"), "id"),
+        channel_id=_field(data.get("channel"), "id"),
+        updated_at=clock.now(),
+    )
+
+
+def action_of(activity: Activity) -> tuple[str, dict[str, Any]]:
+    """(verb, data) of a card action: an ``adaptiveCard/action`` invoke, or an Action.Submit message."""
+    value = activity.value if isinstance(activity.value, dict) else {}
+    action = value.get("action")
+    if isinstance(action, dict):  # Action.Execute
+        data = action.get("data")
+        data = dict(data) if isinstance(data, dict) else {}
+        verb = action.get("verb")
+    else:  # Action.Submit: the data is the value
+        data = dict(value)
+        verb = data.get("verb")
+    data.pop("verb", None)
+    return (verb if isinstance(verb, str) else ""), data
+
+
+def card_activity(card: CardDict) -> Activity:
+    att = attachment(card)
+    return MessageFactory.attachment(Attachment(content_type=att["contentType"], content=att["content"]))
+
+
+def invoke_card(card: CardDict) -> InvokeResponse:
+    """An invoke answer that replaces the pressed card with ``card``."""
+    return InvokeResponse(status=200, body={"statusCode": 200, "type": ADAPTIVE_CARD_RESPONSE, "value": card})
+
+
+def invoke_message(text: str, status: HTTPStatus = HTTPStatus.OK) -> InvokeResponse:
+    """An invoke answer that Teams shows as a short message instead of replacing the card."""
+    return InvokeResponse(status=200, body={"statusCode": int(status), "type": MESSAGE_RESPONSE, "value": text})

@@ -1,0 +1,66 @@
+"""Registering a pilot: `new pilot` shows the form; "Create pilot" registers it, or shows the form again with each
+problem next to its input and the values kept. A double click registers once: the second press finds the name
+taken and is answered with the pilot that exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bots.activity import CardDict
+from bots.turn import Reply, Turn
+from cards.pilot_form import form_errors, new_pilot_form, pilot_created_card
+from cards.submissions import NewPilotSubmission, read
+from governance.errors import DuplicatePilot, NotPilotOwner, ValidationFailed
+from governance.localtime import local_date
+
+NOT_YOUR_PILOT = "You can register pilots you sponsor; a governance admin can register any."
+
+
+async def show_pilot_form(turn: Turn, *, name: str = "") -> None:
+    await turn.show(await _form(turn, {"name": name} if name else {}, {}))
+
+
+async def create_pilot(turn: Turn, data: dict[str, Any]) -> Reply:
+    try:
+        submission = read(NewPilotSubmission, data)
+    except ValidationFailed as exc:
+        return Reply(card=await _form(turn, {}, exc.fields))
+    values = submission.values
+    asker = turn.asker
+    sponsor_name = await _sponsor_name(turn, submission.sponsor_id)
+    today = local_date(turn.app.clock.now(), "UTC")
+    try:
+        draft = submission.to_draft(sponsor_name, today)
+    except ValidationFailed as exc:
+        return Reply(card=await _form(turn, values, exc.fields))
+    try:
+        pilot = await turn.app.pilots.register(draft, asker.tenant_id, asker.actor)
+    except ValidationFailed as exc:
+        return Reply(card=await _form(turn, values, form_errors(exc.fields)))
+    except NotPilotOwner:
+        return Reply(card=await _form(turn, values, {"sponsor": NOT_YOUR_PILOT}))
+    except DuplicatePilot as exc:
+        return Reply(card=await _form(turn, values, {"name": exc.message}))
+    await turn.app.last_pilot.set(turn.context, pilot.id)
+    return Reply(card=pilot_created_card(pilot))
+
+
+async def _sponsor_name(turn: Turn, sponsor_id: str) -> str:
+    actor = turn.asker.actor
+    if sponsor_id == actor.aad_object_id.lower():
+        return actor.name
+    if not sponsor_id:
+        return ""
+    member = await turn.app.members.find(turn.asker.tenant_id, sponsor_id)
+    return member.name if member else ""
+
+
+async def _form(turn: Turn, values: dict[str, str], errors: dict[str, str]) -> CardDict:
+    asker = turn.asker
+    others: list[tuple[str, str]] = []
+    if asker.actor.is_admin:  # only admins may register a pilot for someone else
+        members = await turn.app.members.list_for_tenant(asker.tenant_id)
+        others = sorted(((m.aad_object_id, m.name or m.aad_object_id) for m in members), key=lambda p: p[1])
+    today = local_date(turn.app.clock.now(), "UTC")
+    actor = asker.actor
+    return new_pilot_form(values, errors, actor.name or "Me", actor.aad_object_id, today, others)

@@ -1,0 +1,106 @@
+"""Portfolio reads: a pilot's status, the tenant's statuses, who is overdue, and whether a sponsor can be reached.
+
+The bot's `pilots`, `status` and `overdue`, the REST API and the scheduler's sweep read these; reachability is
+decided here once (``sponsor_reach``), so chat and sweep give the same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from governance.checkin import checkin_log_key
+from governance.model import ConversationRef, Pilot, SendStatus, TeamMember
+from governance.ports import (
+    Clock,
+    ConversationRepository,
+    DecisionRepository,
+    MemberRepository,
+    PilotRepository,
+    ReadingRepository,
+    SendLog,
+)
+from governance.rules import name_key
+from governance.views import PilotStatus, pilot_status
+
+
+class Reach(StrEnum):
+    CHAT = "chat"  # the sponsor's 1:1 chat with the bot works
+    ROSTER = "roster"  # no working chat, but a team roster gives what opening one needs
+    NONE = "none"  # not reachable until they install (or unblock) PilotGate
+
+
+def sponsor_reach(chat: ConversationRef | None, member: TeamMember | None) -> Reach:
+    """How the bot reaches a sponsor. A chat Teams refused with 403 (blocked) is not retried through the roster:
+    a new 1:1 chat with the same person is refused the same way, until their next install clears the mark."""
+    if chat is not None and chat.active and not chat.undeliverable:
+        return Reach.CHAT
+    if chat is not None and chat.undeliverable:
+        return Reach.NONE
+    if member is not None and member.user_id and member.service_url and member.bot_id:
+        return Reach.ROSTER
+    return Reach.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class SponsorRoute:
+    reach: Reach
+    chat: ConversationRef | None
+    member: TeamMember | None
+
+
+class Portfolio:
+    def __init__(
+        self,
+        pilots: PilotRepository,
+        readings: ReadingRepository,
+        decisions: DecisionRepository,
+        sendlog: SendLog,
+        conversations: ConversationRepository,
+        members: MemberRepository,
+        clock: Clock,
+    ) -> None:
+        self._pilots = pilots
+        self._readings = readings
+        self._decisions = decisions
+        self._sendlog = sendlog
+        self._conversations = conversations
+        self._members = members
+        self._clock = clock
+
+    async def status(self, pilot: Pilot) -> PilotStatus:
+        readings = await self._readings.list_for(pilot.id)
+        decisions = await self._decisions.list_for(pilot.id)
+        now = self._clock.now()
+        status = pilot_status(pilot, readings, decisions, now)
+        period = status.due_period
+        if period is None:
+            return status
+        # Nudges and "overdue" count from the day the card really went out, as the scheduler does.
+        sent = await self._sendlog.get(pilot.id, checkin_log_key(period))
+        if sent is None or sent.status is not SendStatus.SENT or sent.sent_at is None:
+            return status
+        return pilot_status(pilot, readings, decisions, now, checkin_sent_at=sent.sent_at)
+
+    async def statuses(self, tenant_id: str) -> list[PilotStatus]:
+        pilots = sorted(await self._pilots.list(tenant_id), key=lambda p: name_key(p.name))
+        return [await self.status(pilot) for pilot in pilots]
+
+    async def overdue(self, tenant_id: str) -> list[PilotStatus]:
+        return [status for status in await self.statuses(tenant_id) if status.needs_attention]
+
+    async def sponsor_route(self, pilot: Pilot) -> SponsorRoute:
+        sponsor = pilot.sponsor.aad_object_id
+        chat = await self._conversations.find_personal(pilot.tenant_id, sponsor)
+        if sponsor_reach(chat, None) is Reach.CHAT:
+            return SponsorRoute(Reach.CHAT, chat, None)
+        member = await self._members.find(pilot.tenant_id, sponsor)
+        return SponsorRoute(sponsor_reach(chat, member), chat, member)
+
+    async def unreachable_sponsors(self, tenant_id: str) -> list[Pilot]:
+        """Active pilots whose sponsor the bot cannot reach."""
+        out: list[Pilot] = []
+        for pilot in sorted(await self._pilots.list(tenant_id), key=lambda p: name_key(p.name)):
+            if pilot.stage.is_active and (await self.sponsor_route(pilot)).reach is Reach.NONE:
+                out.append(pilot)
+        return out
