@@ -168,7 +168,7 @@ def parse_jwks(document: Any) -> dict[str, SigningKey]:
             continue
         try:
             jwk = jwt.PyJWK(dict(entry), algorithm=SIGNING_ALGORITHM)
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, ValueError, TypeError):  # one bad entry must not cost us the good ones
             logger.warning("skipped the malformed signing key %r", entry.get("kid"))
             continue
         endorsements = entry.get("endorsements")
