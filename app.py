@@ -21,9 +21,10 @@ from botbuilder.schema import Activity, ActivityTypes
 from api.pages import page_routes
 from api.routes import PilotApi, SchedulerApi, error_response, json_errors
 from bots.activity import invoke_message
-from bots.auth import CachingBotFrameworkAuthentication
+from bots.auth import CachingBotFrameworkAuthentication, ChannelTokenValidator
 from bots.bookkeeping import ConversationBook
 from bots.notifier import BotToken, ConnectorMessenger, SenderLimits
+from bots.signing_keys import BotFrameworkSigningKeys, SigningKeysUnavailable
 from bots.state_storage import DocumentBotStorage
 from bots.teams_bot import PilotGateBot
 from bots.turn import BotServices
@@ -101,8 +102,15 @@ class MessagesEndpoint:
         auth_header = request.headers.get("Authorization", "")
         try:
             invoke_response = await self._adapter.process_activity(auth_header, activity, self._bot.on_turn)
-        except (PermissionError, jwt.PyJWTError):  # botbuilder raises either for a missing or malformed token
+        except (PermissionError, jwt.PyJWTError):  # BotTokenRejected is a PermissionError; botbuilder raises either
             return error_response(401, "unauthorized", "The Bot Framework token is missing or invalid.")
+        except SigningKeysUnavailable as exc:  # the token could not be checked: the channel should retry, not drop it
+            return error_response(
+                503,
+                "auth_unavailable",
+                "The Bot Framework signing keys are unavailable; retry shortly.",
+                headers={"Retry-After": str(exc.retry_after_s)},
+            )
         if invoke_response is not None:
             return web.json_response(invoke_response.body, status=invoke_response.status)
         return web.Response(status=201 if activity.type == ActivityTypes.invoke else 200)
@@ -146,6 +154,7 @@ def create_app(
     clock: Clock | None = None,
     store: DocumentStore | None = None,
     sender_limits: SenderLimits | None = None,
+    signing_keys: BotFrameworkSigningKeys | None = None,
 ) -> web.Application:
     clock = clock or SystemClock()
     store = store or make_document_store(settings)
@@ -153,7 +162,12 @@ def create_app(
     service = PilotService(repos.pilots, repos.readings, repos.decisions, repos.audit, clock, repos.agenda)
 
     bot_config = BotFrameworkConfig(settings)
-    adapter = CloudAdapter(CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication(bot_config)))
+    signing_keys = signing_keys or BotFrameworkSigningKeys(settings.bot_openid_metadata_url)
+    # Anonymous local mode has no app id to check tokens against: botbuilder lets it through, as before.
+    validator = None if settings.anonymous else ChannelTokenValidator(settings.app_id, signing_keys)
+    adapter = CloudAdapter(
+        CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication(bot_config), validator)
+    )
     adapter.on_turn_error = on_turn_error
     credentials = None if settings.anonymous else ConfigurationServiceClientCredentialFactory(bot_config)
     messenger = ConnectorMessenger(BotToken(credentials, settings.app_id), sender_limits)
@@ -191,6 +205,7 @@ def create_app(
     async def stop(_: web.Application) -> None:
         await scheduler_loop.stop()
         await messenger.close()
+        await signing_keys.close()
         await store.close()
 
     app.on_startup.append(start)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -19,6 +20,9 @@ _HOSTNAME = re.compile(
 )
 
 CsvSet = Annotated[frozenset[str], NoDecode]
+
+# Where the Bot Framework channel publishes its token-signing keys (public cloud); sovereign clouds have their own.
+DEFAULT_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 
 
 def _env(name: str) -> AliasChoices:
@@ -56,6 +60,7 @@ class Settings(BaseSettings):
     scheduler_interval_s: float = Field(60, ge=0, validation_alias=_env("SCHEDULER_INTERVAL_S"))
     allow_clock_override: bool = Field(False, validation_alias=_env("ALLOW_CLOCK_OVERRIDE"))
     public_hostname: str = Field("", validation_alias=_env("PUBLIC_HOSTNAME"))
+    bot_openid_metadata_url: str = Field(DEFAULT_OPENID_METADATA_URL, validation_alias=_env("BOT_OPENID_METADATA_URL"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias=_env("LOG_LEVEL"))
 
     @field_validator("allowed_tenants", "admin_users", mode="before")
@@ -94,6 +99,14 @@ class Settings(BaseSettings):
         if value and not _HOSTNAME.match(value):
             raise ValueError("expected a host name such as pilotgate.contoso.com (no scheme, no path)")
         return value.lower()
+
+    @field_validator("bot_openid_metadata_url")
+    @classmethod
+    def _metadata_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+            raise ValueError(f"expected an http(s) URL such as {DEFAULT_OPENID_METADATA_URL}")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

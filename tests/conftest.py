@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from app import create_app
 from bots.notifier import SenderLimits
+from bots.signing_keys import BotFrameworkSigningKeys
 from config import Settings
 from storage.documents import DocumentStore
 from storage.repositories import Repositories
@@ -64,13 +65,14 @@ async def start_harness(
     *,
     sender_limits: SenderLimits | None = None,
     store: DocumentStore | None = None,
+    signing_keys: BotFrameworkSigningKeys | None = None,
     **overrides: Any,
 ) -> Harness:
     settings = make_settings(tmp_path, **overrides)
     clock = FixedClock()
     store = store or SqliteDocumentStore(settings.sqlite_path)
     limits = sender_limits or SenderLimits(base_backoff_s=0.01, max_backoff_s=0.05)
-    app = create_app(settings, clock=clock, store=store, sender_limits=limits)
+    app = create_app(settings, clock=clock, store=store, sender_limits=limits, signing_keys=signing_keys)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     return Harness(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from config import Settings, SettingsError, load_settings
+from config import DEFAULT_OPENID_METADATA_URL, Settings, SettingsError, load_settings
 
 GUID = "6a7e5f9c-0b1d-4e2a-9c3f-5b8d7e6a4c21"
 
@@ -29,6 +29,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
         ("MicrosoftAppId", "not-a-guid", "MicrosoftAppId: expected a GUID"),
         ("PUBLIC_HOSTNAME", "https://x.com/", "PUBLIC_HOSTNAME: expected a host name"),
         ("ALLOW_CLOCK_OVERRIDE", "maybe", "ALLOW_CLOCK_OVERRIDE"),
+        ("BOT_OPENID_METADATA_URL", "login.botframework.com/v1", "BOT_OPENID_METADATA_URL: expected an http(s) URL"),
+        ("BOT_OPENID_METADATA_URL", "ftp://keys.example/openid", "BOT_OPENID_METADATA_URL: expected an http(s) URL"),
+        ("BOT_OPENID_METADATA_URL", "https:///no-host", "BOT_OPENID_METADATA_URL: expected an http(s) URL"),
     ],
 )
 def test_bad_value_stops_start_with_one_line_naming_the_variable(
@@ -79,3 +82,11 @@ def test_lists_are_comma_separated_and_case_insensitive(monkeypatch: pytest.Monk
     settings = load_settings()
     assert settings.tenant_allowed(GUID) and not settings.tenant_allowed("8f0c2b7e-4a51-4c1e-9d3a-2b6f7e1c0a11")
     assert settings.is_admin(GUID.upper()) and not settings.is_admin(None)
+
+
+def test_signing_keys_come_from_the_public_cloud_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().bot_openid_metadata_url == DEFAULT_OPENID_METADATA_URL
+    assert DEFAULT_OPENID_METADATA_URL == "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    sovereign = "https://login.botframework.azure.us/v1/.well-known/openidconfiguration"
+    monkeypatch.setenv("BOT_OPENID_METADATA_URL", sovereign)
+    assert load_settings().bot_openid_metadata_url == sovereign
