@@ -12,14 +12,14 @@ from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.schema import Activity, Attachment, InvokeResponse
+from microsoft_teams.cards import AdaptiveCard
 
-from cards.text import attachment
+from cards.text import attachment, card_json
 from config import Settings
 from governance.model import ChannelLink, ConversationKind, ConversationRef
 from governance.ports import Clock
 from governance.services import Actor
 
-CardDict = dict[str, Any]
 ADAPTIVE_CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
@@ -123,14 +123,15 @@ def action_of(activity: Activity) -> tuple[str, dict[str, Any]]:
     return (verb if isinstance(verb, str) else ""), data
 
 
-def card_activity(card: CardDict) -> Activity:
+def card_activity(card: AdaptiveCard) -> Activity:
     att = attachment(card)
     return MessageFactory.attachment(Attachment(content_type=att["contentType"], content=att["content"]))
 
 
-def invoke_card(card: CardDict) -> InvokeResponse:
+def invoke_card(card: AdaptiveCard) -> InvokeResponse:
     """An invoke answer that replaces the pressed card with ``card``."""
-    return InvokeResponse(status=200, body={"statusCode": 200, "type": ADAPTIVE_CARD_RESPONSE, "value": card})
+    body = {"statusCode": 200, "type": ADAPTIVE_CARD_RESPONSE, "value": card_json(card)}
+    return InvokeResponse(status=200, body=body)
 
 
 def invoke_message(text: str, status: HTTPStatus = HTTPStatus.OK) -> InvokeResponse:

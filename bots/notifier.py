@@ -249,7 +249,8 @@ def _message(target: ConversationRef, *, card: Card | None, text: str | None) ->
         body["text"] = text
         body["textFormat"] = "markdown"
     if card is not None:
-        body["attachments"] = [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]
+        content = card.model_dump(by_alias=True, exclude_none=True)
+        body["attachments"] = [{"contentType": "application/vnd.microsoft.card.adaptive", "content": content}]
     return {k: v for k, v in body.items() if v is not None}
 
 

@@ -7,8 +7,9 @@ import logging
 from dataclasses import dataclass
 
 from botbuilder.core import StatePropertyAccessor, TurnContext
+from microsoft_teams.cards import AdaptiveCard
 
-from bots.activity import Asker, CardDict, card_activity
+from bots.activity import Asker, card_activity
 from cards.choose import not_found_text
 from cards.text import plain
 from config import Settings
@@ -53,10 +54,10 @@ class Turn:
     async def say(self, text: str) -> None:
         await self.context.send_activity(text)
 
-    async def show(self, card: CardDict) -> None:
+    async def show(self, card: AdaptiveCard) -> None:
         await self.context.send_activity(card_activity(card))
 
-    async def replace_pressed_card(self, card: CardDict) -> None:
+    async def replace_pressed_card(self, card: AdaptiveCard) -> None:
         """The invoke answer updates the presser's view; updating the message shows it on every device too."""
         activity = self.context.activity
         if not activity.reply_to_id:
@@ -73,7 +74,7 @@ class Turn:
 class Reply:
     """What a card action answers: a card (replaces the pressed card) or a short text."""
 
-    card: CardDict | None = None
+    card: AdaptiveCard | None = None
     text: str | None = None
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Final
 
-from microsoft_teams.cards import CardElement, Choice, ChoiceSetInput, NumberInput, TextInput
+from microsoft_teams.cards import AdaptiveCard, CardElement, Choice, ChoiceSetInput, NumberInput, TextInput
 
 from cards.elements import CARD_BUDGET, build, facts, heading, section, text
 from cards.pieces import (
@@ -84,18 +84,17 @@ def checkin_card(
     values: Mapping[str, str],
     errors: Mapping[str, str],
     received: MetricReading | None = None,
-) -> dict[str, Any]:
+) -> AdaptiveCard:
     """The check-in form for ``period``, or, when ``received`` is given, the readings that already arrived.
 
     Kept free text is shortened, then dropped, if the card would pass Teams' size limit (2,000 characters of
     non-ASCII text take 12 KB once JSON-escaped).
     """
-    card: dict[str, Any] = {}
     for keep in KEEP_TEXT_LIMITS:
         card = _checkin_card(pilot, period, last_reading, values, errors, received, keep)
         if card_size(card) <= CARD_BUDGET:
             break
-    return card
+    return card  # the last try keeps no free text at all
 
 
 def _checkin_card(
@@ -106,7 +105,7 @@ def _checkin_card(
     errors: Mapping[str, str],
     received: MetricReading | None,
     keep: int,
-) -> dict[str, Any]:
+) -> AdaptiveCard:
     month = period_label(period)
     body: list[CardElement] = [
         heading(plain(f"Monthly check-in: {pilot.name}")),
@@ -228,7 +227,7 @@ def _reading_details(pilot: Pilot, reading: MetricReading) -> list[CardElement]:
     return elements
 
 
-def checkin_summary_card(pilot: Pilot, reading: MetricReading) -> dict[str, Any]:
+def checkin_summary_card(pilot: Pilot, reading: MetricReading) -> AdaptiveCard:
     """Replaces the check-in form for everyone once the reading is stored: read-only, with who sent it."""
     body: list[CardElement] = [
         heading(plain(f"Check-in received: {pilot.name}")),
@@ -248,7 +247,7 @@ def checkin_reminder_text(pilot: Pilot, period: Period, sent_on: date | None = N
     )
 
 
-def overdue_channel_card(pilot: Pilot, period: Period, now: datetime, sent_on: date | None = None) -> dict[str, Any]:
+def overdue_channel_card(pilot: Pilot, period: Period, now: datetime, sent_on: date | None = None) -> AdaptiveCard:
     """The post in the project channel when the sponsor has not answered the check-in after 7 business days.
 
     ``sent_on`` (the local day the card went out) defaults to the scheduled send day.

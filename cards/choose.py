@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
-from microsoft_teams.cards import ActionSet, CardElement
+from microsoft_teams.cards import ActionSet, AdaptiveCard, CardElement
 
 from cards.elements import build, text
 from cards.text import plain
@@ -14,7 +14,7 @@ from cards.verbs import PILOT_STATUS, execute
 MAX_BUTTONS: Final = 5  # the official renderer's default host config allows five actions per set
 
 
-def choose_pilot_card(query: str, candidates: Sequence[tuple[str, str]]) -> dict[str, Any]:
+def choose_pilot_card(query: str, candidates: Sequence[tuple[str, str]]) -> AdaptiveCard:
     """``candidates`` are (pilot id, name); each button asks for that pilot's status."""
     body: list[CardElement] = [text(plain(f"Several pilots match '{query}'. Which one?"), weight="Bolder")]
     shown = candidates[:MAX_BUTTONS]

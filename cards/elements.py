@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final
+from typing import Final
 
 from microsoft_teams.cards import Action, AdaptiveCard, CardElement, Fact, FactSet, TeamsCardProperties, TextBlock
 from microsoft_teams.cards.core import Spacing, TextColor, TextSize, TextWeight
@@ -52,20 +52,17 @@ def facts(pairs: Iterable[tuple[str, str]]) -> FactSet:
     return FactSet(facts=[Fact(title=plain(title), value=plain(value)) for title, value in pairs])
 
 
-def build(body: Sequence[CardElement], actions: Sequence[Action] = (), *, full_width: bool = False) -> dict[str, Any]:
-    """The card JSON (Adaptive Cards 1.5) ready for an attachment."""
-    card = AdaptiveCard(
+def build(body: Sequence[CardElement], actions: Sequence[Action] = (), *, full_width: bool = False) -> AdaptiveCard:
+    """An Adaptive Card 1.5; it becomes JSON (``cards.text.card_json``) only where it is sent."""
+    return AdaptiveCard(
         version=CARD_VERSION,
         body=list(body),
         actions=list(actions) or None,
         msteams=TeamsCardProperties(width="full") if full_width else None,
     )
-    return card.model_dump(by_alias=True, exclude_none=True)
 
 
-def largest_fitting(
-    build_with: Callable[[int], dict[str, Any]], count: int, budget: int = CARD_BUDGET
-) -> dict[str, Any]:
+def largest_fitting(build_with: Callable[[int], AdaptiveCard], count: int, budget: int = CARD_BUDGET) -> AdaptiveCard:
     """The card ``build_with(k)`` for the largest ``k <= count`` rows that stays within ``budget`` bytes.
 
     Rows hold user text whose escaped size varies a lot, so a fixed row count cannot promise the size limit.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any, Final
+from typing import Final
 
 from microsoft_teams.cards import (
     Action,
@@ -111,7 +111,7 @@ def gate_card(
     milestone_key: str | None = None,
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
+) -> AdaptiveCard:
     """The gate card of ``view`` (a pilot's current gate, or the earlier gate a card was about).
 
     While decisions are open (from the gate day on) it carries the four decision forms; a decided gate shows the
@@ -132,10 +132,9 @@ def render_gate_card(
     decided: GateDecision | None,
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
-) -> dict[str, Any]:
+) -> AdaptiveCard:
     """The card from its parts. Kept under Teams' size limit: if the full card is too large, a compact one (no
     chart, shorter texts, kept values cut and then dropped) is sent."""
-    card: dict[str, Any] = {}
     for compact, keep in ((False, MAX_TEXT), (True, MAX_DETAIL), (True, 0)):
         card = _gate_card(
             status,
@@ -151,7 +150,7 @@ def render_gate_card(
         )
         if card_size(card) <= CARD_BUDGET:
             break
-    return card
+    return card  # the last try is compact and keeps no submitted text
 
 
 def _gate_card(
@@ -166,7 +165,7 @@ def _gate_card(
     *,
     compact: bool,
     keep: int,
-) -> dict[str, Any]:
+) -> AdaptiveCard:
     pilot = status.pilot
     gate = decided.gate_date if decided is not None else pilot.gate_date
     body: list[CardElement] = [heading(plain(_title(status, decided))), *_subtitle(status, milestone_key, gate)]
@@ -499,7 +498,7 @@ def _one_line(value: str, limit: int) -> str:
     return plain(shorten(" ".join(value.split()), limit))
 
 
-def cost_drift_card(pilot: Pilot, drift: CostDrift) -> dict[str, Any]:
+def cost_drift_card(pilot: Pilot, drift: CostDrift) -> AdaptiveCard:
     """The one cost-drift alert for a period in the project channel, with spend so far and by the gate."""
     spend = drift.projection
     body: list[CardElement] = [

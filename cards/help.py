@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from microsoft_teams.cards import CardElement
+from microsoft_teams.cards import AdaptiveCard, CardElement
 
 from cards.elements import build, facts, heading, section, text
 
@@ -17,7 +16,7 @@ WELCOME_COMMANDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def welcome_card(in_channel: bool = False) -> dict[str, Any]:
+def welcome_card(in_channel: bool = False) -> AdaptiveCard:
     """``in_channel``: in a channel or group chat, commands start with an @mention of the bot."""
     start = "Get started: @mention PilotGate, then one of these" if in_channel else "Get started: type one of these"
     return build(
@@ -34,7 +33,7 @@ def welcome_card(in_channel: bool = False) -> dict[str, Any]:
     )
 
 
-def help_card(commands: Sequence[tuple[str, str]]) -> dict[str, Any]:
+def help_card(commands: Sequence[tuple[str, str]]) -> AdaptiveCard:
     """``commands`` are (title, description) pairs, so this module needs nothing from bots/."""
     body: list[CardElement] = [heading("PilotGate commands", size="Medium")]
     if commands:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any, Final
+from typing import Final
 
 from microsoft_teams.cards import (
+    AdaptiveCard,
     CardElement,
     Choice,
     ChoiceSetInput,
@@ -96,7 +97,7 @@ def new_pilot_form(
     sponsor_id: str,
     today: date,
     others: Sequence[tuple[str, str]] = (),
-) -> dict[str, Any]:
+) -> AdaptiveCard:
     """The form, filled with ``values`` (as Teams sent them) and each problem in ``errors`` next to its input.
 
     ``others`` are (Entra object id, name) of other people who may be chosen as sponsor (at most MAX_SPONSORS)."""
@@ -248,7 +249,7 @@ def _parse_date(raw: str | None) -> date | None:
         return None
 
 
-def pilot_created_card(pilot: Pilot) -> dict[str, Any]:
+def pilot_created_card(pilot: Pilot) -> AdaptiveCard:
     """A read-only summary that replaces the form once the pilot is registered."""
     metric = pilot.primary_metric
     rows = [

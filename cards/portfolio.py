@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
-from microsoft_teams.cards import Action, CardElement, Container
+from microsoft_teams.cards import Action, AdaptiveCard, CardElement, Container
 
 from cards.elements import CARD_BUDGET, build, heading, largest_fitting, section, text
 from cards.pieces import MAX_LABEL_NAME, flags, gate_phrase, sponsor_label, stage_label
@@ -20,7 +20,7 @@ MAX_OVERDUE_ROWS: Final = 40  # enough to act on; largest_fitting trims further 
 MAX_UNREACHABLE_NAMES: Final = 30
 
 
-def portfolio_card(statuses: Sequence[PilotStatus], page: int = 1, page_size: int = 25) -> dict[str, Any]:
+def portfolio_card(statuses: Sequence[PilotStatus], page: int = 1, page_size: int = 25) -> AdaptiveCard:
     """Pilots that need attention first, then by name; ``page`` is 1-based and clamped to the pages there are."""
     total = len(statuses)
     attention = sum(1 for s in statuses if s.needs_attention)
@@ -43,7 +43,7 @@ def portfolio_card(statuses: Sequence[PilotStatus], page: int = 1, page_size: in
     if page < pages:
         actions.append(execute("More", PILOTS_PAGE, {"page": page + 1}))
 
-    def page_card(rows: list[Container], count: int) -> dict[str, Any]:
+    def page_card(rows: list[Container], count: int) -> AdaptiveCard:
         body = head + rows[:count]
         if count < len(rows):
             body.append(
@@ -92,7 +92,7 @@ def _row(status: PilotStatus, *, compact: bool = False) -> Container:
     )
 
 
-def overdue_card(statuses: Sequence[PilotStatus], unreachable: Sequence[Pilot] = ()) -> dict[str, Any]:
+def overdue_card(statuses: Sequence[PilotStatus], unreachable: Sequence[Pilot] = ()) -> AdaptiveCard:
     """Late check-ins and gates passed without a decision (most days late first); sponsors the bot cannot reach."""
     late = sorted(
         (s for s in statuses if s.needs_attention),
@@ -119,7 +119,7 @@ def overdue_card(statuses: Sequence[PilotStatus], unreachable: Sequence[Pilot] =
         ]
     rows = [_overdue_row(status) for status in late[:MAX_OVERDUE_ROWS]]
 
-    def overdue_with(count: int) -> dict[str, Any]:
+    def overdue_with(count: int) -> AdaptiveCard:
         more = len(late) - count
         note = [text(f"{more:,} more not shown.", subtle=True)] if more else []
         return build([*head, *rows[:count], *note, *tail])

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
-from microsoft_teams.cards import CardElement
+from microsoft_teams.cards import AdaptiveCard, CardElement
 from microsoft_teams.cards.core import TextColor
 
 from cards.elements import build, facts, heading, section, text
@@ -29,7 +29,7 @@ from governance.views import PilotStatus
 HISTORY_ROWS: Final = 6
 
 
-def status_card(status: PilotStatus) -> dict[str, Any]:
+def status_card(status: PilotStatus) -> AdaptiveCard:
     pilot = status.pilot
     sponsor = sponsor_label(pilot, "unknown")
     body: list[CardElement] = [

@@ -7,6 +7,8 @@ import math
 import re
 from typing import Any, Final
 
+from microsoft_teams.cards import AdaptiveCard
+
 ADAPTIVE_CARD_CONTENT_TYPE: Final = "application/vnd.microsoft.card.adaptive"
 NO_VALUE: Final = "\N{EN DASH}"
 MAX_CARD_BYTES: Final = 28 * 1024  # Teams refuses larger messages (DESIGN.md)
@@ -63,11 +65,17 @@ def plural(count: int, word: str) -> str:
     return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
 
 
-def attachment(card: dict[str, Any]) -> dict[str, Any]:
+def card_json(card: AdaptiveCard) -> dict[str, Any]:
+    """The card as the JSON Teams takes (``schema``, not ``$schema``: both clients accept it)."""
+    return card.model_dump(by_alias=True, exclude_none=True)
+
+
+def attachment(card: AdaptiveCard) -> dict[str, Any]:
     """The Bot Framework attachment that carries ``card``."""
-    return {"contentType": ADAPTIVE_CARD_CONTENT_TYPE, "content": card}
+    return {"contentType": ADAPTIVE_CARD_CONTENT_TYPE, "content": card_json(card)}
 
 
-def card_size(card: dict[str, Any]) -> int:
+def card_size(card: AdaptiveCard | dict[str, Any]) -> int:
     """Bytes of compact JSON. ASCII-escaped on purpose: that is the larger of the two encodings a sender may use."""
-    return len(json.dumps(card, separators=(",", ":"), ensure_ascii=True))
+    content = card_json(card) if isinstance(card, AdaptiveCard) else card
+    return len(json.dumps(content, separators=(",", ":"), ensure_ascii=True))

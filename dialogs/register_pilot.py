@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bots.activity import CardDict
+from microsoft_teams.cards import AdaptiveCard
+
 from bots.turn import Reply, Turn
 from cards.pilot_form import form_errors, new_pilot_form, pilot_created_card
 from cards.submissions import NewPilotSubmission, read
@@ -55,7 +56,7 @@ async def _sponsor_name(turn: Turn, sponsor_id: str) -> str:
     return member.name if member else ""
 
 
-async def _form(turn: Turn, values: dict[str, str], errors: dict[str, str]) -> CardDict:
+async def _form(turn: Turn, values: dict[str, str], errors: dict[str, str]) -> AdaptiveCard:
     asker = turn.asker
     others: list[tuple[str, str]] = []
     if asker.actor.is_admin:  # only admins may register a pilot for someone else

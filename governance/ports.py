@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from governance.model import (
     AgendaEntry,
@@ -17,7 +17,11 @@ from governance.model import (
 )
 from governance.period import Period
 
-Card = dict[str, object]
+
+class Card(Protocol):
+    """A card as the sender needs it: something that dumps to Adaptive Card JSON (a microsoft-teams-cards model)."""
+
+    def model_dump(self, *, by_alias: bool = ..., exclude_none: bool = ...) -> dict[str, Any]: ...
 
 
 class Clock(Protocol):

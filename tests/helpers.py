@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from microsoft_teams.cards import AdaptiveCard
+
+from cards.text import card_json
 from tests.teams_sim import SPONSOR, TENANT
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
@@ -24,7 +27,9 @@ def cards_of(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def nodes(value: Any) -> Iterator[dict[str, Any]]:
-    """Every object in a card, depth first (show cards and fallbacks included)."""
+    """Every object in a card (a model or its JSON), depth first (show cards and fallbacks included)."""
+    if isinstance(value, AdaptiveCard):
+        value = card_json(value)
     if isinstance(value, dict):
         yield value
         for child in value.values():

@@ -19,7 +19,7 @@ from cards.pieces import MAX_TREND_POINTS
 from cards.pilot_form import FORM_FIELDS, INPUT_IDS, form_errors, new_pilot_form, pilot_created_card
 from cards.portfolio import overdue_card, portfolio_card
 from cards.status import status_card
-from cards.text import MAX_CARD_BYTES, NO_VALUE, attachment, card_size, fmt_number, plain
+from cards.text import MAX_CARD_BYTES, NO_VALUE, attachment, card_json, card_size, fmt_number, plain
 from cards.verbs import PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, VERBS
 from governance.errors import ValidationFailed
 from governance.model import (
@@ -215,54 +215,56 @@ FORM_ERRORS = form_errors(
 
 
 def form(values: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> dict[str, Any]:
-    return new_pilot_form(values or {}, errors or {}, SPONSOR.name, SPONSOR.aad_object_id, TODAY)
+    return card_json(new_pilot_form(values or {}, errors or {}, SPONSOR.name, SPONSOR.aad_object_id, TODAY))
 
 
 def every_card() -> dict[str, dict[str, Any]]:
     statuses = portfolio_statuses(200)
     worst = worst_case_statuses(200)
     cards = {
-        "welcome": welcome_card(),
-        "help": help_card([("help", "What PilotGate does"), ("status", "status <pilot>: one pilot")]),
-        "help-empty": help_card([]),
-        "status-healthy": status_card(healthy()),
-        "status-overdue": status_card(overdue()),
-        "status-decided": status_card(decided()),
-        "status-fresh": status_card(fresh()),
-        "status-long": status_card(long_running()),
-        "portfolio-empty": portfolio_card([]),
-        "portfolio-small": portfolio_card([healthy(), overdue(), decided(), fresh()]),
-        "portfolio-200-p1": portfolio_card(statuses),
-        "portfolio-200-p4": portfolio_card(statuses, page=4),
-        "portfolio-200-last": portfolio_card(statuses, page=8),
-        "status-worst": status_card(worst[0]),
-        "portfolio-worst": portfolio_card(worst),
-        "overdue-worst": overdue_card(worst, sponsored_by(*(p.pilot.sponsor.name * 3 for p in worst))),
-        "overdue-none": overdue_card([healthy()], []),
-        "overdue-some": overdue_card([healthy(), overdue()], sponsored_by("Sam Ortiz", "[x](http://y)")),
-        "overdue-200": overdue_card(statuses, sponsored_by(*(f"Sponsor {i}" for i in range(80)))),
+        "welcome": card_json(welcome_card()),
+        "help": card_json(help_card([("help", "What PilotGate does"), ("status", "status <pilot>: one pilot")])),
+        "help-empty": card_json(help_card([])),
+        "status-healthy": card_json(status_card(healthy())),
+        "status-overdue": card_json(status_card(overdue())),
+        "status-decided": card_json(status_card(decided())),
+        "status-fresh": card_json(status_card(fresh())),
+        "status-long": card_json(status_card(long_running())),
+        "portfolio-empty": card_json(portfolio_card([])),
+        "portfolio-small": card_json(portfolio_card([healthy(), overdue(), decided(), fresh()])),
+        "portfolio-200-p1": card_json(portfolio_card(statuses)),
+        "portfolio-200-p4": card_json(portfolio_card(statuses, page=4)),
+        "portfolio-200-last": card_json(portfolio_card(statuses, page=8)),
+        "status-worst": card_json(status_card(worst[0])),
+        "portfolio-worst": card_json(portfolio_card(worst)),
+        "overdue-worst": card_json(overdue_card(worst, sponsored_by(*(p.pilot.sponsor.name * 3 for p in worst)))),
+        "overdue-none": card_json(overdue_card([healthy()], [])),
+        "overdue-some": card_json(overdue_card([healthy(), overdue()], sponsored_by("Sam Ortiz", "[x](http://y)"))),
+        "overdue-200": card_json(overdue_card(statuses, sponsored_by(*(f"Sponsor {i}" for i in range(80))))),
         "form-empty": form(),
         "form-errors": form(FORM_VALUES, FORM_ERRORS),
-        "form-admin-300-people": new_pilot_form(
-            {},
-            {},
-            "Ada Admin",
-            "a1d4e2b0-0000-4c8e-9f1a-00000000ad01",
-            TODAY,
-            [(f"00000000-0000-4000-8000-{i:012d}", f"Person {i} [x](http://y) ${{n}}" * 3) for i in range(300)],
+        "form-admin-300-people": card_json(
+            new_pilot_form(
+                {},
+                {},
+                "Ada Admin",
+                "a1d4e2b0-0000-4c8e-9f1a-00000000ad01",
+                TODAY,
+                [(f"00000000-0000-4000-8000-{i:012d}", f"Person {i} [x](http://y) ${{n}}" * 3) for i in range(300)],
+            )
         ),
-        "welcome-channel": welcome_card(in_channel=True),
-        "created": pilot_created_card(healthy().pilot),
-        "choose": choose_pilot_card("invoice", [("p-1", "Invoice triage"), ("p-2", "Invoice matching")]),
-        "choose-many": choose_pilot_card("pilot", [(f"p-{i}", f"Pilot {i}") for i in range(9)]),
+        "welcome-channel": card_json(welcome_card(in_channel=True)),
+        "created": card_json(pilot_created_card(healthy().pilot)),
+        "choose": card_json(choose_pilot_card("invoice", [("p-1", "Invoice triage"), ("p-2", "Invoice matching")])),
+        "choose-many": card_json(choose_pilot_card("pilot", [(f"p-{i}", f"Pilot {i}") for i in range(9)])),
     }
     for i, name in enumerate(EVIL_NAMES):
         status = evil(name, i)
-        cards[f"evil-{i}-status"] = status_card(status)
-        cards[f"evil-{i}-portfolio"] = portfolio_card([status])
-        cards[f"evil-{i}-overdue"] = overdue_card([status], sponsored_by(name))
-        cards[f"evil-{i}-created"] = pilot_created_card(status.pilot)
-        cards[f"evil-{i}-choose"] = choose_pilot_card(name, [(status.pilot.id, name)])
+        cards[f"evil-{i}-status"] = card_json(status_card(status))
+        cards[f"evil-{i}-portfolio"] = card_json(portfolio_card([status]))
+        cards[f"evil-{i}-overdue"] = card_json(overdue_card([status], sponsored_by(name)))
+        cards[f"evil-{i}-created"] = card_json(pilot_created_card(status.pilot))
+        cards[f"evil-{i}-choose"] = card_json(choose_pilot_card(name, [(status.pilot.id, name)]))
     return cards
 
 
@@ -393,7 +395,7 @@ def test_every_action_carries_its_verb_and_a_submit_fallback_with_data_verb() ->
 
 def test_attachment_wraps_the_card_for_the_bot_framework() -> None:
     card = welcome_card()
-    assert attachment(card) == {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
+    assert attachment(card) == {"contentType": "application/vnd.microsoft.card.adaptive", "content": card_json(card)}
 
 
 # --- text ----------------------------------------------------------------------------------------------------------
@@ -435,14 +437,18 @@ def test_user_text_never_becomes_markup_in_any_card() -> None:
 def test_evil_pilot_names_are_shown_escaped() -> None:
     for i, name in enumerate(EVIL_NAMES):
         status = evil(name, i)
-        for card in (status_card(status), portfolio_card([status]), overdue_card([status], sponsored_by(name))):
+        for card in (
+            card_json(status_card(status)),
+            card_json(portfolio_card([status])),
+            card_json(overdue_card([status], sponsored_by(name))),
+        ):
             assert any(plain(name) in shown for shown in rendered_texts(card))
-    assert r"\[Eve\]\(https://evil\)" in " ".join(rendered_texts(status_card(evil("x"))))
+    assert r"\[Eve\]\(https://evil\)" in " ".join(rendered_texts(card_json(status_card(evil("x")))))
 
 
 # --- status --------------------------------------------------------------------------------------------------------
 def test_status_card_shows_metric_trend_checkins_spend_users_governance_and_gate() -> None:
-    card = status_card(healthy())
+    card = card_json(status_card(healthy()))
     shown = shown_text(card)
     for part in ("Invoice triage copilot", "Dana Whitfield", "30 min", "20 min", "27.95 min", "of the way"):
         assert part in shown
@@ -460,27 +466,27 @@ def test_status_card_shows_metric_trend_checkins_spend_users_governance_and_gate
 
 
 def test_status_card_of_a_late_pilot_says_overdue_and_gate_passed_without_decision() -> None:
-    shown = shown_text(status_card(overdue()))
+    shown = shown_text(card_json(status_card(overdue())))
     assert "The check-in for 2026-04 is 11 days overdue." in shown
     assert "2026-04-30: passed 12 days ago, no decision" in shown
     assert "over budget" in shown
 
 
 def test_status_card_shows_the_latest_decision() -> None:
-    shown = shown_text(status_card(decided()))
+    shown = shown_text(card_json(status_card(decided())))
     assert "Latest decision: Go: expand (2026-04-02 by Dana Whitfield)" in shown
-    assert r"\*\*expand\*\*" in " ".join(rendered_texts(status_card(decided())))
+    assert r"\*\*expand\*\*" in " ".join(rendered_texts(card_json(status_card(decided()))))
 
 
 def test_status_card_without_readings_has_no_chart() -> None:
-    card = status_card(fresh())
+    card = card_json(status_card(fresh()))
     assert charts(card) == []
     assert "No check-ins yet." in rendered_texts(card)
 
 
 def test_status_card_of_36_months_caps_the_chart_and_summarises_the_rest() -> None:
     status = long_running()
-    card = status_card(status)
+    card = card_json(status_card(status))
     (chart,) = charts(card)
     assert len(chart["data"][0]["values"]) == MAX_TREND_POINTS
     assert chart["data"][0]["values"][-1]["x"] == "2026-04"
@@ -493,7 +499,7 @@ def test_status_card_of_36_months_caps_the_chart_and_summarises_the_rest() -> No
 # --- portfolio and overdue -----------------------------------------------------------------------------------------
 def test_portfolio_of_200_pages_by_25_with_a_more_button_and_stays_under_28_kb() -> None:
     statuses = portfolio_statuses(200)
-    first = portfolio_card(statuses)
+    first = card_json(portfolio_card(statuses))
     shown = rendered_texts(first)
     assert "200 pilots, 67 need attention" in shown
     rows = [n for n in first["body"] if n.get("type") == "Container"]
@@ -502,27 +508,27 @@ def test_portfolio_of_200_pages_by_25_with_a_more_button_and_stays_under_28_kb()
     assert first["actions"][0]["data"] == {"verb": PILOTS_PAGE, "page": 2}
     assert rows[0]["selectAction"]["data"]["pilotId"] == "p-000"  # overdue pilots first
     assert "check-in overdue 11d" in " ".join(rendered_texts(rows[0]))
-    last = portfolio_card(statuses, page=99)
+    last = card_json(portfolio_card(statuses, page=99))
     assert "Page 8 of 8: pilots 176-200 of 200." in rendered_texts(last)
     assert [a["title"] for a in last["actions"]] == ["Previous"]
     for page in range(1, 9):
-        assert card_size(portfolio_card(statuses, page=page)) < MAX_CARD_BYTES
+        assert card_size(card_json(portfolio_card(statuses, page=page))) < MAX_CARD_BYTES
 
 
 def test_markup_heavy_maximal_texts_still_fit_by_trimming_rows_not_pages() -> None:
     worst = worst_case_statuses(200)
     for page in (1, 8):
-        card = portfolio_card(worst, page=page)
+        card = card_json(portfolio_card(worst, page=page))
         assert card_size(card) < MAX_CARD_BYTES
         assert f"Page {page} of 8: pilots" in shown_text(card)
-    overdue_list = overdue_card(worst, sponsored_by(*(s.pilot.sponsor.name * 3 for s in worst)))
+    overdue_list = card_json(overdue_card(worst, sponsored_by(*(s.pilot.sponsor.name * 3 for s in worst))))
     assert card_size(overdue_list) < MAX_CARD_BYTES
     assert "more not shown." in shown_text(overdue_list)
-    assert card_size(status_card(worst[0])) < MAX_CARD_BYTES
+    assert card_size(card_json(status_card(worst[0]))) < MAX_CARD_BYTES
 
 
 def test_portfolio_row_shows_stage_metric_gate_last_checkin_and_flags() -> None:
-    card = portfolio_card([healthy()])
+    card = card_json(portfolio_card([healthy()]))
     shown = shown_text(card)
     assert "1 pilot, 0 need attention" in shown
     assert "Pilot · Handling time: 27.95 min vs target 20 min (20.5%)" in shown
@@ -532,14 +538,14 @@ def test_portfolio_row_shows_stage_metric_gate_last_checkin_and_flags() -> None:
 
 
 def test_overdue_card_lists_days_late_and_unreachable_sponsors() -> None:
-    shown = shown_text(overdue_card([healthy(), overdue()], sponsored_by("Sam Ortiz")))
+    shown = shown_text(card_json(overdue_card([healthy(), overdue()], sponsored_by("Sam Ortiz"))))
     assert "Contract summariser" in shown and "Invoice triage copilot" not in shown
     assert "check-in for 2026-04 overdue 11 days; gate 2026-04-30 passed 12 days ago, no decision" in shown
     assert "Sam Ortiz" in shown
 
 
 def test_overdue_card_says_nothing_overdue_when_all_is_well() -> None:
-    assert any(t.startswith("Nothing overdue") for t in rendered_texts(overdue_card([healthy()], [])))
+    assert any(t.startswith("Nothing overdue") for t in rendered_texts(card_json(overdue_card([healthy()], []))))
 
 
 # --- the form ------------------------------------------------------------------------------------------------------
@@ -607,7 +613,7 @@ def test_every_domain_field_error_maps_to_an_input() -> None:
 
 
 def test_pilot_created_card_summarises_the_pilot() -> None:
-    card = pilot_created_card(healthy().pilot)
+    card = card_json(pilot_created_card(healthy().pilot))
     shown = shown_text(card)
     assert "Pilot registered: Invoice triage copilot" in shown
     assert "Handling time: 30 min to 20 min (decrease)" in shown
@@ -618,13 +624,13 @@ def test_pilot_created_card_summarises_the_pilot() -> None:
 
 # --- choosing ------------------------------------------------------------------------------------------------------
 def test_choose_card_offers_one_status_button_per_candidate() -> None:
-    card = choose_pilot_card("invoice", [("p-1", "Invoice triage"), ("p-2", "Invoice matching")])
+    card = card_json(choose_pilot_card("invoice", [("p-1", "Invoice triage"), ("p-2", "Invoice matching")]))
     buttons = [n for n in nodes(card) if n.get("type") == "Action.Execute"]
     assert [(b["title"], b["verb"], b["data"]["pilotId"]) for b in buttons] == [
         ("Invoice triage", PILOT_STATUS, "p-1"),
         ("Invoice matching", PILOT_STATUS, "p-2"),
     ]
-    many = choose_pilot_card("pilot", [(f"p-{i}", f"Pilot {i}") for i in range(9)])
+    many = card_json(choose_pilot_card("pilot", [(f"p-{i}", f"Pilot {i}") for i in range(9)]))
     assert len([n for n in nodes(many) if n.get("type") == "Action.Execute"]) == MAX_BUTTONS
     assert "4 more match" in " ".join(rendered_texts(many))
 
@@ -639,8 +645,8 @@ def test_not_found_text_suggests_close_names() -> None:
 
 # --- help ----------------------------------------------------------------------------------------------------------
 def test_welcome_and_help_cards_list_the_commands() -> None:
-    welcome = " ".join(rendered_texts(welcome_card()))
+    welcome = " ".join(rendered_texts(card_json(welcome_card())))
     for command in ("new pilot", "pilots", r"status \<pilot\>", "help"):
         assert command in welcome
-    shown = rendered_texts(help_card([("link", "link <pilot>: this channel")]))
+    shown = rendered_texts(card_json(help_card([("link", "link <pilot>: this channel")])))
     assert "link" in shown and r"link \<pilot\>: this channel" in shown

@@ -20,7 +20,7 @@ from cards.checkin import (
 )
 from cards.gate import DECISION_INPUTS, cost_drift_card, decision_errors, decision_summary_text, render_gate_card
 from cards.submissions import CheckinSubmission, DecisionSubmission, read
-from cards.text import MAX_CARD_BYTES, card_size, plain
+from cards.text import MAX_CARD_BYTES, card_json, card_size, plain
 from cards.verbs import CHECKIN_SUBMIT, GATE_DECIDE, PILOT_STATUS, VERBS
 from governance.decisions import apply_decision
 from governance.errors import ValidationFailed
@@ -78,7 +78,7 @@ def gate_of(
     pilot = status.pilot
     projection = project_metric(status.primary.trend, pilot.gate_date)
     spend = project_spend(status.readings, pilot.budget_monthly, pilot.start_date, pilot.gate_date)
-    return render_gate_card(status, projection, spend, milestone, enabled, decision, values, errors)
+    return card_json(render_gate_card(status, projection, spend, milestone, enabled, decision, values, errors))
 
 
 def gate_day() -> PilotStatus:
@@ -158,25 +158,29 @@ def every_card() -> dict[str, dict[str, Any]]:
     worst_decision_errors = dict.fromkeys(worst_decision_values, "Keep this under 2,000 characters " + MARKUP)
     extend_values, extend_errors = extend_failure()
     cards = {
-        "checkin-empty": checkin_card(pilot, Period.parse("2026-04"), last, {}, {}),
-        "checkin-first": checkin_card(pilot, Period.parse("2026-01"), None, {}, {}),
-        "checkin-errors": checkin_card(pilot, Period.parse("2026-04"), last, CHECKIN_VALUES, checkin_errors()),
-        "checkin-received": checkin_card(
-            pilot, APRIL, last, {}, {}, received=replace(current, source=ReadingSource.API)
+        "checkin-empty": card_json(checkin_card(pilot, Period.parse("2026-04"), last, {}, {})),
+        "checkin-first": card_json(checkin_card(pilot, Period.parse("2026-01"), None, {}, {})),
+        "checkin-errors": card_json(
+            checkin_card(pilot, Period.parse("2026-04"), last, CHECKIN_VALUES, checkin_errors())
         ),
-        "checkin-worst": checkin_card(
-            worst.pilot,
-            Period(2026, 2),
-            worst_reading,
-            worst_values,
-            dict.fromkeys(input_ids(worst.pilot), MARKUP * 20),
+        "checkin-received": card_json(
+            checkin_card(pilot, APRIL, last, {}, {}, received=replace(current, source=ReadingSource.API))
         ),
-        "checkin-worst-received": checkin_card(
-            worst.pilot, Period.parse("2026-02"), None, {}, {}, received=worst_reading
+        "checkin-worst": card_json(
+            checkin_card(
+                worst.pilot,
+                Period(2026, 2),
+                worst_reading,
+                worst_values,
+                dict.fromkeys(input_ids(worst.pilot), MARKUP * 20),
+            )
         ),
-        "summary": checkin_summary_card(pilot, current),
-        "summary-worst": checkin_summary_card(worst.pilot, worst_reading),
-        "overdue-channel": overdue_channel_card(pilot, Period.parse("2026-04"), NOW),
+        "checkin-worst-received": card_json(
+            checkin_card(worst.pilot, Period.parse("2026-02"), None, {}, {}, received=worst_reading)
+        ),
+        "summary": card_json(checkin_summary_card(pilot, current)),
+        "summary-worst": card_json(checkin_summary_card(worst.pilot, worst_reading)),
+        "overdue-channel": card_json(overdue_channel_card(pilot, Period.parse("2026-04"), NOW)),
         "gate-reminder": gate_of(healthy()),
         "gate-day": gate_of(gate_day(), milestone="t-0", enabled=True),
         "gate-purgatory": gate_of(overdue(), milestone="t+7", enabled=True),
@@ -188,26 +192,31 @@ def every_card() -> dict[str, dict[str, Any]]:
             worst, milestone="t+70", enabled=True, values=worst_decision_values, errors=worst_decision_errors
         ),
         "gate-worst-decided": gate_of(worst, decision=a_decision(DecisionKind.RETIRE, worst_reading.notes)),
-        "cost-drift": cost_drift_card(
-            pilot,
-            CostDrift(
-                DriftKind.MONTH_OVER_BUDGET,
-                APRIL,
-                1400.0,
-                1000.0,
-                project_spend(make_readings(pilot, "2026-04", 4), 1000.0, pilot.start_date, pilot.gate_date),
-            ),
+        "cost-drift": card_json(
+            cost_drift_card(
+                pilot,
+                CostDrift(
+                    DriftKind.MONTH_OVER_BUDGET,
+                    APRIL,
+                    1400.0,
+                    1000.0,
+                    project_spend(make_readings(pilot, "2026-04", 4), 1000.0, pilot.start_date, pilot.gate_date),
+                ),
+            )
         ),
     }
     for i, name in enumerate(EVIL_NAMES):
         evil = make_pilot(f"p-evil-{i}", name, sponsor=Person("aad-2", "[Eve](https://evil)"))
         evil_status = status_of(evil, make_readings(evil, "2026-04", 3))
-        cards[f"evil-{i}-checkin"] = checkin_card(evil, Period.parse("2026-04"), last, {}, {})
-        cards[f"evil-{i}-summary"] = checkin_summary_card(evil, current)
+        cards[f"evil-{i}-checkin"] = card_json(checkin_card(evil, Period.parse("2026-04"), last, {}, {}))
+        cards[f"evil-{i}-summary"] = card_json(checkin_summary_card(evil, current))
         cards[f"evil-{i}-gate"] = gate_of(evil_status, enabled=True)
-        cards[f"evil-{i}-overdue"] = overdue_channel_card(evil, Period.parse("2026-04"), NOW)
-        cards[f"evil-{i}-drift"] = cost_drift_card(
-            evil, CostDrift(DriftKind.PROJECTED_OVER_BUDGET, APRIL, 900.0, 1000.0, project_spend((), 1.0, TODAY, TODAY))
+        cards[f"evil-{i}-overdue"] = card_json(overdue_channel_card(evil, Period.parse("2026-04"), NOW))
+        cards[f"evil-{i}-drift"] = card_json(
+            cost_drift_card(
+                evil,
+                CostDrift(DriftKind.PROJECTED_OVER_BUDGET, APRIL, 900.0, 1000.0, project_spend((), 1.0, TODAY, TODAY)),
+            )
         )
     return cards
 
@@ -269,7 +278,7 @@ def test_evil_pilot_names_are_shown_escaped() -> None:
 # --- the check-in card ---------------------------------------------------------------------------------------------
 def test_checkin_card_has_one_number_input_per_metric_with_unit_baseline_target_and_last_month() -> None:
     last, _ = last_and_current()
-    card = checkin_card(make_pilot(), Period.parse("2026-04"), last, {}, {})
+    card = card_json(checkin_card(make_pilot(), Period.parse("2026-04"), last, {}, {}))
     fields = inputs(card)
     assert list(fields) == ["metric_0", "metric_1", "status", "activeUsers", "spend", "blockers", "notes"]
     assert fields["metric_0"]["type"] == "Input.Number" and fields["metric_0"]["isRequired"]
@@ -289,7 +298,7 @@ def test_checkin_card_has_one_number_input_per_metric_with_unit_baseline_target_
 
 
 def test_first_checkin_says_there_is_no_last_month() -> None:
-    fields = inputs(checkin_card(make_pilot(), Period.parse("2026-01"), None, {}, {}))
+    fields = inputs(card_json(checkin_card(make_pilot(), Period.parse("2026-01"), None, {}, {})))
     assert fields["metric_0"]["label"].endswith("last month: none")
 
 
@@ -297,7 +306,7 @@ def test_checkin_errors_sit_under_their_inputs_and_the_values_are_kept() -> None
     errors = checkin_errors()
     assert set(errors) == {"metric_0", "status", "spend"}
     _, current = last_and_current()
-    card = checkin_card(make_pilot(), Period.parse("2026-04"), current, CHECKIN_VALUES, errors)
+    card = card_json(checkin_card(make_pilot(), Period.parse("2026-04"), current, CHECKIN_VALUES, errors))
     for input_id, message in errors.items():
         siblings, index = siblings_of(card, input_id)
         note = siblings[index + 1]
@@ -315,7 +324,7 @@ def test_checkin_errors_sit_under_their_inputs_and_the_values_are_kept() -> None
 def test_a_reading_already_received_is_shown_read_only_without_submit() -> None:
     _, current = last_and_current()
     received = replace(current, source=ReadingSource.API, submitted_by=Person("api", ""), blockers=MARKUP)
-    card = checkin_card(make_pilot(), Period.parse("2026-04"), None, {}, {}, received=received)
+    card = card_json(checkin_card(make_pilot(), Period.parse("2026-04"), None, {}, {}, received=received))
     assert inputs(card) == {}
     assert all(node.get("verb") != CHECKIN_SUBMIT for node in nodes(card))
     shown = shown_text(card)
@@ -326,7 +335,7 @@ def test_a_reading_already_received_is_shown_read_only_without_submit() -> None:
 
 def test_summary_card_replaces_the_form_for_everyone_read_only() -> None:
     _, current = last_and_current()
-    card = checkin_summary_card(make_pilot(), current)
+    card = card_json(checkin_summary_card(make_pilot(), current))
     assert inputs(card) == {}
     shown = shown_text(card)
     assert "Check-in received: Invoice triage copilot" in shown
@@ -339,7 +348,7 @@ def test_summary_card_replaces_the_form_for_everyone_read_only() -> None:
 
 def test_a_secondary_metric_left_blank_reads_not_reported() -> None:
     _, current = last_and_current()
-    card = checkin_summary_card(make_pilot(), replace(current, values={"Handling time": 27.0}))
+    card = card_json(checkin_summary_card(make_pilot(), replace(current, values={"Handling time": 27.0})))
     assert "not reported (target 95%)" in shown_text(card)
 
 
@@ -351,10 +360,10 @@ def test_reminder_text_names_the_pilot_escaped() -> None:
 
 
 def test_overdue_channel_card_says_who_owes_which_checkin() -> None:
-    shown = shown_text(overdue_channel_card(make_pilot(), APRIL, NOW))
+    shown = shown_text(card_json(overdue_channel_card(make_pilot(), APRIL, NOW)))
     assert "Check-in overdue: Invoice triage copilot" in shown
     assert "Dana Whitfield has not answered the April 2026 check-in sent on 2026-05-01 (11 days ago)" in shown
-    late = shown_text(overdue_channel_card(make_pilot(), APRIL, NOW, sent_on=date(2026, 5, 4)))
+    late = shown_text(card_json(overdue_channel_card(make_pilot(), APRIL, NOW, sent_on=date(2026, 5, 4))))
     assert "sent on 2026-05-04 (8 days ago)" in late
 
 
@@ -522,7 +531,7 @@ def test_cost_drift_card_states_the_reason_and_the_projection() -> None:
     readings = make_readings(pilot, "2026-04", 4, spend=1400.0)
     drift = cost_drift(pilot, readings[-1], readings)
     assert drift is not None
-    shown = shown_text(cost_drift_card(pilot, drift))
+    shown = shown_text(card_json(cost_drift_card(pilot, drift)))
     assert "Cost drift: Invoice triage copilot" in shown
     assert "over the monthly budget of 1,000" in shown
     assert "Total budget 5,171" in shown
@@ -531,5 +540,5 @@ def test_cost_drift_card_states_the_reason_and_the_projection() -> None:
 def test_metric_units_with_markup_stay_literal_in_the_summary() -> None:
     pilot = make_pilot(metrics=(Metric("*Speed*", "<b>", 1.0, 2.0, Direction.INCREASE),))
     _, current = last_and_current()
-    card = checkin_summary_card(pilot, replace(current, values={"*Speed*": 1.5}))
+    card = card_json(checkin_summary_card(pilot, replace(current, values={"*Speed*": 1.5})))
     assert r"\*Speed\*" in " ".join(rendered_texts(card)) and r"1.5 \<b\>" in " ".join(rendered_texts(card))

@@ -10,6 +10,7 @@ import pytest
 
 from cards.pilot_form import new_pilot_form
 from cards.submissions import NewPilotSubmission, read
+from cards.text import card_json
 from governance.errors import ValidationFailed
 from governance.model import ConversationKind, ConversationRef, TeamMember
 from tests.conftest import Harness
@@ -56,7 +57,7 @@ def test_the_pilot_form_and_its_submission_read_a_comma_decimal_the_same_way(typ
             "Sam", date(2026, 11, 26)
         )
     assert set(failed.value.fields) == {"metricBaseline"}
-    refilled = inputs(new_pilot_form(values, failed.value.fields, "Sam", "aad-1", date(2026, 11, 26)))
+    refilled = inputs(card_json(new_pilot_form(values, failed.value.fields, "Sam", "aad-1", date(2026, 11, 26))))
     assert "value" not in refilled["metricBaseline"]  # not shown as 15 next to its error
     assert refilled["metricTarget"]["value"] == 3
 
