@@ -59,7 +59,7 @@ async def create_pilot(h: Harness, **changes: str) -> dict[str, Any]:
             "pilot.create", inputs={**FORM, **changes}, user=SPONSOR, service_url=h.connector.service_url
         )
     )
-    assert status == 200, body
+    assert status == 200 and isinstance(body, dict), body
     return body
 
 

@@ -20,7 +20,7 @@ from cards.pilot_form import FORM_FIELDS, INPUT_IDS, form_errors, new_pilot_form
 from cards.portfolio import overdue_card, portfolio_card
 from cards.status import status_card
 from cards.text import MAX_CARD_BYTES, NO_VALUE, attachment, card_json, card_size, fmt_number, plain
-from cards.verbs import PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, VERBS
+from cards.verbs import PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE
 from governance.errors import ValidationFailed
 from governance.model import (
     GOVERNANCE_ITEMS,
@@ -365,34 +365,7 @@ def run_official_parser(files: list[Path]) -> dict[str, list[str]]:
     return events
 
 
-def test_every_card_passes_the_official_parser(tmp_path: Path) -> None:
-    """Zero events, except the one the parser logs for every Teams chart even with a fallback (seen with
-    adaptivecards 3.0.6: "Unknown element type ... Fallback will be used if present."). So each chart must have a
-    TextBlock/FactSet fallback, and the card as a chart-less host renders it (fallbacks in place) has zero events."""
-    assert_official_parser_accepts(every_card(), tmp_path)
-
-
 # --- shape ---------------------------------------------------------------------------------------------------------
-def test_every_card_is_version_1_5_and_under_28_kb() -> None:
-    for name, card in every_card().items():
-        assert card["type"] == "AdaptiveCard" and card["version"] == "1.5", name
-        assert card_size(card) < MAX_CARD_BYTES, f"{name}: {card_size(card)} bytes"
-
-
-def test_every_action_carries_its_verb_and_a_submit_fallback_with_data_verb() -> None:
-    seen = set()
-    for name, card in every_card().items():
-        for node in nodes(card):
-            if node.get("type") == "Action.Execute":
-                assert node["verb"] in VERBS, name
-                assert node["data"]["verb"] == node["verb"], name
-                assert node["fallback"]["type"] == "Action.Submit", name
-                assert node["fallback"]["data"] == node["data"], name
-                seen.add(node["verb"])
-            assert node.get("type") not in ("Action.OpenUrl", "Action.ShowCard"), name
-    assert {PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE} <= seen
-
-
 def test_attachment_wraps_the_card_for_the_bot_framework() -> None:
     card = welcome_card()
     assert attachment(card) == {"contentType": "application/vnd.microsoft.card.adaptive", "content": card_json(card)}
@@ -423,15 +396,6 @@ def test_plain_escapes_markdown_and_template_syntax(raw: str, escaped: str) -> N
 )
 def test_fmt_number_reads_like_a_person_would_write_it(value: float | None, unit: str, shown: str) -> None:
     assert fmt_number(value, unit) == shown
-
-
-def test_user_text_never_becomes_markup_in_any_card() -> None:
-    for name, card in every_card().items():
-        for shown in rendered_texts(card):
-            assert "](http" not in shown, f"{name}: {shown!r}"
-            assert "${" not in shown, f"{name}: {shown!r}"
-            assert "**" not in shown, f"{name}: {shown!r}"
-            assert not re.search(r"(?<!\\)<", shown), f"{name}: {shown!r}"
 
 
 def test_evil_pilot_names_are_shown_escaped() -> None:

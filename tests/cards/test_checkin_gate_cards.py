@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from cards.checkin import (
 from cards.gate import DECISION_INPUTS, cost_drift_card, decision_errors, decision_summary_text, render_gate_card
 from cards.submissions import CheckinSubmission, DecisionSubmission, read
 from cards.text import MAX_CARD_BYTES, card_json, card_size, plain
-from cards.verbs import CHECKIN_SUBMIT, GATE_DECIDE, PILOT_STATUS, VERBS
+from cards.verbs import CHECKIN_SUBMIT, GATE_DECIDE, PILOT_STATUS
 from governance.decisions import apply_decision
 from governance.errors import ValidationFailed
 from governance.model import (
@@ -42,7 +41,6 @@ from tests.cards.test_cards import (
     EVIL_NAMES,
     SPONSOR,
     TODAY,
-    assert_official_parser_accepts,
     charts,
     decided,
     healthy,
@@ -143,7 +141,7 @@ def worst_pilot_and_reading() -> tuple[PilotStatus, MetricReading]:
     return status, replace(status.readings[-1], blockers=huge[:MAX_TEXT], notes=huge[:MAX_TEXT])
 
 
-def every_card() -> dict[str, dict[str, Any]]:
+def checkin_and_gate_cards() -> dict[str, dict[str, Any]]:
     pilot = make_pilot()
     last, current = last_and_current()
     worst, worst_reading = worst_pilot_and_reading()
@@ -226,12 +224,6 @@ def show_cards(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 # --- the official parser, size, verbs -------------------------------------------------------------------------------
-def test_every_checkin_and_gate_card_passes_the_official_parser(tmp_path: Path) -> None:
-    """As in test_cards: the only event allowed is the parser's note on a Teams chart, which has a fallback; the card
-    as a chart-less host renders it has none. ShowCards holding inputs and an Action.Execute pass at 1.5."""
-    assert_official_parser_accepts(every_card(), tmp_path)
-
-
 def test_the_parser_catches_a_duplicate_input_id_across_show_cards(tmp_path: Path) -> None:
     """Guards the test above: the ids of the four decision forms must differ, and the parser would tell."""
     card = gate_of(gate_day(), enabled=True)
@@ -241,35 +233,8 @@ def test_the_parser_catches_a_duplicate_input_id_across_show_cards(tmp_path: Pat
     assert any("Duplicate" in event for event in run_official_parser([path])["duplicate.json"])
 
 
-def test_every_card_is_version_1_5_and_under_28_kb() -> None:
-    for name, card in every_card().items():
-        assert card["type"] == "AdaptiveCard" and card["version"] == "1.5", name
-        assert card_size(card) < MAX_CARD_BYTES, f"{name}: {card_size(card)} bytes"
-
-
-def test_every_execute_carries_a_known_verb_and_a_submit_fallback_with_the_same_data() -> None:
-    seen = set()
-    for name, card in every_card().items():
-        for node in nodes(card):
-            if node.get("type") == "Action.Execute":
-                assert node["verb"] in VERBS, name
-                assert node["data"]["verb"] == node["verb"], name
-                assert node["fallback"] == {**node["fallback"], "type": "Action.Submit", "data": node["data"]}, name
-                seen.add(node["verb"])
-    assert {CHECKIN_SUBMIT, GATE_DECIDE, PILOT_STATUS} <= seen
-
-
-def test_user_text_never_becomes_markup_in_any_card() -> None:
-    for name, card in every_card().items():
-        for shown in rendered_texts(card):
-            assert "](http" not in shown, f"{name}: {shown!r}"
-            assert "${" not in shown, f"{name}: {shown!r}"
-            assert "**" not in shown, f"{name}: {shown!r}"
-            assert not re.search(r"(?<!\\)<", shown), f"{name}: {shown!r}"
-
-
 def test_evil_pilot_names_are_shown_escaped() -> None:
-    cards = every_card()
+    cards = checkin_and_gate_cards()
     for i, name in enumerate(EVIL_NAMES):
         for kind in ("checkin", "summary", "gate", "overdue", "drift"):
             assert any(plain(name) in shown for shown in rendered_texts(cards[f"evil-{i}-{kind}"])), kind

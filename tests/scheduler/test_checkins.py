@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.model import ConversationKind
+from governance.period import Period
 from tests import helpers
 from tests.conftest import Harness, start_harness, stop_harness
 from tests.helpers import card_text, cards_of, inputs
@@ -25,6 +26,7 @@ from tests.teams_sim import (
 
 # Tuesday 1 December 2026: the first business day; 09:00 in New York is 14:00 UTC.
 CHECKIN_TIME = "2026-12-01T14:00:00Z"
+NOVEMBER = Period(2026, 11)
 SPONSOR_CHAT = personal_conversation_id(SPONSOR)
 
 
@@ -37,12 +39,14 @@ def pilot_body(**overrides: Any) -> dict[str, Any]:
 async def tick(h: Harness, now: str) -> dict[str, Any]:
     status, report = await h.api("POST", "/api/scheduler/tick", {"now": now})
     assert status == 200, report
+    assert isinstance(report, dict)
     return report
 
 
 async def register(h: Harness, **overrides: Any) -> dict[str, Any]:
     status, pilot = await h.api("POST", "/api/pilots", pilot_body(**overrides))
     assert status == 201, pilot
+    assert isinstance(pilot, dict)
     return pilot
 
 
@@ -88,7 +92,7 @@ async def test_checkin_end_to_end(harness: Harness) -> None:
     body = await submit(harness, pilot["id"])
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
     assert "Check-in received" in card_text(body["value"])
-    reading = await harness.repos.readings.get(pilot["id"], "2026-11")
+    reading = await harness.repos.readings.get(pilot["id"], NOVEMBER)
     assert reading is not None
     assert reading.values == {"Handling time": 37.5, "Accuracy": 84.0} and reading.spend == 9500
     assert reading.submitted_by.aad_object_id == SPONSOR.aad_object_id
@@ -122,7 +126,7 @@ async def test_bad_values_show_the_card_again_and_store_nothing(harness: Harness
     assert "The status must be green, amber or red." in text
     assert "Active users can't be negative." in text
     assert inputs(body["value"])["metric_1"]["value"] == 84  # the values are kept
-    assert await harness.repos.readings.get(pilot["id"], "2026-11") is None
+    assert await harness.repos.readings.get(pilot["id"], NOVEMBER) is None
 
 
 async def test_double_submit_stores_one_reading_and_audits_the_second(harness: Harness) -> None:
@@ -134,7 +138,8 @@ async def test_double_submit_stores_one_reading_and_audits_the_second(harness: H
     assert [r.values["Handling time"] for r in readings] == [36.0]
     events = [e for e in await harness.repos.audit.list_for(pilot["id"]) if e.action.startswith("reading.")]
     assert [e.action for e in events] == ["reading.recorded", "reading.replaced"]
-    assert events[1].before is not None and events[1].before["values"]["Handling time"] == 37.5
+    before: Any = events[1].before
+    assert before is not None and before["values"]["Handling time"] == 37.5
 
 
 async def test_only_the_sponsor_or_an_admin_may_submit(harness: Harness) -> None:
@@ -142,9 +147,9 @@ async def test_only_the_sponsor_or_an_admin_may_submit(harness: Harness) -> None
     body = await submit(harness, pilot["id"], user=OUTSIDER)
     assert body["type"] == "application/vnd.microsoft.activity.message"
     assert "Only the pilot's sponsor or a governance admin" in body["value"]
-    assert await harness.repos.readings.get(pilot["id"], "2026-11") is None
+    assert await harness.repos.readings.get(pilot["id"], NOVEMBER) is None
     await submit(harness, pilot["id"], user=ADMIN)
-    assert await harness.repos.readings.get(pilot["id"], "2026-11") is not None
+    assert await harness.repos.readings.get(pilot["id"], NOVEMBER) is not None
 
 
 async def test_a_reading_from_the_api_marks_the_sent_card_as_received(harness: Harness) -> None:

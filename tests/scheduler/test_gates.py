@@ -40,7 +40,7 @@ def pilot_body(**overrides: Any) -> dict[str, Any]:
 async def register_linked(h: Harness, registered: datetime, **overrides: Any) -> dict[str, Any]:
     h.clock.set(registered)
     status, pilot = await h.api("POST", "/api/pilots", pilot_body(**overrides))
-    assert status == 201, pilot
+    assert status == 201 and isinstance(pilot, dict), pilot
     await install_sponsor(h)
     await h.bot.post(channel_message("link claims triage", SPONSOR, service_url=h.connector.service_url))
     return pilot

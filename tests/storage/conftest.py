@@ -20,6 +20,7 @@ from azure.cosmos.exceptions import CosmosHttpResponseError
 from storage.cosmos_store import CosmosDocumentStore
 from storage.documents import DocumentStore
 from storage.sqlite_store import SqliteDocumentStore
+from tests.fakes import MemoryData, MemoryDocumentStore
 
 # The Cosmos DB emulator's published well-known key; the test server accepts any key.
 EMULATOR_KEY = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw=="
@@ -74,6 +75,7 @@ async def cosmos_store_factory() -> AsyncIterator[CosmosStoreFactory]:
 
 @pytest.fixture(
     params=[
+        pytest.param("memory", id="memory"),
         pytest.param("sqlite", id="sqlite"),
         pytest.param("cosmos", id="cosmos", marks=pytest.mark.cosmos),
     ]
@@ -88,6 +90,17 @@ async def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Async
                 return await open_cosmos()
 
             yield open_cosmos_store
+        return
+
+    if request.param == "memory":
+        data = MemoryData()
+
+        async def open_memory_store() -> DocumentStore:
+            store = MemoryDocumentStore(data)
+            await store.open()
+            return store
+
+        yield open_memory_store
         return
 
     opened: list[SqliteDocumentStore] = []

@@ -62,7 +62,7 @@ class BotClient:
         *,
         authorization: str | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> tuple[int, Any | None]:
+    ) -> tuple[int, Any]:
         """POST one activity; returns (HTTP status, parsed JSON body or None when empty or not JSON)."""
         sent_headers = {"Content-Type": "application/json; charset=utf-8"}
         auth = authorization if authorization is not None else self.authorization
@@ -90,11 +90,11 @@ class BotClient:
 
     async def post_all(
         self, activities: Iterable[Mapping[str, Any]], *, concurrency: int = 10
-    ) -> list[tuple[int, Any | None]]:
+    ) -> list[tuple[int, Any]]:
         """POST many activities with at most `concurrency` in flight; results in input order."""
         gate = asyncio.Semaphore(concurrency)
 
-        async def one(activity: Mapping[str, Any]) -> tuple[int, Any | None]:
+        async def one(activity: Mapping[str, Any]) -> tuple[int, Any]:
             async with gate:
                 return await self.post(activity)
 

@@ -272,7 +272,8 @@ async def test_connector_client_round_trip_is_recorded(conn: FakeConnector) -> N
     assert [a["text"] for a in conn.sent_activities(personal)] == ["hello"]
     assert [a["text"] for a in conn.sent_activities(GENERAL.id)] == ["re", "new thread"]
     assert conn.updates() == [conn.activity(sent.id)]
-    assert conn.activity(sent.id)["text"] == "updated"
+    updated = conn.activity(sent.id)
+    assert updated is not None and updated["text"] == "updated"
     assert conn.activity(replied.id) is None
     assert conn.deletes() == [(thread, replied.id)]
     # botbuilder writes ConversationParameters.tenant_id as "tenantID"; Teams reads it case-insensitively.
@@ -536,7 +537,7 @@ async def test_any_service_path_reaches_the_connector_unless_strict(conn: FakeCo
 # A real botbuilder bot talking through the simulator
 
 
-class EchoBot(TeamsActivityHandler):
+class EchoBot(TeamsActivityHandler):  # type: ignore[misc]
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         if activity.value:
