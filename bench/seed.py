@@ -187,7 +187,7 @@ def build_pilot(i: int, plan: SeedPlan, rng: random.Random) -> tuple[Pilot, list
             progress = min(1.2, n / max(3, len(periods)) * rng.uniform(0.5, 1.3))
             value = metric.baseline + (metric.target - metric.baseline) * progress
             values[metric.name] = round(value * rng.uniform(0.97, 1.03), 2)
-        year, month = int(period[:4]), int(period[5:])
+        year, month = period.year, period.month
         submitted = datetime(year, month, 28, 15, 0, tzinfo=plan.now.tzinfo) + timedelta(days=rng.randint(4, 12))
         readings.append(
             MetricReading(
