@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import uuid
@@ -18,6 +17,7 @@ from botbuilder.integration.aiohttp import (
 )
 from botbuilder.schema import Activity, ActivityTypes
 
+from api import json_input
 from api.pages import page_routes
 from api.routes import PilotApi, SchedulerApi, error_response, json_errors
 from bots.activity import invoke_message
@@ -45,6 +45,7 @@ logger = logging.getLogger("pilotgate")
 
 STORE_KEY = web.AppKey("store", DocumentStore)  # type: ignore[type-abstract]
 MAX_ACTIVITY_BYTES = 1024 * 1024
+MAX_ACTIVITY_DEPTH = 64  # Teams nests an adaptive card submission a dozen levels deep at most
 TURN_ERROR_REPLY = "Sorry, something went wrong on my side (error id {error_id}). Please try again."
 
 
@@ -86,9 +87,9 @@ class MessagesEndpoint:
         if request.content_length is not None and request.content_length > MAX_ACTIVITY_BYTES:
             return error_response(413, "too_large", "The activity is too large.")
         try:
-            body: Any = json.loads(await request.read())
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return error_response(400, "bad_activity", "The body is not valid JSON.", {"body": "not JSON"})
+            body: Any = json_input.loads(await request.read(), max_depth=MAX_ACTIVITY_DEPTH)
+        except json_input.UnreadableJson as exc:
+            return error_response(400, "bad_activity", exc.message, {"body": exc.message})
         if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
             return error_response(400, "bad_activity", "The body is not a Bot Framework activity.", {"type": "missing"})
         try:

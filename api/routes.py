@@ -6,7 +6,6 @@ Errors are ``{"error": code, "message": text, "fields": {name: problem}}`` (DESI
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -16,6 +15,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
+from api import json_input
 from api.openapi import openapi_document
 from api.schemas import (
     PilotIn,
@@ -86,8 +86,9 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
             return error_response(503, exc.code, "Storage is unavailable; nothing was changed. Retry shortly.")
         return error_response(status, exc.code, exc.message, fields)
     except web.HTTPException as exc:
-        if exc.status >= 400:
-            return error_response(exc.status, "http_error", exc.reason)
+        if exc.status >= 400:  # keep the headers that say what to do, e.g. Allow on a 405
+            kept = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after", "www-authenticate")}
+            return error_response(exc.status, "http_error", exc.reason, headers=kept)
         raise
     except Exception:
         error_id = uuid.uuid4().hex[:12]
@@ -220,9 +221,9 @@ async def parse_body(request: web.Request, model: type[M]) -> M:
         raise ValidationFailed({"body": f"The body is larger than {MAX_BODY // 1024} KB."})
     raw = await request.read()
     try:
-        data: Any = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ValidationFailed({"body": "The body is not valid JSON."}) from None
+        data: Any = json_input.loads(raw)
+    except json_input.UnreadableJson as exc:
+        raise ValidationFailed({"body": exc.message}) from None
     if not isinstance(data, dict):
         raise ValidationFailed({"body": "The body must be a JSON object."})
     try:

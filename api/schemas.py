@@ -13,6 +13,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
+    StrictBool,
     StringConstraints,
     ValidationError,
     WithJsonSchema,
@@ -20,6 +22,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from governance.model import (
+    GOVERNANCE_ITEMS,
     ChannelLink,
     Direction,
     GateDecision,
@@ -31,11 +34,27 @@ from governance.model import (
     ScalePlan,
 )
 from governance.period import Period
-from governance.rules import PilotDraft, ReadingDraft, clean_text
+from governance.rules import (
+    MAX_METRICS,
+    MAX_MONEY,
+    MAX_USERS,
+    METRIC_VALUE_BOUND,
+    PilotDraft,
+    ReadingDraft,
+    clean_text,
+)
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(max_length=5000)]
-Number = Annotated[float, Field(allow_inf_nan=False)]
+# Numbers are JSON numbers: "37" and true are refused, not coerced; bounds as in governance.rules.
+Number = Annotated[float, Strict(), Field(allow_inf_nan=False, ge=-METRIC_VALUE_BOUND, le=METRIC_VALUE_BOUND)]
+Money = Annotated[float, Strict(), Field(allow_inf_nan=False, ge=0, le=MAX_MONEY)]
+Count = Annotated[int, Strict(), Field(ge=0, le=MAX_USERS)]
+# Entra tenant and object ids are GUIDs; the charset also admits the ids of test tenants, nothing that could be a
+# path, a quote or a control character.
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$")]
+# Teams conversation ids: 19:...@thread.tacv2, a:..., 29:... (a channel thread adds ;messageid=...).
+ConversationId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@;=,+-]{0,255}$")]
 
 
 class Body(BaseModel):
@@ -43,7 +62,7 @@ class Body(BaseModel):
 
 
 class SponsorIn(Body):
-    aad_object_id: Name
+    aad_object_id: Id
     name: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
@@ -59,9 +78,9 @@ class MetricIn(Body):
 
 
 class ChannelIn(Body):
-    conversation_id: Name
-    team_id: str = ""
-    name: str = ""
+    conversation_id: ConversationId
+    team_id: Annotated[str, StringConstraints(pattern=r"^([A-Za-z0-9][A-Za-z0-9._:@;=,+-]{0,255})?$")] = ""
+    name: Annotated[str, StringConstraints(max_length=200)] = ""
 
     def to_domain(self) -> ChannelLink:
         return ChannelLink(self.conversation_id, self.team_id, clean_text(self.name))
@@ -74,18 +93,18 @@ class ScalePlanIn(Body):
 
 class PilotIn(Body):
     name: Name
-    tenant_id: Name
+    tenant_id: Id
     sponsor: SponsorIn
-    metrics: list[MetricIn] = Field(min_length=1)
+    metrics: list[MetricIn] = Field(min_length=1, max_length=MAX_METRICS)
     start_date: date
     gate_date: date | None = None
-    checkin_day: int = 1
-    timezone: str = "UTC"
+    checkin_day: Annotated[int, Strict(), Field(ge=1, le=28)] = 1
+    timezone: Annotated[str, StringConstraints(max_length=64)] = "UTC"
     channel: ChannelIn | None = None
-    budget_monthly: Number | None = None
-    intended_users: int | None = None
+    budget_monthly: Money | None = None
+    intended_users: Annotated[int, Strict(), Field(ge=1, le=MAX_USERS)] | None = None
     scale_plan: ScalePlanIn = ScalePlanIn()
-    governance: dict[str, bool] = Field(default_factory=dict)
+    governance: dict[str, StrictBool] = Field(default_factory=dict, max_length=len(GOVERNANCE_ITEMS))
 
     def to_draft(self) -> PilotDraft:
         return PilotDraft(
@@ -109,16 +128,16 @@ class PilotPatch(Body):
 
     name: Name | None = None
     sponsor: SponsorIn | None = None
-    metrics: list[MetricIn] | None = Field(None, min_length=1)
+    metrics: list[MetricIn] | None = Field(None, min_length=1, max_length=MAX_METRICS)
     start_date: date | None = None
     gate_date: date | None = None
-    checkin_day: int | None = None
-    timezone: str | None = None
+    checkin_day: Annotated[int, Strict(), Field(ge=1, le=28)] | None = None
+    timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
     channel: ChannelIn | None = None
-    budget_monthly: Number | None = None
-    intended_users: int | None = None
+    budget_monthly: Money | None = None
+    intended_users: Annotated[int, Strict(), Field(ge=1, le=MAX_USERS)] | None = None
     scale_plan: ScalePlanIn | None = None
-    governance: dict[str, bool] | None = None
+    governance: dict[str, StrictBool] | None = Field(None, max_length=len(GOVERNANCE_ITEMS))
 
     def changes(self, current: Pilot) -> dict[str, Any]:
         """Pilot field name -> new value, for the fields the body set (null clears optional ones)."""
@@ -168,10 +187,10 @@ PeriodIn = Annotated[
 
 class ReadingIn(Body):
     period: PeriodIn
-    values: dict[str, Number] = Field(min_length=1)
+    values: dict[str, Number] = Field(min_length=1, max_length=MAX_METRICS)
     status: HealthStatus
-    active_users: int | None = None
-    spend: Number | None = None
+    active_users: Count | None = None
+    spend: Money | None = None
     blockers: Text = ""
     notes: Text = ""
 

@@ -50,7 +50,6 @@ from governance.rules import (
     PilotDraft,
     ReadingDraft,
     clean_text,
-    default_gate_date,
 )
 
 MAX_INPUT_CHARS: Final = 20_000  # far above any input's own limit: a bound on what is parsed at all
@@ -158,7 +157,7 @@ class NewPilotSubmission(CardData):
         if direction is None:
             errors["metricDirection"] = "Choose whether the metric should go up or down."
         start = _date(self.start_date, "startDate", errors) or today
-        gate = _date(self.gate_date, "gateDate", errors) or default_gate_date(start)
+        gate = _date(self.gate_date, "gateDate", errors)  # None: the domain defaults it, after its date checks
         if not self.sponsor_id:
             errors["sponsor"] = "Choose the executive sponsor."
         budget = _number(self.budget_monthly, "budgetMonthly", errors, required=False, money=True)

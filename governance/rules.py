@@ -27,6 +27,10 @@ MAX_SHORT_TEXT = 60
 MAX_MONEY = 1e12
 MAX_USERS = 10_000_000
 METRIC_VALUE_BOUND = 1e12
+# Dates a pilot can have at all (checked before any date arithmetic, which overflows near year 9999); today's
+# window is checked on top of this.
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
 MAX_PERIODS_AHEAD = 1  # a reading may be for the month in progress or the next one, no later
 
 
@@ -77,7 +81,11 @@ def name_key(name: str) -> str:
 
 
 def is_valid_timezone(tz: str) -> bool:
+    """An IANA zone a person would name: ``UTC`` or ``Area/Location``; not tzdata's aliases ``localtime``,
+    ``Factory`` or ``posixrules``, nor its ``posix/`` and ``right/`` copies."""
     if not tz or tz not in _TIMEZONES:
+        return False
+    if tz != "UTC" and ("/" not in tz or tz.startswith(("posix/", "right/"))):
         return False
     try:
         ZoneInfo(tz)
@@ -130,6 +138,13 @@ def validate_pilot(draft: PilotDraft, today: date | None = None) -> None:
         if key and key in seen:
             errors[f"metrics[{i}].name"] = "Two metrics have this name."
         seen.add(key)
+    if not (EARLIEST_DATE <= draft.start_date <= LATEST_DATE) or (
+        draft.gate_date is not None and not (EARLIEST_DATE <= draft.gate_date <= LATEST_DATE)
+    ):
+        errors["gateDate" if EARLIEST_DATE <= draft.start_date <= LATEST_DATE else "startDate"] = (
+            f"Use a date between {EARLIEST_DATE} and {LATEST_DATE}."
+        )
+        raise ValidationFailed(errors)
     gate = draft.gate_date or default_gate_date(draft.start_date)
     if gate <= draft.start_date:
         errors["gateDate"] = "The gate date must be after the start date."
@@ -137,6 +152,8 @@ def validate_pilot(draft: PilotDraft, today: date | None = None) -> None:
         errors["gateDate"] = "The gate must be within two years of the start."
     if today is not None and draft.start_date < today - timedelta(days=3650):
         errors["startDate"] = "The start date is too far in the past."
+    if today is not None and draft.start_date > today + timedelta(days=730):
+        errors["startDate"] = "The start date is more than two years ahead."
     if not 1 <= draft.checkin_day <= 28:
         errors["checkinDay"] = "Pick a day from 1 to 28 (1 = first business day of the month)."
     if not is_valid_timezone(draft.timezone):
