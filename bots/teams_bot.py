@@ -19,7 +19,7 @@ from bots.activity import action_of, asker_of, command_text, invoke_card, invoke
 from bots.bookkeeping import ConversationBook
 from bots.commands import parse_command
 from bots.turn import BotServices, Reply, Turn, friendly
-from governance.errors import GovernanceError
+from governance.errors import ConcurrencyConflict, GovernanceError
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,12 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
             return
         await self._book.remember(activity, tenant_id)
         await super().on_turn(turn_context)
-        await self._conversation_state.save_changes(turn_context)
+        try:
+            await self._conversation_state.save_changes(turn_context)
+        except ConcurrencyConflict:
+            # Another turn in this conversation saved first. The work is done and answered; the state only
+            # remembers the last pilot looked at, and the other turn's value is as good as ours.
+            logger.info("conversation state was saved by a concurrent turn; keeping theirs")
 
     async def _refuse_foreign_tenant(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity

@@ -48,9 +48,14 @@ async def decide(turn: Turn, data: dict[str, Any]) -> Reply:
         # The second of two presses (or a stale card): show the decision that was made.
         view = await _view(turn, await service.get(pilot.id, tenant_id), gate)
         return Reply(card=gate_card(view)) if view.decided else Reply(text=exc.message)
-    card = gate_card(await _view(turn, pilot, gate))
+    summary = decision_summary_text(pilot, decision)
+    await _announce(turn, pilot, summary)
+    try:
+        card = gate_card(await _view(turn, pilot, gate))
+    except Exception:  # the decision is stored: say so, even if its card cannot be drawn
+        logger.exception("could not draw the gate card of pilot %s after its decision", pilot.id)
+        return Reply(text=f"Recorded. {summary}")
     await turn.replace_pressed_card(card)
-    await _announce(turn, pilot, decision_summary_text(pilot, decision))
     return Reply(card=card)
 
 

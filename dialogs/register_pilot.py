@@ -4,6 +4,7 @@ taken and is answered with the pilot that exists."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from microsoft_teams.cards import AdaptiveCard
@@ -11,9 +12,12 @@ from microsoft_teams.cards import AdaptiveCard
 from bots.turn import Reply, Turn
 from cards.pilot_form import form_errors, new_pilot_form, pilot_created_card
 from cards.submissions import NewPilotSubmission, read
-from governance.errors import DuplicatePilot, NotPilotOwner, ValidationFailed
+from governance.errors import DuplicatePilot, GovernanceError, NotPilotOwner, ValidationFailed
 from governance.localtime import local_date
+from governance.model import Pilot
+from governance.rules import PilotDraft, name_key
 
+DOUBLE_CLICK_WINDOW = timedelta(minutes=2)
 NOT_YOUR_PILOT = "You can register pilots you sponsor; a governance admin can register any."
 
 
@@ -41,9 +45,27 @@ async def create_pilot(turn: Turn, data: dict[str, Any]) -> Reply:
     except NotPilotOwner:
         return Reply(card=await _form(turn, values, {"sponsor": NOT_YOUR_PILOT}))
     except DuplicatePilot as exc:
+        twin = await _same_registration(turn, draft)
+        if twin is not None:  # the other press of a double click: show what it registered
+            return Reply(card=pilot_created_card(twin))
         return Reply(card=await _form(turn, values, {"name": exc.message}))
     await turn.app.last_pilot.set(turn.context, pilot.id)
     return Reply(card=pilot_created_card(pilot))
+
+
+async def _same_registration(turn: Turn, draft: PilotDraft) -> Pilot | None:
+    """The pilot this person registered with the same name and sponsor moments ago, if that is what took the name."""
+    try:
+        existing = await turn.app.pilots.find(turn.asker.tenant_id, draft.name)
+    except GovernanceError:
+        return None
+    recent = existing.created_at is not None and turn.app.clock.now() - existing.created_at <= DOUBLE_CLICK_WINDOW
+    same = (
+        existing.created_by == turn.asker.actor.aad_object_id
+        and existing.sponsor.aad_object_id == draft.sponsor.aad_object_id
+        and name_key(existing.name) == name_key(draft.name)
+    )
+    return existing if recent and same else None
 
 
 async def _sponsor_name(turn: Turn, sponsor_id: str) -> str:
