@@ -159,8 +159,11 @@ async def test_only_admins_register_pilots_for_someone_else(harness: Harness) ->
 
 async def test_double_submit_creates_one_pilot(harness: Harness) -> None:
     await create_pilot(harness)
-    second = await create_pilot(harness)
-    assert "already exists" in card_text(second["value"])
+    second = await create_pilot(harness)  # the second press of a double click sees what the first registered
+    assert "Pilot registered: Claims triage" in card_text(second["value"])
+    harness.clock.advance(minutes=3)
+    later = await create_pilot(harness)  # a new registration of a taken name, minutes later, is refused
+    assert "already exists" in card_text(later["value"])
     assert len(await harness.repos.pilots.list(TENANT.id)) == 1
 
 
