@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from app import sweep_ports
 from bots.notifier import BotToken, ConnectorMessenger, SenderLimits
-from governance.model import (
-    ConversationKind,
-    ConversationRef,
-    Direction,
-    Metric,
-    Person,
-    Pilot,
-    SendRecord,
-    SendStatus,
-)
+from governance.model import ConversationKind, ConversationRef, SendRecord, SendStatus
 from scheduler.checkins import CheckinPlanner
 from scheduler.sweep import LEASE, Planner, Sweep
 from storage.repositories import Repositories, send_to_doc
 from tests.fakes import FixedClock
+from tests.helpers import FIRST_CHECKIN, deliveries, seed_sponsors
 from tests.storage.conftest import StoreFactory
 from tests.teams_sim import TENANT, FakeConnector
 
-REGISTERED = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-CHECKIN_TIME = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # pilots below are on UTC
+CHECKIN_TIME = FIRST_CHECKIN
 
 
 def sweep_on(
@@ -47,46 +37,13 @@ def sweep_on(
     )
 
 
-def deliveries(connector: FakeConnector, count: int) -> Counter[int]:
-    """How many chats got each number of messages: {1: count} is every sponsor once, none lost or doubled."""
-    return Counter(len(connector.sent_activities(f"a:chat-{i}")) for i in range(count))
-
-
-async def seed(repos: Repositories, service_url: str, count: int) -> None:
-    for i in range(count):
-        sponsor = Person(f"00000000-0000-4000-8000-{i:012d}", f"Sponsor {i}")
-        pilot = Pilot(
-            id=f"pilot-{i}",
-            tenant_id=TENANT.id,
-            name=f"Pilot {i}",
-            sponsor=sponsor,
-            metrics=(Metric("Handling time", "min", 42, 30, Direction.DECREASE),),
-            start_date=date(2026, 9, 1),
-            gate_date=date(2026, 11, 30),
-            created_at=REGISTERED,
-        )
-        await repos.pilots.add(pilot)
-        await repos.conversations.upsert(
-            ConversationRef(
-                conversation_id=f"a:chat-{i}",
-                tenant_id=TENANT.id,
-                kind=ConversationKind.PERSONAL,
-                service_url=service_url,
-                bot_id="28:bot",
-                user_id=f"29:user-{i}",
-                aad_object_id=sponsor.aad_object_id,
-            )
-        )
-        await repos.agenda.set_due(pilot.id, pilot.tenant_id, REGISTERED)
-
-
 async def test_two_replicas_ticking_at_once_send_one_checkin_per_sponsor(store_factory: StoreFactory) -> None:
     clock = FixedClock(CHECKIN_TIME)
     limits = SenderLimits(base_backoff_s=0.01, max_backoff_s=0.05)
     async with FakeConnector() as connector:
         first = Repositories.on(await store_factory())
         second = Repositories.on(await store_factory())
-        await seed(first, connector.service_url, 12)
+        await seed_sponsors(first, connector.service_url, 12)
         messengers = [ConnectorMessenger(BotToken(None, ""), limits) for _ in range(2)]
         try:
             sweeps = [sweep_on(first, messengers[0], clock), sweep_on(second, messengers[1], clock)]
@@ -110,7 +67,7 @@ async def test_a_claim_left_by_a_crashed_replica_is_sent_once_its_lease_has_real
     async with FakeConnector() as connector:
         store = await store_factory()
         repos = Repositories.on(store)
-        await seed(repos, connector.service_url, 1)
+        await seed_sponsors(repos, connector.service_url, 1)
         # A replica claimed the November check-in and died before sending it.
         claim = SendRecord(
             "pilot-0",
@@ -153,7 +110,7 @@ async def test_two_replicas_post_each_gate_milestone_once(store_factory: StoreFa
     async with FakeConnector() as connector:
         first = Repositories.on(await store_factory())
         second = Repositories.on(await store_factory())
-        await seed(first, connector.service_url, 6)
+        await seed_sponsors(first, connector.service_url, 6)
         for i in range(6):
             pilot = await first.pilots.get(f"pilot-{i}", TENANT.id)
             assert pilot is not None
@@ -185,7 +142,7 @@ async def test_a_later_tick_does_not_take_over_what_a_slow_sweep_is_still_sendin
         connector.set_response_delay(0.5)
         first = Repositories.on(await store_factory())
         second = Repositories.on(await store_factory())
-        await seed(first, connector.service_url, 24)
+        await seed_sponsors(first, connector.service_url, 24)
         messengers = [ConnectorMessenger(BotToken(None, "")) for _ in range(2)]
         try:
             sweeps = [
@@ -216,7 +173,7 @@ async def test_a_claim_outlives_its_lease_while_its_sender_is_still_at_work(
             limits = SenderLimits(per_tenant_per_s=5)
         first = Repositories.on(await store_factory())
         second = Repositories.on(await store_factory())
-        await seed(first, connector.service_url, 8)
+        await seed_sponsors(first, connector.service_url, 8)
         messengers = [ConnectorMessenger(BotToken(None, ""), limits) for _ in range(2)]
         lease = {"lease": timedelta(seconds=0.4), "per_tenant": 8}
         try:
