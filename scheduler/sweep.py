@@ -16,9 +16,13 @@ monotonic clock, because replicas read each other's stamps; the lease (2 minutes
 leaves between hosts, renewals are timed by the event loop's monotonic clock, and every write is fenced by the
 record's ETag, so a sweep whose lease lapsed cannot record the message over the sweep that took it over.
 
+``stop`` (SIGTERM) takes no new work, takes back the sends still waiting for their turn (``withdrawable_sleep``),
+gives the requests already on their way to Teams up to ``grace_s`` to be answered, and releases every claim it
+did not send (status retry, due at once), so the next sweep sends those at once instead of after a lease.
+
 The window left: a replica that dies (kill -9, out of memory, host lost) after Teams accepted the message but
-before it recorded "sent" leaves a pending claim that is re-sent when its lease runs out. Teams offers no
-idempotency key to close it.
+before it recorded "sent" leaves a pending claim that is re-sent when its lease runs out; so does a request
+still unanswered when ``stop``'s grace runs out. Teams offers no idempotency key to close it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import socket
 import uuid
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -61,6 +66,33 @@ logger = logging.getLogger(__name__)
 
 DONE = frozenset({SendStatus.SENT, SendStatus.SKIPPED})
 LEASE = timedelta(minutes=2)
+STOP_GRACE_S = 10.0  # well inside the 30 s that Kubernetes and Container Apps wait after SIGTERM
+SETTLE_S = 5.0  # after the grace: for the ticks to write their releases and agenda entries
+
+# Set inside each of a sweep's send tasks only, so that a stop withdraws the sweep's sends and not a bot turn's.
+_WITHDRAW: ContextVar[asyncio.Event | None] = ContextVar("pilotgate_withdraw_sends", default=None)
+
+
+class SendWithdrawn(Exception):
+    """A stopping sweep took back a send that had not left for Teams yet."""
+
+
+async def withdrawable_sleep(seconds: float) -> None:
+    """The sender's sleep (its pacer slots, Retry-After and backoff waits; ConnectorMessenger's ``sleep``).
+
+    Inside a sweep's send it ends with SendWithdrawn once that sweep stops: a stop takes back what has not gone out
+    and never cuts a request on its way to Teams. Anywhere else it is asyncio.sleep.
+    """
+    withdraw = _WITHDRAW.get()
+    if withdraw is None:
+        await asyncio.sleep(seconds)
+        return
+    if not withdraw.is_set():
+        try:
+            await asyncio.wait_for(withdraw.wait(), timeout=max(seconds, 0.0))
+        except TimeoutError:
+            return
+    raise SendWithdrawn
 
 
 def replica_id() -> str:
@@ -99,6 +131,7 @@ class TickReport:
     skipped: int = 0
     failed: int = 0
     undeliverable: int = 0
+    released: int = 0  # claimed but handed back unsent because the sweep stopped: due again at once
     by_kind: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
@@ -155,11 +188,46 @@ class Sweep:
         self._concurrency = concurrency
         self._per_tenant = per_tenant
         self._ramp_s = ramp_s
+        self._stopping = False
+        self._withdraw = asyncio.Event()
+        self._sending: set[asyncio.Task[str]] = set()
+        self._ticks = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def tick(self, now: datetime | None = None) -> TickReport:
         report = TickReport()
-        await self._sweep(now or self._clock.now(), report)
+        if self._stopping:
+            logger.info("the sweep is stopping: tick refused")
+            return report
+        self._ticks += 1
+        self._idle.clear()
+        try:
+            await self._sweep(now or self._clock.now(), report)
+        finally:
+            self._ticks -= 1
+            if self._ticks == 0:
+                self._idle.set()
         return report
+
+    async def stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        """Stop taking work: sends still waiting for their turn are taken back, those on their way to Teams get up
+        to ``grace_s`` to be answered, and every claim not sent is released. Returns when every tick has ended."""
+        if not self._stopping:
+            logger.info("sweep stopping: %d sends under way in %d ticks", len(self._sending), self._ticks)
+        self._stopping = True
+        self._withdraw.set()
+        if self._sending:
+            _, unanswered = await asyncio.wait(set(self._sending), timeout=grace_s)
+            if unanswered:
+                # Teams may have these already; releasing them risks a duplicate, keeping them risks the same later.
+                logger.warning("sweep stop: %d sends unanswered after %s s, released", len(unanswered), grace_s)
+                for task in unanswered:
+                    task.cancel()
+        try:
+            await asyncio.wait_for(self._idle.wait(), SETTLE_S)
+        except TimeoutError:
+            logger.warning("sweep stop: ticks still running %s s after the grace", SETTLE_S)
 
     async def _sweep(self, now: datetime, report: TickReport) -> None:
         due = await self._ports.agenda.due(now)
@@ -176,9 +244,11 @@ class Sweep:
         async def worker(lane: deque[AgendaEntry], start_after: float) -> None:
             if start_after > 0:
                 await asyncio.sleep(start_after)
-            while lane:
+            while lane and not self._stopping:
                 entry = lane.popleft()
                 async with gate:
+                    if self._stopping:  # its agenda entry is untouched: still due for the next sweep
+                        return
                     try:
                         await self._run_pilot(entry, now, report)
                     except Exception:  # one pilot's failure must not stop the sweep; it stays due
@@ -202,6 +272,9 @@ class Sweep:
             plan = await planner(pilot, now)
             later.extend(plan.later)
             for job in plan.jobs:
+                if self._stopping:  # not claimed: due at once, for the next sweep
+                    later.append(now)
+                    continue
                 retry_at = await self._deliver(pilot, job, now, report)
                 if retry_at is not None:
                     later.append(retry_at)
@@ -215,15 +288,26 @@ class Sweep:
             report.skipped += 1
             return wait_until
         attempt = _Attempt(claim)
+        if self._stopping:  # claimed as the stop began: hand it straight back
+            return await self._release(attempt, now, report)
         sending = asyncio.create_task(self._send(pilot, job, now, attempt), name=f"send {pilot.id}/{job.key}")
+        self._sending.add(sending)
         try:
             await self._hold(attempt, sending)
-        except BaseException:  # our tick was cancelled: the send goes with it, and its claim waits out the lease
+        except BaseException:  # our tick was cancelled (or renewing failed oddly): settle the send before leaving
             sending.cancel()
+            await asyncio.wait({sending})
+            try:
+                await self._settle(pilot, job, now, report, attempt, sending)
+            except Exception:
+                logger.exception("could not settle %s/%s", pilot.id, job.key)
             raise
+        finally:
+            self._sending.discard(sending)
         return await self._settle(pilot, job, now, report, attempt, sending)
 
     async def _send(self, pilot: Pilot, job: Job, now: datetime, attempt: _Attempt) -> str:
+        _WITHDRAW.set(self._withdraw)  # in this task's own context: a stop may withdraw its waits
         attempt.target = await self._target(pilot, job.audience, now)
         message = await job.compose()
         return await self._ports.messenger.send(attempt.target, card=message.card, text=message.text)
@@ -255,7 +339,11 @@ class Sweep:
         if attempt.lost:
             report.skipped += 1
             return now + self._lease
+        if sending.cancelled():
+            return await self._release(attempt, now, report)
         error = sending.exception()
+        if isinstance(error, SendWithdrawn):
+            return await self._release(attempt, now, report)
         if isinstance(error, Undeliverable):
             report.undeliverable += 1
             if attempt.target is not None:
@@ -284,6 +372,15 @@ class Sweep:
             sent_at=now,
         )
         return None
+
+    async def _release(self, attempt: _Attempt, now: datetime, report: TickReport) -> datetime:
+        """Hand back a claim that was not sent: due at once for the next sweep, with no lease to wait out."""
+        report.released += 1
+        try:
+            await self._finish(attempt.claim, SendStatus.RETRY, None, detail=f"released unsent by {self._owner}")
+        except StorageUnavailable:  # then it is sent after its lease runs out
+            logger.warning("could not release the claim on %s/%s", attempt.claim.pilot_id, attempt.claim.key)
+        return now
 
     async def _claim(self, pilot: Pilot, key: str, now: datetime) -> tuple[SendRecord | None, datetime | None]:
         """Our claim on a message, or (None, when to look again) if it is done or someone else holds it."""
