@@ -79,7 +79,9 @@ SEEDED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 FIRST_CHECKIN = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-async def seed_sponsors(repos: Repositories, service_url: str, count: int) -> None:
+async def seed_sponsors(
+    repos: Repositories, service_url: str, count: int, gate_date: date = date(2026, 11, 30)
+) -> None:
     for i in range(count):
         sponsor = Person(f"00000000-0000-4000-8000-{i:012d}", f"Sponsor {i}")
         pilot = Pilot(
@@ -89,7 +91,7 @@ async def seed_sponsors(repos: Repositories, service_url: str, count: int) -> No
             sponsor=sponsor,
             metrics=(Metric("Handling time", "min", 42, 30, Direction.DECREASE),),
             start_date=date(2026, 9, 1),
-            gate_date=date(2026, 11, 30),
+            gate_date=gate_date,
             created_at=SEEDED_AT,
         )
         await repos.pilots.add(pilot)
