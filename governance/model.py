@@ -236,7 +236,7 @@ class SendRecord:
     sent_at: datetime | None = None
     detail: str = ""
     # A pending claim holds until lease_until unless its owner (a sweep's replica) renews it; None on records
-    # written before leases were renewed, which hold until claimed_at plus the sweep's lease.
+    # written before leases were renewed, which hold for 10 minutes from claimed_at as they did then.
     lease_until: datetime | None = None
     owner: str = ""
     version: str | None = None

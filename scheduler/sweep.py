@@ -66,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 DONE = frozenset({SendStatus.SENT, SendStatus.SKIPPED})
 LEASE = timedelta(minutes=2)
+LEGACY_LEASE = timedelta(minutes=10)  # how long a claim without leaseUntil (written before renewals) holds
 STOP_GRACE_S = 10.0  # well inside the 30 s that Kubernetes and Container Apps wait after SIGTERM
 SETTLE_S = 5.0  # after the grace: for the ticks to write their releases and agenda entries
 
@@ -404,9 +405,11 @@ class Sweep:
             return None, None
         stamp = self._lease_clock.now()
         if existing.status is SendStatus.PENDING:
-            lease_until = existing.lease_until or existing.claimed_at + self._lease
-            if stamp < lease_until:  # its sender is alive: look again when the lease would run out
-                return None, now + (lease_until - stamp)
+            lease_until = existing.lease_until or existing.claimed_at + LEGACY_LEASE
+            if stamp < lease_until:
+                # Its sender is alive. Look again when the lease would run out, or sooner: a stopping sender
+                # releases its claims for the next sweep, and this agenda entry may be written after its own.
+                return None, now + min(lease_until - stamp, timedelta(seconds=self._renew_every_s))
         elif existing.next_attempt_at and existing.next_attempt_at > now:
             return None, existing.next_attempt_at
         retake = dataclasses.replace(

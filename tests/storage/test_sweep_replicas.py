@@ -12,7 +12,7 @@ from app import sweep_ports
 from bots.notifier import BotToken, ConnectorMessenger, SenderLimits
 from governance.model import ConversationKind, ConversationRef, SendRecord, SendStatus
 from scheduler.checkins import CheckinPlanner
-from scheduler.sweep import LEASE, Planner, Sweep
+from scheduler.sweep import LEASE, LEGACY_LEASE, Planner, Sweep
 from storage.repositories import Repositories, send_to_doc
 from tests.fakes import FixedClock
 from tests.helpers import FIRST_CHECKIN, deliveries, seed_sponsors
@@ -64,6 +64,8 @@ async def test_a_claim_left_by_a_crashed_replica_is_sent_once_its_lease_has_real
 ) -> None:
     clock = FixedClock(CHECKIN_TIME)
     lease_clock = FixedClock(CHECKIN_TIME)  # the real time, which only the test moves here
+    # A claim without leaseUntil holds for LEGACY_LEASE from claimed_at, as it did when it was written.
+    lease = LEGACY_LEASE if written_by == "a version before leases" else LEASE
     async with FakeConnector() as connector:
         store = await store_factory()
         repos = Repositories.on(store)
@@ -79,19 +81,19 @@ async def test_a_claim_left_by_a_crashed_replica_is_sent_once_its_lease_has_real
             owner="replica-that-died",
         )
         document = send_to_doc(claim)
-        if written_by == "a version before leases":  # such a claim holds for claimed_at + the sweep's lease
+        if written_by == "a version before leases":
             del document["leaseUntil"], document["owner"]
         await store.create("sendlog", document)
         messenger = ConnectorMessenger(BotToken(None, ""))
         try:
             sweep = sweep_on(repos, messenger, clock, lease_clock=lease_clock)
-            lease_clock.advance(minutes=1)
+            lease_clock.set(CHECKIN_TIME + lease - timedelta(seconds=1))
             assert (await sweep.tick(CHECKIN_TIME + timedelta(minutes=1))).sent == 0
             # A tick whose `now` is far ahead does not end a lease: only time that really passed does.
-            assert (await sweep.tick(CHECKIN_TIME + timedelta(minutes=11))).sent == 0
-            lease_clock.advance(minutes=1)
-            assert (await sweep.tick(CHECKIN_TIME + timedelta(minutes=12))).sent == 1
-            assert (await sweep.tick(CHECKIN_TIME + timedelta(minutes=30))).sent == 0
+            assert (await sweep.tick(CHECKIN_TIME + timedelta(hours=1))).sent == 0
+            lease_clock.advance(seconds=1)
+            assert (await sweep.tick(CHECKIN_TIME + timedelta(hours=2))).sent == 1
+            assert (await sweep.tick(CHECKIN_TIME + timedelta(hours=3))).sent == 0
         finally:
             await messenger.close()
         assert len(connector.sent_activities("a:chat-0")) == 1
