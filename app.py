@@ -36,7 +36,7 @@ from governance.services import PilotService
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
 from scheduler.gates import CostDriftPlanner, GatePlanner
 from scheduler.loop import SchedulerLoop
-from scheduler.sweep import Planner, Sweep, SweepPorts
+from scheduler.sweep import Planner, Sweep, SweepPorts, withdrawable_sleep
 from storage.documents import DocumentStore
 from storage.factory import make_document_store
 from storage.repositories import Repositories
@@ -171,7 +171,8 @@ def create_app(
     )
     adapter.on_turn_error = on_turn_error
     credentials = None if settings.anonymous else ConfigurationServiceClientCredentialFactory(bot_config)
-    messenger = ConnectorMessenger(BotToken(credentials, settings.app_id), sender_limits)
+    # A stopping sweep can take back the sends still waiting in the messenger's pacer (Sweep.stop).
+    messenger = ConnectorMessenger(BotToken(credentials, settings.app_id), sender_limits, sleep=withdrawable_sleep)
     sweep = build_sweep(repos, messenger, clock, service)
     scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
     card_updater = CheckinCardUpdater(repos.readings, repos.sendlog, repos.conversations, messenger)
@@ -203,6 +204,10 @@ def create_app(
         await store.open()
         scheduler_loop.start()
 
+    async def stop_sweeping(_: web.Application) -> None:
+        # SIGTERM: this runs before aiohttp waits for the requests in flight, so a tick via the API stops here too.
+        await scheduler_loop.stop()
+
     async def stop(_: web.Application) -> None:
         await scheduler_loop.stop()
         await messenger.close()
@@ -210,6 +215,7 @@ def create_app(
         await store.close()
 
     app.on_startup.append(start)
+    app.on_shutdown.append(stop_sweeping)
     app.on_cleanup.append(stop)
     return app
 

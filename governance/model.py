@@ -207,9 +207,9 @@ class AuditEvent:
 
 
 class SendStatus(StrEnum):
-    PENDING = "pending"  # claimed by a sweep that is sending it now
+    PENDING = "pending"  # claimed by a sweep that is sending it now (until lease_until, unless renewed)
     SENT = "sent"
-    RETRY = "retry"  # failed for now; due again at next_attempt_at
+    RETRY = "retry"  # failed for now, or released unsent by a stopping sweep; due again at next_attempt_at (None: now)
     UNDELIVERABLE = "undeliverable"  # Teams said 403, or nobody to send it to; retried rarely
     SKIPPED = "skipped"  # no longer needed (e.g. the reading arrived before the reminder)
 
@@ -229,6 +229,10 @@ class SendRecord:
     activity_id: str = ""
     sent_at: datetime | None = None
     detail: str = ""
+    # A pending claim holds until lease_until unless its owner (a sweep's replica) renews it; None on records
+    # written before leases were renewed, which hold for 10 minutes from claimed_at as they did then.
+    lease_until: datetime | None = None
+    owner: str = ""
     version: str | None = None
 
 

@@ -437,6 +437,8 @@ def send_to_doc(record: SendRecord) -> Document:
         "activityId": record.activity_id,
         "sentAt": _dt(record.sent_at),
         "detail": record.detail,
+        "leaseUntil": _dt(record.lease_until),
+        "owner": record.owner,
     }
 
 
@@ -455,6 +457,8 @@ def send_from_doc(doc: Document) -> SendRecord:
         activity_id=doc.get("activityId", ""),
         sent_at=_parse_dt(doc.get("sentAt")),
         detail=doc.get("detail", ""),
+        lease_until=_parse_dt(doc.get("leaseUntil")),  # absent on records written before leases were renewed
+        owner=doc.get("owner", ""),
         version=doc.get(ETAG),
     )
 

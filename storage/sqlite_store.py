@@ -87,8 +87,7 @@ class SqliteDocumentStore:
 
     async def ping(self) -> None:
         try:
-            async with self._conn.execute("SELECT 1") as cursor:
-                await cursor.fetchone()
+            await self._conn.execute_fetchall("SELECT 1")
         except (sqlite3.Error, ValueError) as exc:
             raise StorageUnavailable(f"SQLite store not answering: {exc}") from exc
 
@@ -162,9 +161,11 @@ class SqliteDocumentStore:
         return [_load(row) for row in await self._fetch(sql, tuple(params))]
 
     async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        # Execute and fetch in one call on the connection's thread. Between a separate execute and fetchall, other
+        # coroutines' writes ran on this connection inside the query's read transaction, and any write another
+        # connection had committed meanwhile made them fail at once with SQLITE_BUSY_SNAPSHOT ("database is locked").
         try:
-            async with self._conn.execute(sql, params) as cursor:
-                return list(await cursor.fetchall())
+            return list(await self._conn.execute_fetchall(sql, params))
         except sqlite3.Error as exc:
             raise StorageUnavailable(f"SQLite read failed: {exc}") from exc
 

@@ -66,10 +66,11 @@ async def start_harness(
     sender_limits: SenderLimits | None = None,
     store: DocumentStore | None = None,
     signing_keys: BotFrameworkSigningKeys | None = None,
+    clock: FixedClock | None = None,
     **overrides: Any,
 ) -> Harness:
     settings = make_settings(tmp_path, **overrides)
-    clock = FixedClock()
+    clock = clock or FixedClock()
     store = store or SqliteDocumentStore(settings.sqlite_path)
     limits = sender_limits or SenderLimits(base_backoff_s=0.01, max_backoff_s=0.05)
     app = create_app(settings, clock=clock, store=store, sender_limits=limits, signing_keys=signing_keys)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 
 from microsoft_teams.cards import AdaptiveCard
 
 from cards.text import card_json
-from tests.teams_sim import SPONSOR, TENANT
+from governance.model import ConversationKind, ConversationRef, Direction, Metric, Person, Pilot
+from storage.repositories import Repositories
+from tests.teams_sim import SPONSOR, TENANT, FakeConnector
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
@@ -72,3 +76,44 @@ def pilot_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+# Sponsors seeded straight into a store, for scheduler tests with many of them: pilot-{i}'s sponsor is reached in
+# the 1:1 chat a:chat-{i}. Their pilots are on UTC, so the November check-in is due at FIRST_CHECKIN.
+SEEDED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+FIRST_CHECKIN = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+async def seed_sponsors(
+    repos: Repositories, service_url: str, count: int, gate_date: date = date(2026, 11, 30)
+) -> None:
+    for i in range(count):
+        sponsor = Person(f"00000000-0000-4000-8000-{i:012d}", f"Sponsor {i}")
+        pilot = Pilot(
+            id=f"pilot-{i}",
+            tenant_id=TENANT.id,
+            name=f"Pilot {i}",
+            sponsor=sponsor,
+            metrics=(Metric("Handling time", "min", 42, 30, Direction.DECREASE),),
+            start_date=date(2026, 9, 1),
+            gate_date=gate_date,
+            created_at=SEEDED_AT,
+        )
+        await repos.pilots.add(pilot)
+        await repos.conversations.upsert(
+            ConversationRef(
+                conversation_id=f"a:chat-{i}",
+                tenant_id=TENANT.id,
+                kind=ConversationKind.PERSONAL,
+                service_url=service_url,
+                bot_id="28:bot",
+                user_id=f"29:user-{i}",
+                aad_object_id=sponsor.aad_object_id,
+            )
+        )
+        await repos.agenda.set_due(pilot.id, pilot.tenant_id, SEEDED_AT)
+
+
+def deliveries(connector: FakeConnector, count: int) -> Counter[int]:
+    """How many of the seeded sponsors got each number of messages: {1: count} is all once, none lost or doubled."""
+    return Counter(len(connector.sent_activities(f"a:chat-{i}")) for i in range(count))

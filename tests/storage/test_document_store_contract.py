@@ -480,3 +480,26 @@ async def test_a_failed_create_never_undoes_a_concurrent_write(document_store: D
         current = replaced
         stored = await document_store.read("pilots", "tenant-a", "p1")
         assert stored is not None and stored["stage"] == f"stage-{round_}"
+
+
+async def test_writes_while_the_same_replica_queries_succeed_when_another_replica_writes(
+    store_factory: StoreFactory,
+) -> None:
+    """Seen on SQLite: a write that ran between a query's execute and fetch joined the query's read transaction and
+    failed at once ("database is locked", SQLITE_BUSY_SNAPSHOT) when the other replica had written meanwhile."""
+    replica_a, replica_b = await store_factory(), await store_factory()
+    for i in range(50):
+        await replica_a.upsert("agenda", {"id": f"p{i}", "nextDueAt": "2026-12-01T09:00:00Z"})
+
+    async def sweep_reads() -> None:
+        for _ in range(10):
+            await replica_a.query("agenda", [where("nextDueAt", "<=", "2026-12-01T09:00:00Z")])
+
+    async def claims(replica: DocumentStore, name: str) -> None:
+        for i in range(10):
+            await replica.create("sendlog", {"id": f"{name}-{i}", "pilotId": "p1"})
+
+    await asyncio.gather(
+        *(sweep_reads() for _ in range(4)), *(claims(replica_a, f"a{n}") for n in range(4)), claims(replica_b, "b")
+    )
+    assert len(await replica_b.query("sendlog", partition="p1")) == 50

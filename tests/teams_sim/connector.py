@@ -2,7 +2,8 @@
 
 It answers the routes botframework-connector's ConnectorClient and TeamsConnectorClient use, records every
 request, and can inject the failures Teams produces (429 with Retry-After, 403 for a blocked bot, 412, 5xx)
-either on demand, at random rates, or by enforcing Teams' rate limits.
+either on demand, at random rates, or by enforcing Teams' rate limits. It can also answer slowly, like a Teams
+that takes seconds to accept each message.
 """
 
 from __future__ import annotations
@@ -137,6 +138,16 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _request_matches(match: Callable[[Recorded], bool] | str | None, rec: Recorded) -> bool:
+    """None matches any request; a conversation id also matches its channel threads."""
+    if match is None:
+        return True
+    if isinstance(match, str):
+        cid = rec.conversation_id
+        return cid is not None and (cid == match or base_conversation_id(cid) == match)
+    return bool(match(rec))
+
+
 def _tenant_key(obj: dict[str, Any]) -> str | None:
     # botbuilder-python 4.17.1 writes ConversationAccount/ConversationParameters.tenant_id as "tenantID";
     # Teams reads JSON case-insensitively, so both spellings carry the tenant.
@@ -216,6 +227,8 @@ class FakeConnector:
             self.add_team(team)
 
         self._rules: list[_FaultRule] = []
+        self._delay_s = 0.0
+        self._delay_match: Callable[[Recorded], bool] | str | None = None
         self._blocked: dict[str, str] = {}
         self._rng = random.Random()
         self._rate_429 = 0.0
@@ -393,6 +406,15 @@ class FakeConnector:
         self._rate_retry_after = retry_after_s
         self._rng = random.Random(seed)
 
+    def set_response_delay(self, seconds: float, match: Callable[[Recorded], bool] | str | None = None) -> None:
+        """Answer matching requests `seconds` late (a slow Teams); 0 turns it off. `match` is as in `fail_next`.
+
+        A request is received, recorded and counted on arrival, before the delay: a bot that gives up waiting for
+        the answer has still delivered the message, as with the real service.
+        """
+        self._delay_s = seconds
+        self._delay_match = match
+
     def enforce_limits(
         self,
         per_tenant_per_s: int | None = 50,
@@ -420,12 +442,7 @@ class FakeConnector:
         return windows
 
     def _matches(self, rule: _FaultRule, rec: Recorded) -> bool:
-        if rule.match is None:
-            return True
-        if isinstance(rule.match, str):
-            cid = rec.conversation_id
-            return cid is not None and (cid == rule.match or base_conversation_id(cid) == rule.match)
-        return bool(rule.match(rec))
+        return _request_matches(rule.match, rec)
 
     def _blocked_code(self, rec: Recorded) -> str | None:
         if not self._blocked:
@@ -540,6 +557,8 @@ class FakeConnector:
         self._activities.clear()
         self._deleted_ids.clear()
         self._rules.clear()
+        self._delay_s = 0.0
+        self._delay_match = None
         self._blocked.clear()
         self._rate_429 = self._rate_503 = 0.0
         self._conversation_limits = self._tenant_limits = ()
@@ -676,10 +695,13 @@ class FakeConnector:
         rec.tenant_id = self._resolve_tenant(rec)
         self.requests.append(rec)
         try:
-            return self._respond(rec, size)
+            response = self._respond(rec, size)
         finally:
             self._count(rec)
             self._notify()
+        if self._delay_s > 0 and _request_matches(self._delay_match, rec):
+            await asyncio.sleep(self._delay_s)
+        return response
 
     def _resolve_tenant(self, rec: Recorded) -> str | None:
         if isinstance(rec.body, dict):

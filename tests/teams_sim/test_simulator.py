@@ -415,6 +415,21 @@ async def test_block_until_unblocked(conn: FakeConnector) -> None:
     assert no_tenant.value.response.status_code == 400
 
 
+async def test_a_slow_connector_has_the_message_before_it_answers(conn: FakeConnector) -> None:
+    slow = personal_conversation_id(SPONSOR)
+    quick = personal_conversation_id(ADMIN)
+    conn.set_response_delay(0.3, match=slow)
+    async with _client(conn) as client:
+        sending = asyncio.ensure_future(client.conversations.send_to_conversation(slow, _message("slow", slow)))
+        await conn.wait_for_sent(1, slow, timeout=0.2)  # received on arrival, not when answered
+        assert not sending.done()
+        started = asyncio.get_running_loop().time()
+        await client.conversations.send_to_conversation(quick, _message("quick", quick))
+        assert asyncio.get_running_loop().time() - started < 0.2
+        await sending
+    assert [a["text"] for a in conn.sent_activities()] == ["slow", "quick"]
+
+
 async def test_enforce_limits_per_conversation(conn: FakeConnector) -> None:
     conn.enforce_limits(per_tenant_per_s=50, per_conversation_per_s=7)
     busy = personal_conversation_id(SPONSOR)
