@@ -2,6 +2,10 @@
 
 WAL mode and a busy timeout let two processes share the file; every write is one statement, so a failure
 leaves either the old or the new document, never a mix.
+
+A container's unique keys (documents.ContainerSpec) are partial unique indexes on (pk, field). A database that
+already holds duplicates cannot get the index: it still opens, a warning names the duplicates, and the index is
+created at the first start after they are resolved (until then only the service's look-up guards names).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 import aiosqlite
 
 from governance.errors import AlreadyExists, ConcurrencyConflict, RecordNotFound, StorageUnavailable
-from storage.documents import CONTAINERS, ETAG, Condition, Document, partition_of
+from storage.documents import CONTAINERS, ETAG, Condition, Document, check_unique_keys, partition_of
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +75,7 @@ class SqliteDocumentStore:
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=NORMAL")
             await self._db.executescript(_SCHEMA)
+            await self._create_unique_indexes(self._db)
         except sqlite3.Error as exc:
             raise StorageUnavailable(f"cannot open the SQLite store at {self._path}: {exc}") from exc
 
@@ -107,7 +112,7 @@ class SqliteDocumentStore:
                 (container, pk, doc_id, etag, body),
             )
         except sqlite3.IntegrityError as exc:
-            raise AlreadyExists(f"{container}/{doc_id} already exists") from exc
+            raise _taken(container, doc_id) from exc
         return {**json.loads(body), ETAG: etag}
 
     async def replace(self, container: str, doc: Document, etag: str | None = None) -> Document:
@@ -118,7 +123,11 @@ class SqliteDocumentStore:
         if etag is not None:
             sql += " AND etag = ?"
             params += (etag,)
-        if await self._write(sql, params) == 0:
+        try:
+            changed = await self._write(sql, params)
+        except sqlite3.IntegrityError as exc:
+            raise _taken(container, doc_id) from exc
+        if changed == 0:
             if await self.read(container, pk, doc_id) is None:
                 raise RecordNotFound(f"{container}/{doc_id} does not exist")
             raise ConcurrencyConflict(f"{container}/{doc_id} was changed by someone else")
@@ -127,11 +136,14 @@ class SqliteDocumentStore:
     async def upsert(self, container: str, doc: Document) -> Document:
         pk, doc_id, body = _prepare(container, doc)
         etag = uuid.uuid4().hex
-        await self._write(
-            "INSERT INTO documents (container, pk, id, etag, body) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (container, pk, id) DO UPDATE SET body = excluded.body, etag = excluded.etag",
-            (container, pk, doc_id, etag, body),
-        )
+        try:
+            await self._write(
+                "INSERT INTO documents (container, pk, id, etag, body) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (container, pk, id) DO UPDATE SET body = excluded.body, etag = excluded.etag",
+                (container, pk, doc_id, etag, body),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise _taken(container, doc_id) from exc
         return {**json.loads(body), ETAG: etag}
 
     async def delete(self, container: str, partition: str, doc_id: str, etag: str | None = None) -> None:
@@ -173,9 +185,46 @@ class SqliteDocumentStore:
             cursor = await self._conn.execute(sql, params)
             return cursor.rowcount
         except sqlite3.IntegrityError:
-            raise  # a taken id: create() turns it into AlreadyExists
+            raise  # a taken id or unique key: the caller turns it into AlreadyExists
         except sqlite3.Error as exc:
             raise StorageUnavailable(f"SQLite write failed: {exc}") from exc
+
+    async def _create_unique_indexes(self, db: aiosqlite.Connection) -> None:
+        for spec in CONTAINERS.values():
+            for field in spec.unique_keys:
+                expr = _field_expr(field)
+                try:
+                    await db.execute(
+                        f"CREATE UNIQUE INDEX IF NOT EXISTS ux_{spec.name}_{field} ON documents (pk, {expr}) "
+                        f"WHERE container = '{spec.name}'"
+                    )
+                except sqlite3.IntegrityError:
+                    # Written before the index existed. Renaming someone's pilot is not the store's call: open,
+                    # say which ones, and try again at the next start.
+                    async with db.execute(
+                        f"SELECT pk, {expr}, group_concat(id, ', ') FROM documents WHERE container = ? "  # noqa: S608
+                        f"GROUP BY pk, {expr} HAVING count(*) > 1",
+                        (spec.name,),
+                    ) as cursor:
+                        duplicates = "; ".join(
+                            f"{row[0]}: {row[1]!r} (ids {row[2]})" for row in await cursor.fetchall()
+                        )
+                    logger.warning(
+                        "%s %s is not unique in the SQLite store at %s, so the store cannot enforce it: %s. Until "
+                        "these are renamed only the service's look-up guards it (two writers at one moment can both "
+                        "succeed); the index is created at the first start after that.",
+                        spec.name,
+                        field,
+                        self._path,
+                        duplicates,
+                    )
+
+
+def _taken(container: str, doc_id: str) -> AlreadyExists:
+    keys = CONTAINERS[container].unique_keys
+    if not keys:
+        return AlreadyExists(f"{container}/{doc_id} already exists")
+    return AlreadyExists(f"{container}/{doc_id}: the id or the {', '.join(keys)} is taken in its partition")
 
 
 def _prepare(container: str, doc: Document) -> tuple[str, str, str]:
@@ -184,6 +233,7 @@ def _prepare(container: str, doc: Document) -> tuple[str, str, str]:
     doc_id = doc.get("id")
     if not isinstance(doc_id, str) or not doc_id:
         raise ValueError(f"{container} document needs a string id")
+    check_unique_keys(container, doc)
     body = {k: v for k, v in doc.items() if k != ETAG}
     return partition_of(container, doc), doc_id, json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
