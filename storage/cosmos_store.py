@@ -69,8 +69,10 @@ _PRECONDITION_FAILED = 412
 _OWNER_RESOURCE_NOT_FOUND = 1003  # sub-status of a 404 when the database or container itself is missing
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Cosmos refuses ids with these characters or ending in a space or newline (they would break the item's URL).
+# Cosmos refuses ids with these characters or ending in a space or newline (they would break the item's URL), and
+# ids longer than 1,023 bytes (its service quotas; older accounts and libraries said 255).
 _BAD_ID = re.compile(r"[/\\#?\t\r\n]|[ \n]$")
+_MAX_ID_BYTES = 1023
 _OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 # Network-level failures that may escape the SDK's own wrapping (it normally raises AzureError subclasses).
 _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (AzureError, aiohttp.ClientError, OSError, TimeoutError)
@@ -165,7 +167,8 @@ class CosmosDocumentStore:
     # -- documents -----------------------------------------------------------------------------------------------
 
     async def read(self, container: str, partition: str, doc_id: str) -> Document | None:
-        _check_id(container, doc_id)
+        if not _storable_id(doc_id):  # no document can have it: asking is no error (a URL from outside, say)
+            return None
         with _mapped(f"read {container}/{doc_id}"):
             try:
                 item = await self._container(container).read_item(doc_id, partition_key=partition)
@@ -207,7 +210,8 @@ class CosmosDocumentStore:
 
     async def delete(self, container: str, partition: str, doc_id: str, etag: str | None = None) -> None:
         """Idempotent: a missing document is not an error, with or without ``etag`` (as in the SQLite store)."""
-        _check_id(container, doc_id)
+        if not _storable_id(doc_id):
+            return
         conflict = ConcurrencyConflict(f"{container}/{doc_id} was changed by someone else")
         with _mapped(f"delete {container}/{doc_id}", {_PRECONDITION_FAILED: conflict}):
             try:
@@ -299,9 +303,16 @@ def _type_check(value: str | int | float | bool) -> str:
     raise ValueError(f"unsupported query value {value!r}")
 
 
+def _storable_id(doc_id: str) -> bool:
+    return len(doc_id.encode()) <= _MAX_ID_BYTES and not _BAD_ID.search(doc_id)
+
+
 def _check_id(container: str, doc_id: str) -> None:
-    if _BAD_ID.search(doc_id):
-        raise ValueError(f"{container} id {doc_id!r} may not contain / \\ # ? tabs or line breaks, nor end in a space")
+    if not _storable_id(doc_id):
+        raise ValueError(
+            f"{container} id {doc_id[:40]!r} may not contain / \\ # ? tabs or line breaks, nor end in a space, nor "
+            f"be longer than {_MAX_ID_BYTES} bytes"
+        )
 
 
 def _taken(container: str, doc_id: str) -> AlreadyExists:

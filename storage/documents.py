@@ -71,6 +71,8 @@ class DocumentStore(Protocol):
     - ``create``, ``replace`` and ``upsert`` raise AlreadyExists when another document in the partition holds the
       same value of one of the container's ``unique_keys``; every document must carry those fields as strings.
     - ``replace`` raises ConcurrencyConflict when ``etag`` is given and stale, RecordNotFound when missing.
+    - ``read`` answers None, and ``delete`` does nothing, for an id no document can have (Cosmos DB refuses some
+      characters in ids): asking for it is not a failure.
     - ``delete`` is idempotent unless ``etag`` is given (then stale -> ConcurrencyConflict).
     - Any backend failure (unreachable, throttled past its retries) raises StorageUnavailable; nothing is half
       written because every operation writes one document.

@@ -405,14 +405,28 @@ async def test_cosmos_default_retry_budget_gives_up_on_endless_throttling(
 
 
 @pytest.mark.cosmos
-@pytest.mark.parametrize("doc_id", ["conv/user", "a\\b", "what?", "#1", "trailing "])
-async def test_cosmos_refuses_ids_it_cannot_address(cosmos_store_factory: CosmosStoreFactory, doc_id: str) -> None:
+@pytest.mark.parametrize("doc_id", ["conv/user", "a\\b", "what?", "#1", "trailing ", "x" * 1024])
+async def test_cosmos_refuses_to_write_ids_it_cannot_address(
+    cosmos_store_factory: CosmosStoreFactory, doc_id: str
+) -> None:
     store = await cosmos_store_factory()
 
     with pytest.raises(ValueError):
         await store.create("botstate", {"id": doc_id})
     with pytest.raises(ValueError):
-        await store.read("botstate", doc_id, doc_id)
+        await store.upsert("botstate", {"id": doc_id})
+
+
+@pytest.mark.parametrize("doc_id", ["a/b", "a\\b", "what?", "#1", "trailing ", "x" * 1024])
+async def test_an_id_no_document_can_have_is_simply_not_found(document_store: DocumentStore, doc_id: str) -> None:
+    """Ids come from outside (a URL, a card's data): asking for one Cosmos DB cannot hold is not a failure."""
+    await document_store.create("pilots", pilot("p1"))
+
+    assert await document_store.read("pilots", "tenant-a", doc_id) is None
+    assert await document_store.query("pilots", [where("id", "=", doc_id)]) == []
+    await document_store.delete("pilots", "tenant-a", doc_id)
+    await document_store.delete("pilots", "tenant-a", doc_id, etag="stale")
+    assert ids(await document_store.query("pilots")) == ["p1"]
 
 
 @pytest.mark.cosmos
