@@ -17,6 +17,7 @@ $(VENV)/.stamp-runtime: requirements.txt
 
 $(VENV)/.stamp-dev: requirements-dev.txt requirements.txt $(VENV)/.stamp-runtime
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps $$(sed -n 's/^# no-deps: //p' requirements-dev.txt)
 	touch $@
 
 install: $(VENV)/.stamp-runtime

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 import jwt
 from aiohttp import web
@@ -232,14 +232,24 @@ def main() -> None:
     logging.getLogger("msrest").setLevel(logging.WARNING)
     logging.getLogger("azure").setLevel(logging.WARNING)
     mode = "anonymous local mode (no MicrosoftAppId)" if settings.anonymous else "Bot Framework authentication on"
-    logger.info(
-        "PilotGate on http://%s:%s, storage %s, %s", settings.listen_host, settings.port, settings.storage, mode
-    )
+
+    def listening(*_: object) -> None:  # run_app calls this once the store is open and the port is bound
+        logger.info(
+            "PilotGate on http://%s:%s, storage %s, %s", settings.listen_host, settings.port, settings.storage, mode
+        )
+
+    # A failed start ends the process with one line on stderr and a non-zero status, so a supervisor sees it at once.
     try:
-        web.run_app(create_app(settings), host=settings.listen_host, port=settings.port, print=None)
+        web.run_app(create_app(settings), host=settings.listen_host, port=settings.port, print=listening)
     except StorageUnavailable as exc:
-        print(f"storage error: {exc}", file=sys.stderr)
-        sys.exit(3)
+        fail(3, f"storage error: {exc}")
+    except OSError as exc:  # the port is taken or the address is not this machine's
+        fail(4, f"cannot listen on {settings.listen_host}:{settings.port}: {exc.strerror or exc}")
+
+
+def fail(status: int, message: str) -> NoReturn:
+    print(" ".join(message.split()), file=sys.stderr)
+    sys.exit(status)
 
 
 if __name__ == "__main__":

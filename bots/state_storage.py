@@ -1,7 +1,9 @@
 """botbuilder's ``Storage`` (conversation, user and dialog state) on the project's DocumentStore.
 
 So bot state lives in the same SQLite file or Cosmos account as the pilots, with the same ETag rules: a write
-whose ``e_tag`` is stale raises ConcurrencyConflict; ``"*"`` or no e_tag overwrites.
+whose ``e_tag`` is stale raises ConcurrencyConflict; ``"*"`` or no e_tag overwrites; an empty ``e_tag`` is a
+conflict too, as in botbuilder's MemoryStorage (a state that lost its ETag must not overwrite blindly). It passes
+botbuilder-testing's StorageBaseTests on both stores (tests/bots/test_state_storage.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class DocumentBotStorage(Storage):  # type: ignore[misc]
         self._store = store
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
+        if keys is None:
+            raise ValueError("Keys are required when reading")  # the text botbuilder's storage tests expect
         found: dict[str, Any] = {}
         for key in keys:
             doc_id = document_id(key)
@@ -49,13 +53,17 @@ class DocumentBotStorage(Storage):  # type: ignore[misc]
 
     async def write(self, changes: dict[str, Any]) -> None:
         if changes is None:
-            raise ValueError("changes are required")
+            raise ValueError("Changes are required when writing")  # the text botbuilder's storage tests expect
+        if not changes:  # botbuilder passes an empty list or dict when nothing changed
+            return
         for key, value in changes.items():
             doc_id = document_id(key)
             etag = value.get("e_tag") if isinstance(value, dict) else getattr(value, "e_tag", None)
+            if etag == "":
+                raise ConcurrencyConflict(f"bot state {key} was written with an empty e_tag")
             state = {k: v for k, v in value.items() if k != "e_tag"} if isinstance(value, dict) else value
             doc = {"id": doc_id, "realId": key, "state": jsonpickle.encode(state, unpicklable=True)}
-            if etag in (None, "", "*"):
+            if etag in (None, "*"):
                 await self._store.upsert(CONTAINER, doc)
                 continue
             try:

@@ -182,7 +182,10 @@ class PilotService:
             created_at=now,
             updated_at=now,
         )
-        stored = await self._pilots.add(pilot)
+        try:
+            stored = await self._pilots.add(pilot)
+        except AlreadyExists:  # the store's unique name: another registration won the race since the look-up
+            raise DuplicatePilot(draft.name) from None
         await self._record_audit(stored, actor, "pilot.created", None, stored)
         await self._reschedule(stored)
         return stored
@@ -199,7 +202,10 @@ class PilotService:
             other = await self._pilots.find_by_name(pilot.tenant_id, name_key(updated.name))
             if other is not None and other.id != pilot.id:
                 raise DuplicatePilot(updated.name)
-        stored = await self._pilots.save(updated)
+        try:
+            stored = await self._pilots.save(updated)
+        except AlreadyExists:  # renamed to a name another pilot took since the look-up
+            raise DuplicatePilot(updated.name) from None
         await self._record_audit(stored, actor, "pilot.updated", pilot, stored)
         await self._reschedule(stored)
         return stored

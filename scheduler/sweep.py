@@ -215,7 +215,7 @@ class Sweep:
     async def stop(self, grace_s: float = STOP_GRACE_S) -> None:
         """Stop taking work: sends still waiting for their turn are taken back, those on their way to Teams get up
         to ``grace_s`` to be answered, and every claim not sent is released. Returns when every tick has ended."""
-        if not self._stopping:
+        if not self._stopping and (self._sending or self._ticks):  # an idle stop is not news
             logger.info("sweep stopping: %d sends under way in %d ticks", len(self._sending), self._ticks)
         self._stopping = True
         self._withdraw.set()

@@ -8,6 +8,12 @@ One database; one container per entry in ``storage.documents.CONTAINERS``, parti
 | readings, decisions, audit, sendlog | ``/pilotId`` | read and written per pilot |
 | botstate | ``/id`` | one document per state key, only ever point-read |
 
+A container's unique keys (ContainerSpec.unique_keys: pilots are unique by ``/nameKey`` in their tenant) become its
+unique key policy, so Cosmos DB itself refuses the second of two racing writes (409, raised as AlreadyExists).
+Cosmos DB fixes that policy when a container is created: a pilots container created before it keeps working, and
+``open`` logs a warning saying that only the service's look-up guards names there (to enforce them, copy the
+pilots into a new container, e.g. with the Azure Cosmos DB data migration tool, and swap it in).
+
 Queries scoped to a partition send ``partition_key``; the others fan out across partitions (the async client does
 that without ``enable_cross_partition_query``). ETags are opaque strings (real Cosmos quotes them, the test server
 does not) and are checked by the service with If-Match, so two replicas racing a write cannot both win.
@@ -44,7 +50,16 @@ from governance.errors import (
     RecordNotFound,
     StorageUnavailable,
 )
-from storage.documents import CONTAINERS, ETAG, Condition, ContainerSpec, Document, partition_of, strip_system
+from storage.documents import (
+    CONTAINERS,
+    ETAG,
+    Condition,
+    ContainerSpec,
+    Document,
+    check_unique_keys,
+    partition_of,
+    strip_system,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +69,10 @@ _PRECONDITION_FAILED = 412
 _OWNER_RESOURCE_NOT_FOUND = 1003  # sub-status of a 404 when the database or container itself is missing
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Cosmos refuses ids with these characters or ending in a space or newline (they would break the item's URL).
+# Cosmos refuses ids with these characters or ending in a space or newline (they would break the item's URL), and
+# ids longer than 1,023 bytes (its service quotas; older accounts and libraries said 255).
 _BAD_ID = re.compile(r"[/\\#?\t\r\n]|[ \n]$")
+_MAX_ID_BYTES = 1023
 _OPS = frozenset({"=", "!=", "<", "<=", ">", ">="})
 # Network-level failures that may escape the SDK's own wrapping (it normally raises AzureError subclasses).
 _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (AzureError, aiohttp.ClientError, OSError, TimeoutError)
@@ -120,6 +137,9 @@ class CosmosDocumentStore:
                 await client.__aenter__()
                 database = await _create_database(client, self._database_name)
                 containers = {spec.name: await _create_container(database, spec) for spec in CONTAINERS.values()}
+                for spec in CONTAINERS.values():
+                    if spec.unique_keys:
+                        await _warn_without_unique_keys(containers[spec.name], spec)
         except BaseException:
             await self.close()
             raise
@@ -147,7 +167,8 @@ class CosmosDocumentStore:
     # -- documents -----------------------------------------------------------------------------------------------
 
     async def read(self, container: str, partition: str, doc_id: str) -> Document | None:
-        _check_id(container, doc_id)
+        if not _storable_id(doc_id):  # no document can have it: asking is no error (a URL from outside, say)
+            return None
         with _mapped(f"read {container}/{doc_id}"):
             try:
                 item = await self._container(container).read_item(doc_id, partition_key=partition)
@@ -160,8 +181,7 @@ class CosmosDocumentStore:
     async def create(self, container: str, doc: Document) -> Document:
         body = _body(container, doc)
         doc_id = body["id"]
-        taken = AlreadyExists(f"{container}/{doc_id} already exists")
-        with _mapped(f"create {container}/{doc_id}", {_CONFLICT: taken}):
+        with _mapped(f"create {container}/{doc_id}", {_CONFLICT: _taken(container, doc_id)}):
             item = await self._container(container).create_item(body)
         return strip_system(item)
 
@@ -171,6 +191,7 @@ class CosmosDocumentStore:
         statuses = {
             _NOT_FOUND: RecordNotFound(f"{container}/{doc_id} does not exist"),
             _PRECONDITION_FAILED: ConcurrencyConflict(f"{container}/{doc_id} was changed by someone else"),
+            _CONFLICT: _taken(container, doc_id),  # a unique key held by another document
         }
         with _mapped(f"replace {container}/{doc_id}", statuses):
             if etag is None:
@@ -183,13 +204,14 @@ class CosmosDocumentStore:
 
     async def upsert(self, container: str, doc: Document) -> Document:
         body = _body(container, doc)
-        with _mapped(f"upsert {container}/{body['id']}"):
+        with _mapped(f"upsert {container}/{body['id']}", {_CONFLICT: _taken(container, body["id"])}):
             item = await self._container(container).upsert_item(body)
         return strip_system(item)
 
     async def delete(self, container: str, partition: str, doc_id: str, etag: str | None = None) -> None:
         """Idempotent: a missing document is not an error, with or without ``etag`` (as in the SQLite store)."""
-        _check_id(container, doc_id)
+        if not _storable_id(doc_id):
+            return
         conflict = ConcurrencyConflict(f"{container}/{doc_id} was changed by someone else")
         with _mapped(f"delete {container}/{doc_id}", {_PRECONDITION_FAILED: conflict}):
             try:
@@ -281,9 +303,23 @@ def _type_check(value: str | int | float | bool) -> str:
     raise ValueError(f"unsupported query value {value!r}")
 
 
+def _storable_id(doc_id: str) -> bool:
+    return len(doc_id.encode()) <= _MAX_ID_BYTES and not _BAD_ID.search(doc_id)
+
+
 def _check_id(container: str, doc_id: str) -> None:
-    if _BAD_ID.search(doc_id):
-        raise ValueError(f"{container} id {doc_id!r} may not contain / \\ # ? tabs or line breaks, nor end in a space")
+    if not _storable_id(doc_id):
+        raise ValueError(
+            f"{container} id {doc_id[:40]!r} may not contain / \\ # ? tabs or line breaks, nor end in a space, nor "
+            f"be longer than {_MAX_ID_BYTES} bytes"
+        )
+
+
+def _taken(container: str, doc_id: str) -> AlreadyExists:
+    keys = CONTAINERS[container].unique_keys
+    if not keys:
+        return AlreadyExists(f"{container}/{doc_id} already exists")
+    return AlreadyExists(f"{container}/{doc_id}: the id or the {', '.join(keys)} is taken in its partition")
 
 
 def _body(container: str, doc: Document) -> Document:
@@ -294,6 +330,7 @@ def _body(container: str, doc: Document) -> Document:
         raise ValueError(f"{container} document needs a string id")
     _check_id(container, doc_id)
     partition_of(container, doc)
+    check_unique_keys(container, doc)
     return {k: v for k, v in strip_system(doc).items() if k != ETAG}
 
 
@@ -329,11 +366,34 @@ async def _create_database(client: CosmosClient, name: str) -> DatabaseProxy:
 
 async def _create_container(database: DatabaseProxy, spec: ContainerSpec) -> ContainerProxy:
     partition_key = PartitionKey(path=f"/{spec.partition_key}")
+    options: dict[str, Any] = {}
+    if spec.default_ttl is not None:
+        options["default_ttl"] = spec.default_ttl
+    if spec.unique_keys:
+        options["unique_key_policy"] = _unique_key_policy(spec)
     try:
-        if spec.default_ttl is None:
-            return await database.create_container_if_not_exists(spec.name, partition_key)
-        return await database.create_container_if_not_exists(spec.name, partition_key, default_ttl=spec.default_ttl)
+        created: ContainerProxy = await database.create_container_if_not_exists(spec.name, partition_key, **options)
+        return created
     except CosmosHttpResponseError as exc:
         if exc.status_code != _CONFLICT:
             raise
         return database.get_container_client(spec.name)
+
+
+def _unique_key_policy(spec: ContainerSpec) -> dict[str, Any]:
+    return {"uniqueKeys": [{"paths": [f"/{field}"]} for field in spec.unique_keys]}
+
+
+async def _warn_without_unique_keys(container: ContainerProxy, spec: ContainerSpec) -> None:
+    """A container created before its unique keys existed keeps its old policy (Cosmos DB cannot change it)."""
+    properties = await container.read()
+    have = {tuple(key.get("paths", ())) for key in (properties.get("uniqueKeyPolicy") or {}).get("uniqueKeys", ())}
+    missing = [field for field in spec.unique_keys if (f"/{field}",) not in have]
+    if missing:
+        logger.warning(
+            "the Cosmos DB container %r was created without the unique key %s, and Cosmos DB cannot add one to an "
+            "existing container: only the service's look-up keeps it unique (two writers at one moment can both "
+            "succeed). Copy the documents into a new container created by this version to enforce it.",
+            spec.name,
+            ", ".join(f"/{field}" for field in missing),
+        )

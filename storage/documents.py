@@ -23,14 +23,18 @@ class ContainerSpec:
     name: str
     partition_key: str  # a top-level field of every document in the container
     default_ttl: int | None = None
+    # Top-level string fields whose value may appear only once per partition. The store enforces each one (a unique
+    # index in SQLite, a unique key policy in Cosmos DB), so two writers racing cannot both win.
+    unique_keys: tuple[str, ...] = ()
 
 
 # The containers, with partition keys chosen for the access paths (README, "Storage"):
 CONTAINERS: dict[str, ContainerSpec] = {
     spec.name: spec
     for spec in (
-        # Pilots are listed and matched by name per tenant; a tenant has hundreds, not millions.
-        ContainerSpec("pilots", "tenantId"),
+        # Pilots are listed and matched by name per tenant; a tenant has hundreds, not millions. A name
+        # (rules.name_key) is unique in its tenant.
+        ContainerSpec("pilots", "tenantId", unique_keys=("nameKey",)),
         # Readings, decisions and audit events are read per pilot; one reading per (pilot, period) by id.
         ContainerSpec("readings", "pilotId"),
         ContainerSpec("decisions", "pilotId"),
@@ -64,7 +68,11 @@ class DocumentStore(Protocol):
 
     - ``read`` answers None for a missing document.
     - ``create`` raises AlreadyExists when the id is taken in that partition.
+    - ``create``, ``replace`` and ``upsert`` raise AlreadyExists when another document in the partition holds the
+      same value of one of the container's ``unique_keys``; every document must carry those fields as strings.
     - ``replace`` raises ConcurrencyConflict when ``etag`` is given and stale, RecordNotFound when missing.
+    - ``read`` answers None, and ``delete`` does nothing, for an id no document can have (Cosmos DB refuses some
+      characters in ids): asking for it is not a failure.
     - ``delete`` is idempotent unless ``etag`` is given (then stale -> ConcurrencyConflict).
     - Any backend failure (unreachable, throttled past its retries) raises StorageUnavailable; nothing is half
       written because every operation writes one document.
@@ -100,6 +108,14 @@ def partition_of(container: str, doc: Document) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{container} document needs a string {spec.partition_key!r}")
     return value
+
+
+def check_unique_keys(container: str, doc: Document) -> None:
+    """A unique key must be present: Cosmos DB counts a missing one as null, and allows one null per partition."""
+    for field in CONTAINERS[container].unique_keys:
+        value = doc.get(field)
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"{container} document needs a string {field!r}")
 
 
 def strip_system(doc: Document) -> Document:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from governance.errors import AlreadyExists, ConcurrencyConflict, RecordNotFound, StorageUnavailable
-from storage.documents import CONTAINERS, ETAG, Condition, Document, partition_of
+from storage.documents import CONTAINERS, ETAG, Condition, Document, check_unique_keys, partition_of
 
 
 class FixedClock:
@@ -69,6 +69,7 @@ class MemoryDocumentStore:
         key, body = self._prepare(container, doc)
         if key in self._data.documents:
             raise AlreadyExists(f"{container}/{key[2]} already exists")
+        self._check_unique(key, doc)
         return self._store(key, body)
 
     async def replace(self, container: str, doc: Document, etag: str | None = None) -> Document:
@@ -78,10 +79,12 @@ class MemoryDocumentStore:
             raise RecordNotFound(f"{container}/{key[2]} does not exist")
         if etag is not None and current[0] != etag:
             raise ConcurrencyConflict(f"{container}/{key[2]} was changed by someone else")
+        self._check_unique(key, doc)
         return self._store(key, body)
 
     async def upsert(self, container: str, doc: Document) -> Document:
         key, body = self._prepare(container, doc)
+        self._check_unique(key, doc)
         return self._store(key, body)
 
     async def delete(self, container: str, partition: str, doc_id: str, etag: str | None = None) -> None:
@@ -117,8 +120,18 @@ class MemoryDocumentStore:
         doc_id = doc.get("id")
         if not isinstance(doc_id, str) or not doc_id:
             raise ValueError(f"{container} document needs a string id")
+        check_unique_keys(container, doc)
         body = json.dumps({k: v for k, v in doc.items() if k != ETAG})
         return (container, partition_of(container, doc), doc_id), body
+
+    def _check_unique(self, key: tuple[str, str, str], doc: Document) -> None:
+        """AlreadyExists when another document in the partition holds one of the container's unique keys."""
+        container, partition, doc_id = key
+        for field in CONTAINERS[container].unique_keys:
+            for (kind, pk, other_id), stored in self._data.documents.items():
+                same_partition = (kind, pk) == (container, partition) and other_id != doc_id
+                if same_partition and json.loads(stored[1]).get(field) == doc[field]:
+                    raise AlreadyExists(f"{container}/{doc_id}: the {field} is taken in its partition")
 
     def _store(self, key: tuple[str, str, str], body: str) -> Document:
         stored = (uuid.uuid4().hex, body)

@@ -21,7 +21,8 @@ from tests.storage.conftest import EMULATOR_KEY, CosmosStoreFactory, StoreFactor
 
 
 def pilot(doc_id: str, tenant: str = "tenant-a", **fields: Any) -> Document:
-    return {"id": doc_id, "tenantId": tenant, **fields}
+    """A pilots document; its nameKey, unique in the tenant, follows the id unless a test gives one."""
+    return {"id": doc_id, "tenantId": tenant, "nameKey": f"name of {doc_id}", **fields}
 
 
 def without_etag(doc: Document) -> Document:
@@ -55,7 +56,7 @@ async def test_returned_documents_carry_no_store_properties_except_the_etag(docu
 
     for doc in (created, read, queried):
         assert doc is not None
-        assert sorted(doc) == [ETAG, "id", "tenantId"]
+        assert sorted(doc) == [ETAG, "id", "nameKey", "tenantId"]
 
 
 async def test_read_of_a_missing_document_returns_none(document_store: DocumentStore) -> None:
@@ -404,14 +405,28 @@ async def test_cosmos_default_retry_budget_gives_up_on_endless_throttling(
 
 
 @pytest.mark.cosmos
-@pytest.mark.parametrize("doc_id", ["conv/user", "a\\b", "what?", "#1", "trailing "])
-async def test_cosmos_refuses_ids_it_cannot_address(cosmos_store_factory: CosmosStoreFactory, doc_id: str) -> None:
+@pytest.mark.parametrize("doc_id", ["conv/user", "a\\b", "what?", "#1", "trailing ", "x" * 1024])
+async def test_cosmos_refuses_to_write_ids_it_cannot_address(
+    cosmos_store_factory: CosmosStoreFactory, doc_id: str
+) -> None:
     store = await cosmos_store_factory()
 
     with pytest.raises(ValueError):
         await store.create("botstate", {"id": doc_id})
     with pytest.raises(ValueError):
-        await store.read("botstate", doc_id, doc_id)
+        await store.upsert("botstate", {"id": doc_id})
+
+
+@pytest.mark.parametrize("doc_id", ["a/b", "a\\b", "what?", "#1", "trailing ", "x" * 1024])
+async def test_an_id_no_document_can_have_is_simply_not_found(document_store: DocumentStore, doc_id: str) -> None:
+    """Ids come from outside (a URL, a card's data): asking for one Cosmos DB cannot hold is not a failure."""
+    await document_store.create("pilots", pilot("p1"))
+
+    assert await document_store.read("pilots", "tenant-a", doc_id) is None
+    assert await document_store.query("pilots", [where("id", "=", doc_id)]) == []
+    await document_store.delete("pilots", "tenant-a", doc_id)
+    await document_store.delete("pilots", "tenant-a", doc_id, etag="stale")
+    assert ids(await document_store.query("pilots")) == ["p1"]
 
 
 @pytest.mark.cosmos
@@ -448,7 +463,8 @@ async def test_sqlite_finds_a_pilot_by_name_through_the_index(tmp_path: pathlib.
         )
         async with db.execute(sql, ("pilots", "t", "x")) as cursor:
             plan = " ".join(str(row[-1]) for row in await cursor.fetchall())
-        assert "ix_name_key" in plan
+        # The unique (tenant, name) index serves it; ix_name_key where duplicates kept that index from being built.
+        assert "ux_pilots_nameKey" in plan or "ix_name_key" in plan
         async with db.execute(
             "EXPLAIN QUERY PLAN SELECT body FROM documents WHERE container = ? "
             "AND json_extract(body, '$.nextDueAt') <= ?",
