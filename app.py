@@ -36,6 +36,7 @@ from governance.services import PilotService
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
 from scheduler.gates import CostDriftPlanner, GatePlanner
 from scheduler.loop import SchedulerLoop
+from scheduler.repair import RepairPlanner
 from scheduler.sweep import Planner, Sweep, SweepPorts, withdrawable_sleep
 from storage.documents import DocumentStore
 from storage.factory import make_document_store
@@ -133,6 +134,8 @@ def build_sweep(repos: Repositories, messenger: Messenger, clock: Clock, service
         GatePlanner(repos.readings, repos.decisions, service.finish_decision if service else None),
         CostDriftPlanner(repos.readings),
     ]
+    if service is not None:
+        planners.insert(0, RepairPlanner(service.repair))
     return Sweep(sweep_ports(repos, messenger), planners, clock)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from governance.audit import snapshot
 from governance.errors import AlreadyExists
 from governance.model import (
     GOVERNANCE_ITEMS,
@@ -33,7 +34,6 @@ from governance.model import (
     Stage,
 )
 from governance.period import Period
-from governance.services import snapshot
 from storage.repositories import Repositories
 
 DEPARTMENTS = (

@@ -117,6 +117,7 @@ class Pilot:
     created_by: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    pending_audit: tuple[AuditEvent, ...] = ()  # see governance.audit: written with the change, then copied
     version: str | None = None
 
     @property
@@ -142,6 +143,7 @@ class MetricReading:
     spend: float | None = None
     blockers: str = ""
     notes: str = ""
+    pending_audit: tuple[AuditEvent, ...] = ()  # see governance.audit: written with the change, then copied
     version: str | None = None
 
 
@@ -157,6 +159,7 @@ class GateDecision:
     new_gate_date: date | None = None
     effective_date: date | None = None
     details: dict[str, str] = field(default_factory=dict)
+    pending_audit: tuple[AuditEvent, ...] = ()  # see governance.audit: written with the change, then copied
     version: str | None = None
 
 

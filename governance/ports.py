@@ -72,6 +72,10 @@ class DecisionRepository(Protocol):
         """One decision per (pilot, gate date); AlreadyExists if that gate was decided."""
         ...
 
+    async def save(self, decision: GateDecision) -> GateDecision:
+        """Replace the decision if it still has ``decision.version``; else ConcurrencyConflict."""
+        ...
+
     async def list_for(self, pilot_id: str) -> list[GateDecision]: ...
 
 

@@ -9,10 +9,10 @@ import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import Enum
+from datetime import date
 from typing import Any
 
+from governance.audit import AuditTrail, audit_event
 from governance.conflicts import retry_on_conflict
 from governance.decisions import DecisionDraft, apply_decision, decision_effects
 from governance.errors import (
@@ -84,25 +84,6 @@ def may_change(pilot: Pilot, actor: Actor) -> bool:
     )
 
 
-def snapshot(value: Any) -> dict[str, object]:
-    """A JSON-ready dict of a domain object, for the audit trail."""
-
-    def plain(v: Any) -> Any:
-        if isinstance(v, datetime | date):
-            return v.isoformat()
-        if isinstance(v, Enum):
-            return v.value
-        if isinstance(v, dict):
-            return {str(k): plain(x) for k, x in v.items()}
-        if isinstance(v, list | tuple):
-            return [plain(x) for x in v]
-        return v
-
-    raw = dataclasses.asdict(value)
-    raw.pop("version", None)
-    return {k: plain(v) for k, v in raw.items()}
-
-
 class PilotService:
     def __init__(
         self,
@@ -113,6 +94,7 @@ class PilotService:
         clock: Clock,
         agenda: Agenda | None = None,
     ) -> None:
+        self._trail = AuditTrail(audit, pilots, readings, decisions)
         self._pilots = pilots
         self._readings = readings
         self._decisions = decisions
@@ -182,13 +164,15 @@ class PilotService:
             created_at=now,
             updated_at=now,
         )
+        pilot = dataclasses.replace(
+            pilot, pending_audit=(audit_event(pilot, actor.aad_object_id, now, "pilot.created", None, pilot),)
+        )
+        await self._reschedule(pilot)  # first: a pilot whose later writes fail is still swept, and repaired
         try:
             stored = await self._pilots.add(pilot)
         except AlreadyExists:  # the store's unique name: another registration won the race since the look-up
             raise DuplicatePilot(draft.name) from None
-        await self._record_audit(stored, actor, "pilot.created", None, stored)
-        await self._reschedule(stored)
-        return stored
+        return await self._trail.flush(stored)
 
     async def update(self, pilot_id: str, changes: dict[str, Any], actor: Actor, tenant_id: str | None = None) -> Pilot:
         """Apply field changes (names as on Pilot); re-checks every rule; ConcurrencyConflict if raced."""
@@ -198,17 +182,18 @@ class PilotService:
         now = self._clock.now()
         updated = dataclasses.replace(pilot, **changes, updated_at=now)
         validate_pilot(_draft_of(updated), today=now.date())
+        event = audit_event(pilot, actor.aad_object_id, now, "pilot.updated", pilot, updated)
+        updated = dataclasses.replace(updated, pending_audit=(*pilot.pending_audit, event))
         if "name" in changes and name_key(updated.name) != name_key(pilot.name):
             other = await self._pilots.find_by_name(pilot.tenant_id, name_key(updated.name))
             if other is not None and other.id != pilot.id:
                 raise DuplicatePilot(updated.name)
+        await self._reschedule(updated)
         try:
             stored = await self._pilots.save(updated)
         except AlreadyExists:  # renamed to a name another pilot took since the look-up
             raise DuplicatePilot(updated.name) from None
-        await self._record_audit(stored, actor, "pilot.updated", pilot, stored)
-        await self._reschedule(stored)
-        return stored
+        return await self._trail.flush(stored)
 
     async def link_channel(self, pilot: Pilot, channel: ChannelLink, actor: Actor) -> Pilot:
         if not may_change(pilot, actor):
@@ -216,14 +201,14 @@ class PilotService:
 
         async def attempt() -> Pilot:
             current = await self.get(pilot.id, pilot.tenant_id)
-            stored = await self._pilots.save(
-                dataclasses.replace(current, channel=channel, updated_at=self._clock.now())
-            )
-            await self._record_audit(stored, actor, "pilot.channel_linked", current, stored)
-            await self._reschedule(stored)
-            return stored
+            now = self._clock.now()
+            linked = dataclasses.replace(current, channel=channel, updated_at=now)
+            event = audit_event(current, actor.aad_object_id, now, "pilot.channel_linked", current, linked)
+            return await self._pilots.save(dataclasses.replace(linked, pending_audit=(*current.pending_audit, event)))
 
-        return await retry_on_conflict(attempt, gave_up="The pilot kept changing; try again.")
+        await self._reschedule(pilot)
+        stored = await retry_on_conflict(attempt, gave_up="The pilot kept changing; try again.")
+        return await self._trail.flush(stored)
 
     async def record_reading(
         self, pilot_id: str, draft: ReadingDraft, actor: Actor, source: ReadingSource, tenant_id: str | None = None
@@ -251,17 +236,18 @@ class PilotService:
 
         async def attempt() -> MetricReading:
             previous = await self._readings.get(pilot.id, draft.period)
-            if previous is None:
-                stored = await self._readings.add(reading)  # AlreadyExists: someone stored this period meanwhile
-            else:
-                stored = await self._readings.save(dataclasses.replace(reading, version=previous.version))
             action = "reading.recorded" if previous is None else "reading.replaced"
-            await self._record_audit(pilot, actor, action, previous, stored)
-            return stored
+            event = audit_event(pilot, actor.aad_object_id, now, action, previous, reading)
+            if previous is None:  # AlreadyExists: someone stored this period meanwhile
+                return await self._readings.add(dataclasses.replace(reading, pending_audit=(event,)))
+            pending = (*previous.pending_audit, event)
+            return await self._readings.save(
+                dataclasses.replace(reading, version=previous.version, pending_audit=pending)
+            )
 
-        stored = await retry_on_conflict(attempt, gave_up="The reading kept changing; try again.")
         await self._reschedule(pilot)  # a new reading can end nudges or raise a cost-drift alert
-        return stored
+        stored = await retry_on_conflict(attempt, gave_up="The reading kept changing; try again.")
+        return await self._trail.flush(stored)
 
     async def decide(
         self, pilot_id: str, tenant_id: str, gate_date: date, draft: DecisionDraft, actor: Actor
@@ -281,15 +267,15 @@ class PilotService:
         updated, decision = apply_decision(
             pilot, draft, actor.is_admin, actor.is_admin, local_date(now, pilot.timezone), actor.person, now
         )
+        event = audit_event(pilot, actor.aad_object_id, now, f"gate.{decision.kind.value}", pilot, updated)
+        await self._reschedule(pilot)
         try:
-            decision = await self._decisions.add(decision)
+            decision = await self._decisions.add(dataclasses.replace(decision, pending_audit=(event,)))
         except AlreadyExists:
             await self.finish_decision(pilot)
             raise GateAlreadyDecided(f"The gate of {gate_date.isoformat()} was already decided.") from None
         stored = await self._carry_out(updated, pilot)
-        await self._record_audit(stored, actor, f"gate.{decision.kind.value}", pilot, stored)
-        await self._reschedule(stored)
-        return stored, decision
+        return stored, await self._trail.flush(decision)
 
     async def finish_decision(self, pilot: Pilot) -> Pilot:
         """Carry out a recorded decision whose effects were never saved (the store failed between the two writes).
@@ -300,10 +286,17 @@ class PilotService:
         if decision is None or not pilot.stage.is_active:
             return pilot
         now = self._clock.now()
-        stored = await self._carry_out(decision_effects(pilot, decision, now), pilot)
-        await self._record_audit(stored, SYSTEM_ACTOR, f"gate.{decision.kind.value}.completed", pilot, stored)
-        await self._reschedule(stored)
-        return stored
+        effects = decision_effects(pilot, decision, now)
+        action = f"gate.{decision.kind.value}.completed"
+        event = audit_event(pilot, SYSTEM_ACTOR.aad_object_id, now, action, pilot, effects)
+        await self._reschedule(pilot)
+        stored = await self._carry_out(dataclasses.replace(effects, pending_audit=(*pilot.pending_audit, event)), pilot)
+        return await self._trail.flush(stored)
+
+    async def repair(self, pilot: Pilot) -> bool:
+        """Finish what a failed write left behind: copy every pending audit event of the pilot into the trail.
+        True when nothing is left to repair."""
+        return await self._trail.flush_all(pilot)
 
     async def _carry_out(self, updated: Pilot, read: Pilot) -> Pilot:
         """Save the decided stage and dates; on a conflict re-apply them to the pilot as it now stands."""
@@ -320,6 +313,7 @@ class PilotService:
                     gate_date=updated.gate_date,
                     extensions=updated.extensions,
                     updated_at=updated.updated_at,
+                    pending_audit=_merged(current.pending_audit, updated.pending_audit),
                 )
                 raise
 
@@ -332,21 +326,11 @@ class PilotService:
         if self._agenda is not None:
             await self._agenda.set(AgendaEntry(pilot.id, pilot.tenant_id, self._clock.now()))
 
-    async def _record_audit(self, pilot: Pilot, actor: Actor, action: str, before: Any, after: Any) -> None:
-        event = AuditEvent(
-            id=uuid.uuid4().hex,
-            tenant_id=pilot.tenant_id,
-            pilot_id=pilot.id,
-            actor=actor.aad_object_id,
-            at=self._clock.now(),
-            action=action,
-            before=snapshot(before) if before is not None else None,
-            after=snapshot(after) if after is not None else None,
-        )
-        try:
-            await self._audit.add(event)
-        except AlreadyExists:  # the same event id twice cannot happen with uuid4; keep going if it does
-            logger.warning("duplicate audit event %s", event.id)
+
+def _merged(current: tuple[AuditEvent, ...], ours: tuple[AuditEvent, ...]) -> tuple[AuditEvent, ...]:
+    """The pending events of the stored version, then ours that it lacks (each event once, by id)."""
+    known = {event.id for event in current}
+    return (*current, *(event for event in ours if event.id not in known))
 
 
 def _draft_of(pilot: Pilot) -> PilotDraft:

@@ -80,6 +80,7 @@ def pilot_to_doc(pilot: Pilot) -> Document:
         "createdBy": pilot.created_by,
         "createdAt": _dt(pilot.created_at),
         "updatedAt": _dt(pilot.updated_at),
+        **_pending(pilot.pending_audit),
     }
 
 
@@ -112,6 +113,7 @@ def pilot_from_doc(doc: Document) -> Pilot:
         created_by=doc.get("createdBy", ""),
         created_at=_parse_dt(doc.get("createdAt")),
         updated_at=_parse_dt(doc.get("updatedAt")),
+        pending_audit=_pending_of(doc),
         version=doc.get(ETAG),
     )
 
@@ -132,6 +134,7 @@ def reading_to_doc(reading: MetricReading) -> Document:
         "source": reading.source.value,
         "submittedBy": {"aadObjectId": reading.submitted_by.aad_object_id, "name": reading.submitted_by.name},
         "submittedAt": _dt(reading.submitted_at),
+        **_pending(reading.pending_audit),
     }
 
 
@@ -151,6 +154,7 @@ def reading_from_doc(doc: Document) -> MetricReading:
         source=ReadingSource(doc.get("source", "teams")),
         submitted_by=_person(doc["submittedBy"]),
         submitted_at=submitted_at,
+        pending_audit=_pending_of(doc),
         version=doc.get(ETAG),
     )
 
@@ -170,6 +174,7 @@ def decision_to_doc(decision: GateDecision) -> Document:
         "newGateDate": decision.new_gate_date.isoformat() if decision.new_gate_date else None,
         "effectiveDate": decision.effective_date.isoformat() if decision.effective_date else None,
         "details": dict(decision.details),
+        **_pending(decision.pending_audit),
     }
 
 
@@ -187,6 +192,7 @@ def decision_from_doc(doc: Document) -> GateDecision:
         new_gate_date=date.fromisoformat(doc["newGateDate"]) if doc.get("newGateDate") else None,
         effective_date=date.fromisoformat(doc["effectiveDate"]) if doc.get("effectiveDate") else None,
         details={str(k): str(v) for k, v in (doc.get("details") or {}).items()},
+        pending_audit=_pending_of(doc),
         version=doc.get(ETAG),
     )
 
@@ -260,6 +266,15 @@ def audit_from_doc(doc: Document) -> AuditEvent:
     )
 
 
+def _pending(events: tuple[AuditEvent, ...]) -> Document:
+    """Audit events written with their change (governance.audit); absent when there are none."""
+    return {"pendingAudit": [audit_to_doc(e) for e in events]} if events else {}
+
+
+def _pending_of(doc: Document) -> tuple[AuditEvent, ...]:
+    return tuple(audit_from_doc(e) for e in doc.get("pendingAudit") or ())
+
+
 # -- repositories ------------------------------------------------------------------------------------------------
 
 
@@ -321,6 +336,10 @@ class DocumentDecisionRepository:
 
     async def add(self, decision: GateDecision) -> GateDecision:
         return decision_from_doc(await self._store.create(self.container, decision_to_doc(decision)))
+
+    async def save(self, decision: GateDecision) -> GateDecision:
+        doc = decision_to_doc(decision)
+        return decision_from_doc(await self._store.replace(self.container, doc, decision.version))
 
     async def list_for(self, pilot_id: str) -> list[GateDecision]:
         docs = await self._store.query(self.container, partition=pilot_id)
