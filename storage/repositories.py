@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from governance.model import (
     AgendaEntry,
@@ -31,6 +33,23 @@ from governance.period import Period
 from governance.rules import name_key
 from storage.documents import ETAG, Document, DocumentStore, where
 
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def decoded(docs: Iterable[Document], decode: Callable[[Document], T], what: str) -> list[T]:
+    """Every document that reads as ``what``; one that does not (written by an older version, or by hand) is
+    logged by id and left out, so it cannot break the lists, `pilots`, `overdue` or the sweep for everyone else."""
+    out: list[T] = []
+    for doc in docs:
+        try:
+            out.append(decode(doc))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            logger.error("skipped a %s document that does not read (id %r): %s", what, doc.get("id"), exc)
+    return out
+
+
 # -- documents ---------------------------------------------------------------------------------------------------
 
 
@@ -40,6 +59,13 @@ def _dt(value: datetime | None) -> str | None:
 
 def _parse_dt(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _required_dt(doc: Document, key: str) -> datetime:
+    moment = _parse_dt(doc.get(key))
+    if moment is None:
+        raise ValueError(f"{key} is missing")
+    return moment
 
 
 def _person(doc: dict[str, Any]) -> Person:
@@ -139,8 +165,7 @@ def reading_to_doc(reading: MetricReading) -> Document:
 
 
 def reading_from_doc(doc: Document) -> MetricReading:
-    submitted_at = _parse_dt(doc.get("submittedAt"))
-    assert submitted_at is not None
+    submitted_at = _required_dt(doc, "submittedAt")
     return MetricReading(
         pilot_id=doc["pilotId"],
         tenant_id=doc["tenantId"],
@@ -179,8 +204,7 @@ def decision_to_doc(decision: GateDecision) -> Document:
 
 
 def decision_from_doc(doc: Document) -> GateDecision:
-    decided_at = _parse_dt(doc.get("decidedAt"))
-    assert decided_at is not None
+    decided_at = _required_dt(doc, "decidedAt")
     return GateDecision(
         pilot_id=doc["pilotId"],
         tenant_id=doc["tenantId"],
@@ -252,8 +276,7 @@ def audit_to_doc(event: AuditEvent) -> Document:
 
 
 def audit_from_doc(doc: Document) -> AuditEvent:
-    at = _parse_dt(doc.get("at"))
-    assert at is not None
+    at = _required_dt(doc, "at")
     return AuditEvent(
         id=doc["id"],
         tenant_id=doc["tenantId"],
@@ -300,7 +323,7 @@ class DocumentPilotRepository:
 
     async def list(self, tenant_id: str | None = None) -> list[Pilot]:
         docs = await self._store.query(self.container, partition=tenant_id)
-        return [pilot_from_doc(d) for d in docs]
+        return decoded(docs, pilot_from_doc, "pilot")
 
     async def find_by_name(self, tenant_id: str, name_key: str) -> Pilot | None:
         docs = await self._store.query(self.container, [where("nameKey", "=", name_key)], partition=tenant_id)
@@ -325,7 +348,7 @@ class DocumentReadingRepository:
 
     async def list_for(self, pilot_id: str) -> list[MetricReading]:
         docs = await self._store.query(self.container, partition=pilot_id)
-        return sorted((reading_from_doc(d) for d in docs), key=lambda r: r.period)
+        return sorted(decoded(docs, reading_from_doc, "reading"), key=lambda r: r.period)
 
 
 class DocumentDecisionRepository:
@@ -343,7 +366,7 @@ class DocumentDecisionRepository:
 
     async def list_for(self, pilot_id: str) -> list[GateDecision]:
         docs = await self._store.query(self.container, partition=pilot_id)
-        return sorted((decision_from_doc(d) for d in docs), key=lambda d: d.decided_at)
+        return sorted(decoded(docs, decision_from_doc, "decision"), key=lambda d: d.decided_at)
 
 
 class DocumentAuditRepository:
@@ -357,7 +380,7 @@ class DocumentAuditRepository:
 
     async def list_for(self, pilot_id: str) -> list[AuditEvent]:
         docs = await self._store.query(self.container, partition=pilot_id)
-        return sorted((audit_from_doc(d) for d in docs), key=lambda e: e.at)
+        return sorted(decoded(docs, audit_from_doc, "audit"), key=lambda e: e.at)
 
 
 class DocumentConversationRepository:
@@ -386,14 +409,15 @@ class DocumentConversationRepository:
             partition=tenant_id,
         )
         refs = sorted(
-            (conversation_from_doc(d) for d in docs),
+            decoded(docs, conversation_from_doc, "conversation"),
             key=lambda r: (r.active and not r.undeliverable, r.updated_at or datetime.min),
             reverse=True,
         )
         return refs[0] if refs else None
 
     async def list_for_tenant(self, tenant_id: str) -> list[ConversationRef]:
-        return [conversation_from_doc(d) for d in await self._store.query(self.container, partition=tenant_id)]
+        docs = await self._store.query(self.container, partition=tenant_id)
+        return decoded(docs, conversation_from_doc, "conversation")
 
 
 class DocumentMemberRepository:
@@ -422,7 +446,8 @@ class DocumentMemberRepository:
         return _member_from_doc(doc) if doc else None
 
     async def list_for_tenant(self, tenant_id: str) -> list[TeamMember]:
-        return [_member_from_doc(d) for d in await self._store.query(self.container, partition=tenant_id)]
+        docs = await self._store.query(self.container, partition=tenant_id)
+        return decoded(docs, _member_from_doc, "member")
 
 
 def _member_from_doc(doc: Document) -> TeamMember:
@@ -462,8 +487,7 @@ def send_to_doc(record: SendRecord) -> Document:
 
 
 def send_from_doc(doc: Document) -> SendRecord:
-    claimed_at = _parse_dt(doc.get("claimedAt"))
-    assert claimed_at is not None
+    claimed_at = _required_dt(doc, "claimedAt")
     return SendRecord(
         pilot_id=doc["pilotId"],
         tenant_id=doc["tenantId"],
@@ -501,7 +525,8 @@ class DocumentSendLog:
         return send_from_doc(await self._store.replace(self.container, send_to_doc(record), record.version))
 
     async def list_for(self, pilot_id: str) -> list[SendRecord]:
-        return [send_from_doc(d) for d in await self._store.query(self.container, partition=pilot_id)]
+        docs = await self._store.query(self.container, partition=pilot_id)
+        return decoded(docs, send_from_doc, "send-log")
 
 
 class DocumentAgenda:
@@ -526,12 +551,7 @@ class DocumentAgenda:
 
     async def due(self, now: datetime) -> list[AgendaEntry]:
         docs = await self._store.query(self.container, [where("nextDueAt", "<=", utc_key(now))])
-        return [
-            AgendaEntry(
-                d["id"], d["tenantId"], datetime.strptime(d["nextDueAt"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-            )
-            for d in docs
-        ]
+        return decoded(docs, _agenda_from_doc, "agenda")
 
     async def get(self, pilot_id: str) -> AgendaEntry | None:
         doc = await self._store.read(self.container, pilot_id, pilot_id)
@@ -540,6 +560,11 @@ class DocumentAgenda:
         due = doc.get("nextDueAt")
         moment = datetime.strptime(due, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if due else None
         return AgendaEntry(doc["id"], doc["tenantId"], moment)
+
+
+def _agenda_from_doc(doc: Document) -> AgendaEntry:
+    due = doc["nextDueAt"]
+    return AgendaEntry(doc["id"], doc["tenantId"], datetime.strptime(due, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC))
 
 
 @dataclass(frozen=True)
