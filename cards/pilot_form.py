@@ -4,10 +4,11 @@ Input ids are stable: the bot reads the submission by these ids (Teams sends eve
 domain's field errors back onto them with ``form_errors``. Each problem is shown as an attention TextBlock right
 under its input (always visible) and as the input's ``errorMessage`` (shown by Teams' own client-side checks).
 
-Sponsor: Teams' people picker is an ``Input.ChoiceSet`` with ``choices.data`` (``Data.Query`` over
-``graph.microsoft.com/users``), but the official Adaptive Cards parser rejects ``choices.data`` below version 1.6
-("supported in version 1.6, but you are using version 1.5") and our cards are 1.5. So the sponsor is a static,
-filterable choice: the asker first, then (for admins) the people the bot knows from team rosters.
+Sponsor: for admins, Teams' people picker: an ``Input.ChoiceSet`` with ``choices.data`` (``Data.Query`` over
+``graph.microsoft.com/users``), which searches the organization's directory and returns Entra object ids. Teams
+draws it in 1.5 cards; the official JS parser only knows it from 1.6 on, so the card tests accept exactly this one
+extension and nothing else. The same input keeps static choices (the asker, then the people the bot knows from team
+rosters): clients without the picker show those. Anyone else can only sponsor their own pilots: a static choice.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from microsoft_teams.cards import (
     NumberInput,
     TextInput,
 )
-from microsoft_teams.cards.core import ChoiceSetInputStyle
+from microsoft_teams.cards.core import ChoiceSetInputStyle, QueryData
 
 from cards.elements import build, facts, heading, section, text
 from cards.inputs import parse_date
@@ -35,8 +36,10 @@ from cards.pieces import MAX_LABEL_NAME, governance_label, kept_number, sponsor_
 from cards.text import fmt_number, plain, plural, shorten
 from cards.verbs import PILOT_CREATE, PILOT_STATUS, execute
 from governance.model import Pilot
+from governance.portfolio import Reach
 from governance.rules import GATE_DAYS, MAX_NAME, MAX_SHORT_TEXT, MAX_TEXT, default_gate_date
 
+PEOPLE_DATASET: Final = "graph.microsoft.com/users"  # Teams' people picker (Data.Query)
 MAX_SPONSORS: Final = 100  # keeps the form well under Teams' 28 KB
 
 INPUT_IDS: Final = (
@@ -97,10 +100,13 @@ def new_pilot_form(
     sponsor_id: str,
     today: date,
     others: Sequence[tuple[str, str]] = (),
+    *,
+    people_picker: bool = False,
 ) -> AdaptiveCard:
     """The form, filled with ``values`` (as Teams sent them) and each problem in ``errors`` next to its input.
 
-    ``others`` are (Entra object id, name) of other people who may be chosen as sponsor (at most MAX_SPONSORS)."""
+    ``others`` are (Entra object id, name) of other people who may be chosen as sponsor (at most MAX_SPONSORS);
+    ``people_picker`` (admins) adds Teams' directory search to that choice."""
     start = _parse_date(values.get("startDate")) or today
     field = _Fields(values, errors)
     body: list[CardElement] = [heading("Register a pilot")]
@@ -134,11 +140,12 @@ def new_pilot_form(
     )
     body += field.choice(
         "sponsor",
-        "Executive sponsor",
+        "Executive sponsor" + (" (search the directory)" if people_picker else ""),
         sponsors,
         required=True,
         default=sponsor_id,
-        style="filtered" if len(sponsors) > 5 else "compact",
+        style="filtered" if people_picker or len(sponsors) > 5 else "compact",
+        directory=people_picker,
     )
     body += field.date("startDate", "Start date", default=today.isoformat())
     body += field.date(
@@ -226,7 +233,9 @@ class _Fields:
         required: bool = False,
         default: str | None = None,
         style: ChoiceSetInputStyle = "compact",
+        directory: bool = False,
     ) -> list[CardElement]:
+        """``directory``: Teams' people picker over the organization, the static ``choices`` as the fallback."""
         known = {value for value, _ in choices}
         kept = self.values.get(input_id)
         element = ChoiceSetInput(
@@ -234,7 +243,9 @@ class _Fields:
             label=label,
             style=style,
             choices=[Choice(title=title, value=value) for value, title in choices],
-            value=kept if kept in known else default,
+            choices_data=QueryData(dataset=PEOPLE_DATASET) if directory else None,
+            # A person picked from the directory is not among the static choices; Teams shows their name.
+            value=kept if kept and (kept in known or directory) else default,
             placeholder="Choose",
             is_required=required or None,
             error_message=self._message(input_id, label) if required or input_id in self.errors else None,
@@ -249,11 +260,22 @@ def _parse_date(raw: str | None) -> date | None:
         return None
 
 
-def pilot_created_card(pilot: Pilot) -> AdaptiveCard:
-    """A read-only summary that replaces the form once the pilot is registered."""
+REACH_NOTE: Final[dict[Reach, str]] = {
+    Reach.CHAT: "",
+    Reach.ROSTER: "PilotGate will open a 1:1 chat with the sponsor for the first check-in (they share a team with it).",
+    Reach.NONE: (
+        "PilotGate cannot reach the sponsor yet: ask them to install PilotGate in Teams. "
+        "Until they do, governance admins see them under overdue."
+    ),
+}
+
+
+def pilot_created_card(pilot: Pilot, reach: Reach = Reach.CHAT) -> AdaptiveCard:
+    """A read-only summary that replaces the form once the pilot is registered; ``reach`` says honestly whether
+    the sponsor's check-ins can reach them."""
     metric = pilot.primary_metric
     rows = [
-        ("Sponsor", sponsor_label(pilot, "unknown")),
+        ("Sponsor", sponsor_label(pilot, "picked from the directory (name not known to PilotGate yet)")),
         (
             "Metric",
             f"{metric.name}: {fmt_number(metric.baseline, metric.unit)} to {fmt_number(metric.target, metric.unit)} "
@@ -277,4 +299,6 @@ def pilot_created_card(pilot: Pilot) -> AdaptiveCard:
     ]
     if gaps:
         body.append(text(plain(f"Governance checklist still open: {', '.join(gaps)}."), color="Accent"))
+    if REACH_NOTE[reach]:
+        body.append(text(REACH_NOTE[reach], color="Warning" if reach is Reach.NONE else None))
     return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])

@@ -50,7 +50,8 @@ async def create_pilot(turn: Turn, data: dict[str, Any]) -> Reply:
             return Reply(card=pilot_created_card(twin))
         return Reply(card=await _form(turn, values, {"name": exc.message}))
     await turn.app.last_pilot.set(turn.context, pilot.id)
-    return Reply(card=pilot_created_card(pilot))
+    route = await turn.app.portfolio.sponsor_route(pilot)
+    return Reply(card=pilot_created_card(pilot, route.reach))
 
 
 async def _same_registration(turn: Turn, draft: PilotDraft) -> Pilot | None:
@@ -86,4 +87,6 @@ async def _form(turn: Turn, values: dict[str, str], errors: dict[str, str]) -> A
         others = sorted(((m.aad_object_id, m.name or m.aad_object_id) for m in members), key=lambda p: p[1])
     today = local_date(turn.app.clock.now(), "UTC")
     actor = asker.actor
-    return new_pilot_form(values, errors, actor.name or "Me", actor.aad_object_id, today, others)
+    return new_pilot_form(
+        values, errors, actor.name or "Me", actor.aad_object_id, today, others, people_picker=actor.is_admin
+    )

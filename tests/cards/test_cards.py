@@ -48,6 +48,11 @@ TENANT = "tenant-1"
 SPONSOR = Person("aad-sponsor-1", "Dana Whitfield")
 EVIL_NAMES = ("[click](https://x)", "Budget ${name} bot", "**bold** pilot")
 CHART_MESSAGE = 'parse UnknownElementType: Unknown element type "{type}". Fallback will be used if present.'
+# The one Teams extension the cards use that the official parser knows only from 1.6 on: the people picker.
+PEOPLE_PICKER = {"type": "Data.Query", "dataset": "graph.microsoft.com/users"}
+PEOPLE_PICKER_MESSAGE = (
+    'parse UnsupportedProperty: Property "choices.data" is supported in version 1.6, but you are using version 1.5.'
+)
 
 
 # --- factories -----------------------------------------------------------------------------------------------------
@@ -251,6 +256,17 @@ def every_card() -> dict[str, dict[str, Any]]:
                 "a1d4e2b0-0000-4c8e-9f1a-00000000ad01",
                 TODAY,
                 [(f"00000000-0000-4000-8000-{i:012d}", f"Person {i} [x](http://y) ${{n}}" * 3) for i in range(300)],
+                people_picker=True,
+            )
+        ),
+        "form-admin-picked-elsewhere": card_json(
+            new_pilot_form(
+                {**FORM_VALUES, "sponsor": "5b0c7d1e-0000-4f2a-8b3c-00000000f00d"},
+                {},
+                "Ada Admin",
+                "a1d4e2b0-0000-4c8e-9f1a-00000000ad01",
+                TODAY,
+                people_picker=True,
             )
         ),
         "welcome-channel": card_json(welcome_card(in_channel=True)),
@@ -324,13 +340,33 @@ def assert_official_parser_accepts(cards: dict[str, dict[str, Any]], tmp_path: P
             assert chart.get("fallback", {}).get("type") in ("TextBlock", "FactSet"), f"{name}: chart without fallback"
         files.append(tmp_path / f"{name}.json")
         files[-1].write_text(json.dumps(card))
-        expected[files[-1].name] = sorted(CHART_MESSAGE.format(type=chart["type"]) for chart in found)
+        pickers = [PEOPLE_PICKER_MESSAGE for node in nodes(card) if node.get("choices.data") == PEOPLE_PICKER]
+        expected[files[-1].name] = sorted([*(CHART_MESSAGE.format(type=chart["type"]) for chart in found), *pickers])
         if found:
             files.append(tmp_path / f"{name}.no-charts.json")
             files[-1].write_text(json.dumps(without_charts(card)))
-            expected[files[-1].name] = []
+            expected[files[-1].name] = pickers
     events = run_official_parser(files)
     assert {name: sorted(found) for name, found in events.items()} == expected
+
+
+def test_the_parser_check_accepts_the_people_picker_and_nothing_else_it_does_not_know(tmp_path: Path) -> None:
+    picker = card_json(new_pilot_form({}, {}, "Ada", "aad-ada", TODAY, people_picker=True))
+    [sponsor] = [node for node in nodes(picker) if node.get("id") == "sponsor"]
+    assert sponsor["choices.data"] == PEOPLE_PICKER and sponsor["choices"]  # static choices: the fallback
+    assert_official_parser_accepts({"picker": picker}, tmp_path)
+    for other in ({"type": "Data.Query", "dataset": "graph.microsoft.com/groups"}, {"type": "Data.Query"}):
+        sponsor["choices.data"] = other
+        with pytest.raises(AssertionError):
+            assert_official_parser_accepts({"other": picker}, tmp_path)
+
+
+def test_only_admins_get_the_people_picker_and_a_picked_person_is_kept_on_a_refill() -> None:
+    plain_form = card_json(new_pilot_form({}, {}, "Sam", "aad-sam", TODAY))
+    assert not [node for node in nodes(plain_form) if "choices.data" in node]
+    picked = "5b0c7d1e-0000-4f2a-8b3c-00000000f00d"
+    refill = card_json(new_pilot_form({"sponsor": picked}, {}, "Ada", "aad-ada", TODAY, people_picker=True))
+    assert inputs(refill)["sponsor"]["value"] == picked
 
 
 def run_official_parser(files: list[Path]) -> dict[str, list[str]]:
