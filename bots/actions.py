@@ -1,5 +1,8 @@
 """Card actions, routed by verb through one table. Each handler reads its card's data through one submission
-model (cards.submissions) and answers with a Reply; the server checks who pressed on every action."""
+model (cards.submissions) and answers with a Reply; the server checks who pressed on every action.
+
+The ``*.view`` verbs answer a card's ``refresh``: Teams sends them by itself (``trigger: "automatic"``) whenever the
+card is shown, so they only read: no conversation state, no record."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from cards.checkin import checkin_card, checkin_summary_card
 from cards.portfolio import portfolio_card
 from cards.status import status_card
 from cards.submissions import CheckinSubmission, PageRequest, PilotRef, checkin_errors, read
-from dialogs.gate_decision import decide
+from dialogs.gate_decision import decide, show_gate
 from dialogs.register_pilot import create_pilot
 from governance.errors import GovernanceError, NotPilotOwner, ValidationFailed
 from governance.model import ReadingSource
@@ -68,6 +71,7 @@ ACTIONS: Final[dict[str, ActionHandler]] = {
     verbs.PILOTS_PAGE: show_page,
     verbs.CHECKIN_SUBMIT: submit_checkin,
     verbs.GATE_DECIDE: decide,
+    verbs.GATE_VIEW: show_gate,
 }
 
 

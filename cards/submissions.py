@@ -326,10 +326,11 @@ _DATE_FIELDS: Final = (EXPANSION_DATE, NEW_GATE_DATE, RETIREMENT_DATE)
 _TEXT_FIELDS: Final = (RATIONALE, EXPANSION_SCOPE, CUT_SCOPE, REASON, ARCHIVED, ACCESS_REVOKED, LESSONS)
 
 
-class DecisionSubmission(CardData):
+class GateRef(CardData):
+    """``gate.view``: which gate card asks for the asker's view (its refresh, or its Decide button)."""
+
     pilot_id: PilotId = Field(alias="pilotId")
     gate_date: Text = Field("", alias="gateDate")
-    kind: Text = ""
 
     @property
     def gate(self) -> date | None:
@@ -337,6 +338,10 @@ class DecisionSubmission(CardData):
             return date.fromisoformat(self.gate_date.strip())
         except ValueError:
             return None
+
+
+class DecisionSubmission(GateRef):
+    kind: Text = ""
 
     @property
     def chosen(self) -> DecisionKind | None:
