@@ -20,10 +20,13 @@ PILOT_CREATE: Final = "pilot.create"
 PILOT_STATUS: Final = "pilot.status"  # data {pilotId}
 PILOTS_PAGE: Final = "pilots.page"  # data {page}
 CHECKIN_SUBMIT: Final = "checkin.submit"
+CHECKIN_VIEW: Final = "checkin.view"  # data {pilotId, period}: the check-in card as it stands now (refresh)
 GATE_DECIDE: Final = "gate.decide"
 GATE_VIEW: Final = "gate.view"  # data {pilotId, gateDate}: the gate card as the asker may see it (refresh, Decide)
 
-VERBS: Final = frozenset({PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, GATE_DECIDE, GATE_VIEW})
+VERBS: Final = frozenset(
+    {PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW}
+)
 # Teams refreshes a card automatically for at most 60 users (``refresh.userIds``); everyone else sees the card as
 # it was sent until they press one of its buttons.
 MAX_REFRESH_USERS: Final = 60

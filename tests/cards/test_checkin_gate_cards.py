@@ -15,13 +15,14 @@ from cards.checkin import (
     checkin_card,
     checkin_reminder_text,
     checkin_summary_card,
+    checkin_superseded_card,
     input_ids,
     overdue_channel_card,
 )
 from cards.gate import DECISION_INPUTS, cost_drift_card, decision_errors, decision_summary_text, render_gate_card
 from cards.submissions import CheckinSubmission, DecisionSubmission, read
 from cards.text import MAX_CARD_BYTES, card_json, card_size, plain
-from cards.verbs import CHECKIN_SUBMIT, GATE_DECIDE, GATE_VIEW, MAX_REFRESH_USERS, PILOT_STATUS
+from cards.verbs import CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW, MAX_REFRESH_USERS, PILOT_STATUS
 from governance.decisions import apply_decision
 from governance.errors import ValidationFailed
 from governance.model import (
@@ -61,6 +62,7 @@ ADMIN = Person("aad-admin", "Ada Admin")
 NOW = datetime(2026, 5, 12, 10, tzinfo=UTC)  # TODAY, 10:00 UTC
 MARKUP = "[x](https://evil) **b** ${t} <i>"
 APRIL = Period(2026, 4)
+MAY = Period(2026, 5)
 FEBRUARY = Period(2026, 2)
 # The Teams ids of a sponsor and 74 admins: more than a card's refresh may name.
 DECIDER_IDS = tuple(
@@ -217,6 +219,8 @@ def checkin_and_gate_cards() -> dict[str, dict[str, Any]]:
         "gate-day-refreshed": gate_of(gate_day(), milestone="t-0", enabled=True, refresh_for=DECIDER_IDS),
         "gate-worst-posted": gate_of(worst, milestone="t+70", enabled=True, decider=False, refresh_for=DECIDER_IDS),
         "gate-worst-refreshed": gate_of(worst, milestone="t+70", enabled=True, refresh_for=DECIDER_IDS),
+        "checkin-superseded": card_json(checkin_superseded_card(pilot, APRIL, MAY)),
+        "checkin-superseded-answered": card_json(checkin_superseded_card(worst.pilot, APRIL, MAY, newer_received=True)),
         "cost-drift": card_json(
             cost_drift_card(
                 pilot,
@@ -237,6 +241,7 @@ def checkin_and_gate_cards() -> dict[str, dict[str, Any]]:
         cards[f"evil-{i}-summary"] = card_json(checkin_summary_card(evil, current))
         cards[f"evil-{i}-gate"] = gate_of(evil_status, enabled=True)
         cards[f"evil-{i}-gate-posted"] = gate_of(evil_status, enabled=True, decider=False, refresh_for=DECIDER_IDS)
+        cards[f"evil-{i}-superseded"] = card_json(checkin_superseded_card(evil, APRIL, MAY))
         cards[f"evil-{i}-overdue"] = card_json(overdue_channel_card(evil, Period.parse("2026-04"), NOW))
         cards[f"evil-{i}-drift"] = card_json(
             cost_drift_card(
@@ -264,7 +269,7 @@ def test_the_parser_catches_a_duplicate_input_id_across_show_cards(tmp_path: Pat
 def test_evil_pilot_names_are_shown_escaped() -> None:
     cards = checkin_and_gate_cards()
     for i, name in enumerate(EVIL_NAMES):
-        for kind in ("checkin", "summary", "gate", "gate-posted", "overdue", "drift"):
+        for kind in ("checkin", "summary", "gate", "gate-posted", "superseded", "overdue", "drift"):
             assert any(plain(name) in shown for shown in rendered_texts(cards[f"evil-{i}-{kind}"])), kind
 
 
@@ -552,6 +557,31 @@ def test_no_refresh_on_a_decided_gate_a_refilled_form_or_without_known_deciders(
     for card in (decided_card, refilled, unknown):
         assert "refresh" not in card
     assert [a["verb"] for a in unknown["actions"]] == [GATE_VIEW, PILOT_STATUS]  # Decide still works by a press
+
+
+def test_the_checkin_form_refreshes_itself_in_the_1_to_1_chat_without_user_ids() -> None:
+    last, current = last_and_current()
+    card = card_json(checkin_card(make_pilot(), APRIL, last, {}, {}))
+    refresh = refresh_of(card)
+    assert refresh["action"]["verb"] == CHECKIN_VIEW
+    assert refresh["action"]["data"] == {"verb": CHECKIN_VIEW, "pilotId": "p-1", "period": "2026-04"}
+    assert "userIds" not in refresh
+    refilled = card_json(checkin_card(make_pilot(), APRIL, last, CHECKIN_VALUES, checkin_errors()))
+    received = card_json(checkin_card(make_pilot(), APRIL, last, {}, {}, received=current))
+    for card in (refilled, received, card_json(checkin_summary_card(make_pilot(), current))):
+        assert "refresh" not in card
+
+
+def test_a_superseded_checkin_points_to_the_newer_card_read_only() -> None:
+    card = card_json(checkin_superseded_card(make_pilot(), APRIL, MAY))
+    assert inputs(card) == {} and "refresh" not in card
+    shown = shown_text(card)
+    assert "Monthly check-in: Invoice triage copilot" in shown
+    assert "This card asked for April 2026. The May 2026 check-in has replaced it: answer the May 2026 card" in shown
+    assert "No readings were received for April 2026." in shown
+    assert [a["verb"] for a in card["actions"]] == [PILOT_STATUS]
+    answered = shown_text(card_json(checkin_superseded_card(make_pilot(), APRIL, MAY, newer_received=True)))
+    assert "has replaced it: the readings for May 2026 are already in." in answered
 
 
 # --- channel texts -------------------------------------------------------------------------------------------------

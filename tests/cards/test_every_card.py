@@ -10,6 +10,7 @@ from typing import Any
 from cards.text import MAX_CARD_BYTES, card_size
 from cards.verbs import (
     CHECKIN_SUBMIT,
+    CHECKIN_VIEW,
     GATE_DECIDE,
     GATE_VIEW,
     MAX_REFRESH_USERS,
@@ -62,7 +63,7 @@ def test_every_action_carries_its_verb_and_a_submit_fallback_with_the_same_data(
             assert node.get("type") != "Action.OpenUrl", name
             if node.get("type") == "Action.ShowCard":  # only the gate card's four decision forms open in place
                 assert name.startswith("gates:") and "gate" in name.split(":", 1)[1], name
-    assert {PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, GATE_DECIDE, GATE_VIEW} <= seen
+    assert {PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW} <= seen
 
 
 def test_every_refresh_reads_only_and_names_at_most_60_users() -> None:
@@ -73,9 +74,9 @@ def test_every_refresh_reads_only_and_names_at_most_60_users() -> None:
         if refresh is None:
             continue
         refreshing.add(name)
-        assert refresh["action"]["verb"] in {GATE_VIEW}, name
+        assert refresh["action"]["verb"] in {CHECKIN_VIEW, GATE_VIEW}, name
         assert len(refresh.get("userIds", [])) <= MAX_REFRESH_USERS, name
-    assert {"gates:gate-day-posted", "gates:gate-worst-refreshed"} <= refreshing
+    assert {"gates:checkin-empty", "gates:gate-day-posted", "gates:gate-worst-refreshed"} <= refreshing
 
 
 def test_user_text_never_becomes_markup_in_any_card() -> None:
