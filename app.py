@@ -28,10 +28,11 @@ from bots.signing_keys import BotFrameworkSigningKeys, SigningKeysUnavailable
 from bots.state_storage import DocumentBotStorage
 from bots.teams_bot import PilotGateBot
 from bots.turn import BotServices
+from cards.verbs import MAX_REFRESH_USERS
 from config import Settings, SettingsError, load_settings
 from governance.errors import StorageUnavailable
-from governance.portfolio import Portfolio
-from governance.ports import Clock, Messenger, SystemClock
+from governance.portfolio import Deciders, Portfolio
+from governance.ports import Clock, DeciderIds, Messenger, SystemClock
 from governance.services import PilotService
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
 from scheduler.gates import CostDriftPlanner, GatePlanner
@@ -127,11 +128,20 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok", "storage": store.name})
 
 
-def build_sweep(repos: Repositories, messenger: Messenger, clock: Clock, service: PilotService | None = None) -> Sweep:
-    """The scheduler's sweep with every planner, as the app runs it (the benchmarks build it here too)."""
+def build_sweep(
+    repos: Repositories,
+    messenger: Messenger,
+    clock: Clock,
+    service: PilotService | None = None,
+    deciders: DeciderIds | None = None,
+) -> Sweep:
+    """The scheduler's sweep with every planner, as the app runs it (the benchmarks build it here too).
+
+    ``deciders``: the Teams ids of who may decide a gate; the gate card's refresh shows them the decision forms."""
+    finish = service.finish_decision if service else None
     planners: list[Planner] = [
         CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
-        GatePlanner(repos.readings, repos.decisions, service.finish_decision if service else None),
+        GatePlanner(repos.readings, repos.decisions, finish, deciders=deciders),
         CostDriftPlanner(repos.readings),
     ]
     if service is not None:
@@ -176,7 +186,9 @@ def create_app(
     credentials = None if settings.anonymous else ConfigurationServiceClientCredentialFactory(bot_config)
     # A stopping sweep can take back the sends still waiting in the messenger's pacer (Sweep.stop).
     messenger = ConnectorMessenger(BotToken(credentials, settings.app_id), sender_limits, sleep=withdrawable_sleep)
-    sweep = build_sweep(repos, messenger, clock, service)
+    # The sponsor and the admins by their Teams ids, for the gate card's per-user views (as many as a refresh takes).
+    deciders = Deciders(repos.conversations, repos.members, settings.admin_users, limit=MAX_REFRESH_USERS)
+    sweep = build_sweep(repos, messenger, clock, service, deciders.teams_ids)
     scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
     card_updater = CheckinCardUpdater(repos.readings, repos.sendlog, repos.conversations, messenger)
     portfolio = Portfolio(
@@ -192,6 +204,7 @@ def create_app(
         messenger=messenger,
         clock=clock,
         last_pilot=conversation_state.create_property("lastPilotId"),
+        deciders=deciders.teams_ids,
     )
     bot = PilotGateBot(bot_services, ConversationBook(repos.conversations, repos.members, clock), conversation_state)
 

@@ -1,5 +1,8 @@
 """Card actions, routed by verb through one table. Each handler reads its card's data through one submission
-model (cards.submissions) and answers with a Reply; the server checks who pressed on every action."""
+model (cards.submissions) and answers with a Reply; the server checks who pressed on every action.
+
+The ``*.view`` verbs answer a card's ``refresh``: Teams sends them by itself (``trigger: "automatic"``) whenever the
+card is shown, so they only read: no conversation state, no record."""
 
 from __future__ import annotations
 
@@ -8,11 +11,11 @@ from typing import Any, Final
 
 from bots.turn import Reply, Turn, friendly
 from cards import verbs
-from cards.checkin import checkin_card, checkin_summary_card
+from cards.checkin import checkin_card, checkin_summary_card, checkin_superseded_card
 from cards.portfolio import portfolio_card
 from cards.status import status_card
-from cards.submissions import CheckinSubmission, PageRequest, PilotRef, checkin_errors, read
-from dialogs.gate_decision import decide
+from cards.submissions import CheckinRef, CheckinSubmission, PageRequest, PilotRef, checkin_errors, read
+from dialogs.gate_decision import decide, show_gate
 from dialogs.register_pilot import create_pilot
 from governance.errors import GovernanceError, NotPilotOwner, ValidationFailed
 from governance.model import ReadingSource
@@ -62,12 +65,37 @@ async def submit_checkin(turn: Turn, data: dict[str, Any]) -> Reply:
     return Reply(card=summary)
 
 
+async def show_checkin(turn: Turn, data: dict[str, Any]) -> Reply:
+    """A check-in card as it stands now: "already received" once the month's reading is in (however it came),
+    "superseded" once a later month's check-in is due, else the form. Writes nothing."""
+    try:
+        ref = read(CheckinRef, data)
+    except ValidationFailed:
+        return Reply(text=STALE_CARD_REPLY)
+    period = ref.valid_period
+    if period is None:
+        return Reply(text=STALE_CARD_REPLY)
+    pilot = await turn.app.pilots.get(ref.pilot_id, turn.asker.tenant_id)
+    status = await turn.app.portfolio.status(pilot)  # its check-in state is governance.checkin's rule
+    readings = {reading.period: reading for reading in status.readings}
+    last = readings.get(period.previous)
+    received = readings.get(period)
+    if received is not None:
+        return Reply(card=checkin_card(pilot, period, last, {}, {}, received=received))
+    due = status.checkin.period
+    if due is not None and due > period:
+        return Reply(card=checkin_superseded_card(pilot, period, due, newer_received=status.checkin.answered))
+    return Reply(card=checkin_card(pilot, period, last, {}, {}))
+
+
 ACTIONS: Final[dict[str, ActionHandler]] = {
     verbs.PILOT_CREATE: create_pilot,
     verbs.PILOT_STATUS: show_status,
     verbs.PILOTS_PAGE: show_page,
     verbs.CHECKIN_SUBMIT: submit_checkin,
+    verbs.CHECKIN_VIEW: show_checkin,
     verbs.GATE_DECIDE: decide,
+    verbs.GATE_VIEW: show_gate,
 }
 
 

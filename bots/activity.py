@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.schema import Activity, Attachment, InvokeResponse
+from botbuilder.schema import Activity, ActivityTypes, Attachment, InvokeResponse
 from microsoft_teams.cards import AdaptiveCard
 
 from cards.text import attachment, card_json
@@ -121,6 +121,15 @@ def action_of(activity: Activity) -> tuple[str, dict[str, Any]]:
         verb = data.get("verb")
     data.pop("verb", None)
     return (verb if isinstance(verb, str) else ""), data
+
+
+def is_automatic_refresh(activity: Activity) -> bool:
+    """An ``adaptiveCard/action`` invoke Teams sent by itself for a card's ``refresh`` (``trigger: "automatic"``);
+    a press is ``"manual"``, and an Action.Submit message has no trigger."""
+    if activity.type != ActivityTypes.invoke or activity.name != "adaptiveCard/action":
+        return False
+    value = activity.value if isinstance(activity.value, dict) else {}
+    return value.get("trigger") == "automatic"
 
 
 def card_activity(card: AdaptiveCard) -> Activity:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from botbuilder.core import StatePropertyAccessor, TurnContext
 from microsoft_teams.cards import AdaptiveCard
 
-from bots.activity import Asker, card_activity
+from bots.activity import Asker, card_activity, is_automatic_refresh
 from cards.choose import not_found_text
 from cards.text import plain
 from config import Settings
@@ -22,7 +22,7 @@ from governance.errors import (
     ValidationFailed,
 )
 from governance.portfolio import Portfolio
-from governance.ports import Clock, ConversationRepository, MemberRepository, Messenger
+from governance.ports import Clock, ConversationRepository, DeciderIds, MemberRepository, Messenger
 from governance.services import PilotService
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ class BotServices:
     messenger: Messenger
     clock: Clock
     last_pilot: StatePropertyAccessor  # the pilot a conversation last looked at: `status` alone shows it again
+    deciders: DeciderIds  # who may decide a gate, by Teams id: the gate card's refresh names them
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,12 @@ class Turn:
     context: TurnContext
     asker: Asker
     app: BotServices
+
+    @property
+    def automatic_refresh(self) -> bool:
+        """Teams asks for this person's view of a card because it is being shown (a card's ``refresh``), not because
+        anyone pressed anything: answer a card, and write nothing (no state, no record)."""
+        return is_automatic_refresh(self.context.activity)
 
     async def say(self, text: str) -> None:
         await self.context.send_activity(text)

@@ -1,5 +1,11 @@
 """The monthly check-in card sent to the sponsor, the read-only summary that replaces it, and the nudges.
 
+The form as sent carries a ``refresh`` (verb ``checkin.view``, data ``{pilotId, period}``; no ``userIds``, it goes
+to a 1:1 chat), so whenever the sponsor looks at it Teams asks the bot for its state now: the form while the month
+is open and unanswered, "already received" once a reading is in (sent in Teams, on another device, or through the
+REST API), and "superseded" once a later month's check-in is due. Only the form refreshes: the other two are final,
+and a form refilled after a failed submit has no refresh, so a refresh cannot wipe what was typed.
+
 Input ids are defined here and read back by ``cards.submissions.CheckinSubmission``. Each problem is shown right
 under its input (an attention TextBlock) and as the input's ``errorMessage``; the values as Teams sent them are
 kept.
@@ -29,7 +35,7 @@ from cards.pieces import (
     with_error,
 )
 from cards.text import card_size, fmt_number, plain, plural, shorten
-from cards.verbs import CHECKIN_SUBMIT, PILOT_STATUS, execute
+from cards.verbs import CHECKIN_SUBMIT, CHECKIN_VIEW, PILOT_STATUS, execute, refresh
 from governance.checkin import checkin_send_date
 from governance.localtime import local_date
 from governance.model import HealthStatus, Metric, MetricReading, Pilot, ReadingSource
@@ -87,6 +93,7 @@ def checkin_card(
 ) -> AdaptiveCard:
     """The check-in form for ``period``, or, when ``received`` is given, the readings that already arrived.
 
+    The empty form (no ``values``, no ``errors``) carries the refresh that keeps it current (see the module note).
     Kept free text is shortened, then dropped, if the card would pass Teams' size limit (2,000 characters of
     non-ASCII text take 12 KB once JSON-escaped).
     """
@@ -94,7 +101,13 @@ def checkin_card(
         card = _checkin_card(pilot, period, last_reading, values, errors, received, keep)
         if card_size(card) <= CARD_BUDGET:
             break
+    if received is None and not values and not errors:
+        card = card.with_refresh(refresh(CHECKIN_VIEW, _ref(pilot, period)))
     return card  # the last try keeps no free text at all
+
+
+def _ref(pilot: Pilot, period: Period) -> dict[str, str]:
+    return {"pilotId": pilot.id, PERIOD_FIELD: str(period)}
 
 
 def _checkin_card(
@@ -185,7 +198,7 @@ def _checkin_card(
             ),
             errors.get(input_id),
         )
-    action = execute("Submit check-in", CHECKIN_SUBMIT, {"pilotId": pilot.id, "period": str(period)}, style="positive")
+    action = execute("Submit check-in", CHECKIN_SUBMIT, _ref(pilot, period), style="positive")
     return build(body, [action])
 
 
@@ -233,6 +246,28 @@ def checkin_summary_card(pilot: Pilot, reading: MetricReading) -> AdaptiveCard:
         heading(plain(f"Check-in received: {pilot.name}")),
         text(plain(f"{period_label(reading.period)}, {_received_from(reading)}."), subtle=True, spacing="None"),
         *_reading_details(pilot, reading),
+    ]
+    return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
+
+
+def checkin_superseded_card(
+    pilot: Pilot, period: Period, newer: Period, *, newer_received: bool = False
+) -> AdaptiveCard:
+    """What an unanswered check-in card turns into once a later month's check-in is due: a read-only note that
+    points to the newer card (or says that month is in already)."""
+    month, next_month = period_label(period), period_label(newer)
+    where = (
+        f"the readings for {next_month} are already in"
+        if newer_received
+        else f"answer the {next_month} card further down this chat"
+    )
+    body: list[CardElement] = [
+        heading(plain(f"Monthly check-in: {pilot.name}")),
+        text(
+            plain(f"This card asked for {month}. The {next_month} check-in has replaced it: {where}."),
+            color="Accent",
+        ),
+        text(plain(f"No readings were received for {month}."), subtle=True, spacing="Small"),
     ]
     return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
 

@@ -1,18 +1,29 @@
 """The gate card: everything a go/no-go needs on one card, and from the gate day on the four decisions.
 
-Before the gate day the card is a reminder. From the gate day on it carries four ``Action.ShowCard`` buttons (Go,
-Narrow scope, Extend, Retire); each opens that decision's inputs and an ``Action.Execute`` with verb
-``gate.decide`` and data ``{pilotId, gateDate, kind}``. Input ids (``DECISION_INPUTS``) are unique across the four
-forms (the official parser rejects a duplicate id anywhere in the card). Teams sends the inputs of the opened form
-(and of the card around it) with the action.
+Before the gate day the card is a reminder. From the gate day on, the people who may decide (the sponsor and the
+governance admins: governance.services.may_change) see four ``Action.ShowCard`` buttons (Go, Narrow scope, Extend,
+Retire); each opens that decision's inputs and an ``Action.Execute`` with verb ``gate.decide`` and data
+``{pilotId, gateDate, kind}``. Input ids (``DECISION_INPUTS``) are unique across the four forms (the official parser
+rejects a duplicate id anywhere in the card). Teams sends the inputs of the opened form (and of the card around it)
+with the action.
 
+Per-user views (Universal Actions). The card as posted is the read-only view: anyone in a channel can read it, so it
+carries no decision forms. It carries a ``refresh`` (verb ``gate.view``, data ``{pilotId, gateDate}``) for the Teams
+ids of the sponsor and the admins, so Teams asks the bot for their own view when they look at it, and the bot
+answers the decision view to them and the read-only view to anyone else. Teams refreshes automatically for at most
+60 users: with more deciders the sponsor comes first and the rest use the read-only view's "Decide" button (the
+same verb, pressed), which answers the decision view to someone who may decide and a refusal to anyone else. The
+server checks who decides on every ``gate.decide`` all the same. A decided gate is the same card for everyone and
+has no refresh.
+
+A form refilled after a failed submission carries no refresh, so an automatic refresh cannot wipe what was typed.
 A refreshed card closes every form, so after a failed submission the problems are listed at the top as well as
 next to their inputs inside the form, whose values are kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Final
 
@@ -47,7 +58,7 @@ from cards.pieces import (
     with_error,
 )
 from cards.text import card_size, fmt_number, plain, plural, shorten
-from cards.verbs import GATE_DECIDE, PILOT_STATUS, execute
+from cards.verbs import GATE_DECIDE, GATE_VIEW, PILOT_STATUS, execute, refresh
 from governance.checkin import checkins_answered
 from governance.decisions import (
     ACCESS_REVOKED,
@@ -111,15 +122,29 @@ def gate_card(
     milestone_key: str | None = None,
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
+    *,
+    may_decide: bool = False,
+    refresh_for: Sequence[str] = (),
 ) -> AdaptiveCard:
     """The gate card of ``view`` (a pilot's current gate, or the earlier gate a card was about).
 
-    While decisions are open (from the gate day on) it carries the four decision forms; a decided gate shows the
-    recorded decision instead, with no actions. ``values``/``errors`` (keyed by input id) refill a failed
-    submission.
+    While decisions are open (from the gate day on) it carries the four decision forms when ``may_decide`` (the
+    viewer is the sponsor or an admin), else the read-only view with a "Decide" button. A decided gate shows the
+    recorded decision instead, with no actions. ``refresh_for``: the Teams user ids (``29:...``) of the deciders,
+    sponsor first; an undecided card carries a refresh for them (the first 60). ``values``/``errors`` (keyed by
+    input id) refill a failed submission.
     """
     return render_gate_card(
-        view.status, view.projection, view.spend, milestone_key, view.decisions_open, view.decided, values, errors
+        view.status,
+        view.projection,
+        view.spend,
+        milestone_key,
+        view.decisions_open,
+        view.decided,
+        values,
+        errors,
+        may_decide=may_decide,
+        refresh_for=refresh_for,
     )
 
 
@@ -132,6 +157,9 @@ def render_gate_card(
     decided: GateDecision | None,
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
+    *,
+    may_decide: bool = False,
+    refresh_for: Sequence[str] = (),
 ) -> AdaptiveCard:
     """The card from its parts. Kept under Teams' size limit: if the full card is too large, a compact one (no
     chart, shorter texts, kept values cut and then dropped) is sent."""
@@ -145,6 +173,8 @@ def render_gate_card(
             decided,
             values or {},
             errors or {},
+            may_decide=may_decide,
+            refresh_for=refresh_for,
             compact=compact,
             keep=keep,
         )
@@ -163,11 +193,14 @@ def _gate_card(
     values: Mapping[str, str],
     errors: Mapping[str, str],
     *,
+    may_decide: bool,
+    refresh_for: Sequence[str],
     compact: bool,
     keep: int,
 ) -> AdaptiveCard:
     pilot = status.pilot
     gate = decided.gate_date if decided is not None else pilot.gate_date
+    ref = {"pilotId": pilot.id, "gateDate": gate.isoformat()}
     body: list[CardElement] = [heading(plain(_title(status, decided))), *_subtitle(status, milestone_key, gate)]
     body += primary_metric(status.primary)
     if not compact:
@@ -183,9 +216,15 @@ def _gate_card(
     actions: list[Action] = []
     if decided is not None:
         body += _decision(decided)
-    elif decision_enabled:
+    elif decision_enabled and may_decide:
         body += _decision_prompt(status, values, errors)
         actions = [_decision_form(kind, status, values, errors, keep=keep) for kind in DecisionKind]
+    elif decision_enabled:
+        body += _read_only_prompt(status)
+        actions = [
+            execute("Decide", GATE_VIEW, ref, style="positive"),
+            execute("Show status", PILOT_STATUS, {"pilotId": pilot.id}),
+        ]
     else:
         body.append(section("Decision"))
         body.append(
@@ -197,7 +236,14 @@ def _gate_card(
             )
         )
         actions = [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})]
-    return build(body, actions, full_width=True)
+    card = build(body, actions, full_width=True)
+    # Each decider's own view while undecided. With more than 60 deciders Teams refreshes only for the first 60
+    # (refresh() keeps those, sponsor first); the others press Decide. With none known (no 1:1 chat, no roster
+    # entry) there is no refresh: in a channel Teams refreshes only for the userIds named. A refilled form has
+    # none either: a refresh would wipe what was typed.
+    if decided is None and refresh_for and not values and not errors:
+        card = card.with_refresh(refresh(GATE_VIEW, ref, refresh_for))
+    return card
 
 
 def _decider(pilot: Pilot) -> str:
@@ -375,6 +421,20 @@ def _decision_prompt(status: PilotStatus, values: Mapping[str, str], errors: Map
         )
         elements += [text(plain(problem), color="Attention", spacing="None") for problem in errors.values()]
     return elements
+
+
+def _read_only_prompt(status: PilotStatus) -> list[CardElement]:
+    pilot = status.pilot
+    return [
+        section("Decision"),
+        text(
+            plain(
+                f"Decisions are open: {_decider(pilot)} (or a governance admin) decides whether the pilot goes to "
+                "production, narrows its scope, is extended or retires. They see the decision forms on this card; "
+                "if they do not, Decide opens them."
+            )
+        ),
+    ]
 
 
 def _decision_form(

@@ -199,14 +199,11 @@ def _date(raw: str, field: str, errors: dict[str, str]) -> date | None:
 
 
 # --- monthly check-in ---------------------------------------------------------------------------------------------
-class CheckinSubmission(CardData):
+class CheckinRef(CardData):
+    """``checkin.view``: which check-in card asks for its current state (its refresh)."""
+
     pilot_id: PilotId = Field(alias="pilotId")
     period: Text = ""
-    status: Text = ""
-    active_users: Text = Field("", alias=ACTIVE_USERS_INPUT)
-    spend: Text = ""
-    blockers: Text = ""
-    notes: Text = ""
 
     @property
     def valid_period(self) -> Period | None:
@@ -214,6 +211,14 @@ class CheckinSubmission(CardData):
             return Period.parse(self.period.strip())
         except ValueError:
             return None
+
+
+class CheckinSubmission(CheckinRef):
+    status: Text = ""
+    active_users: Text = Field("", alias=ACTIVE_USERS_INPUT)
+    spend: Text = ""
+    blockers: Text = ""
+    notes: Text = ""
 
     def values(self, pilot: Pilot) -> dict[str, str]:
         """The submitted inputs as the form shows them again."""
@@ -326,10 +331,11 @@ _DATE_FIELDS: Final = (EXPANSION_DATE, NEW_GATE_DATE, RETIREMENT_DATE)
 _TEXT_FIELDS: Final = (RATIONALE, EXPANSION_SCOPE, CUT_SCOPE, REASON, ARCHIVED, ACCESS_REVOKED, LESSONS)
 
 
-class DecisionSubmission(CardData):
+class GateRef(CardData):
+    """``gate.view``: which gate card asks for the asker's view (its refresh, or its Decide button)."""
+
     pilot_id: PilotId = Field(alias="pilotId")
     gate_date: Text = Field("", alias="gateDate")
-    kind: Text = ""
 
     @property
     def gate(self) -> date | None:
@@ -337,6 +343,10 @@ class DecisionSubmission(CardData):
             return date.fromisoformat(self.gate_date.strip())
         except ValueError:
             return None
+
+
+class DecisionSubmission(GateRef):
+    kind: Text = ""
 
     @property
     def chosen(self) -> DecisionKind | None:

@@ -2,6 +2,10 @@
 
 The step travels in the action's data (pilot id, the gate the card is about, the kind), so a stale card, a second
 press, or two people pressing at once are each answered with the truth: the decision that was recorded.
+
+The forms reach only those who may decide: the posted card is read-only, and ``show_gate`` (verb ``gate.view``)
+answers each person's view of it, either because Teams refreshes the card for them as it is shown (the sponsor and
+the admins) or because they pressed its Decide button. ``decide`` checks who presses all the same.
 """
 
 from __future__ import annotations
@@ -13,14 +17,39 @@ from typing import Any
 from bots.activity import base_conversation_id
 from bots.turn import Reply, Turn
 from cards.gate import decision_errors, decision_summary_text, gate_card
-from cards.submissions import DecisionSubmission, read
-from governance.errors import DeliveryFailed, GateAlreadyDecided, Undeliverable, ValidationFailed
+from cards.submissions import DecisionSubmission, GateRef, read
+from governance.errors import DeliveryFailed, GateAlreadyDecided, NotPilotOwner, Undeliverable, ValidationFailed
 from governance.model import Pilot
+from governance.services import may_change
 from governance.views import GateView, gate_view
 
 logger = logging.getLogger(__name__)
 
 STALE_CARD = "This card is incomplete. Type **status** and the pilot's name for a fresh one."
+
+
+async def show_gate(turn: Turn, data: dict[str, Any]) -> Reply:
+    """The asker's view of a gate card: the decision forms to the sponsor and the admins while decisions are open,
+    the read-only view to anyone else, the recorded decision to everyone once decided. A press of Decide by someone
+    who may not decide is refused in one line; an automatic refresh never is (it answers the read-only view).
+    Writes nothing."""
+    try:
+        ref = read(GateRef, data)
+    except ValidationFailed:
+        return Reply(text=STALE_CARD)
+    gate = ref.gate
+    if gate is None:
+        return Reply(text=STALE_CARD)
+    pilot = await turn.app.pilots.get(ref.pilot_id, turn.asker.tenant_id)
+    view = await _view(turn, pilot, gate)
+    if view.decided is not None:
+        return Reply(card=gate_card(view))
+    may_decide = may_change(pilot, turn.asker.actor)
+    if view.decisions_open and not may_decide and not turn.automatic_refresh:
+        raise NotPilotOwner("decide this gate")
+    # The answer keeps the refresh, so the card stays current for the deciders each time they look at it.
+    deciders = await turn.app.deciders(pilot)
+    return Reply(card=gate_card(view, may_decide=may_decide, refresh_for=deciders))
 
 
 async def decide(turn: Turn, data: dict[str, Any]) -> Reply:
@@ -34,16 +63,19 @@ async def decide(turn: Turn, data: dict[str, Any]) -> Reply:
     service = turn.app.pilots
     tenant_id = turn.asker.tenant_id
     pilot = await service.get(submission.pilot_id, tenant_id)
+    if not may_change(pilot, turn.asker.actor):  # before anything is shown back: the forms are for deciders only
+        raise NotPilotOwner("decide this gate")
     values = submission.values
     try:
         draft = submission.to_draft()
     except ValidationFailed as exc:  # keyed by the form's input ids already
-        return Reply(card=gate_card(await _view(turn, pilot, gate), None, values, exc.fields))
+        view = await _view(turn, pilot, gate)
+        return Reply(card=gate_card(view, None, values, exc.fields, may_decide=True))
     try:
         pilot, decision = await service.decide(pilot.id, tenant_id, gate, draft, turn.asker.actor)
     except ValidationFailed as exc:  # keyed by decision field: show each next to its input
         errors = decision_errors(draft.kind, exc.fields)
-        return Reply(card=gate_card(await _view(turn, pilot, gate), None, values, errors))
+        return Reply(card=gate_card(await _view(turn, pilot, gate), None, values, errors, may_decide=True))
     except GateAlreadyDecided as exc:
         # The second of two presses (or a stale card): show the decision that was made.
         view = await _view(turn, await service.get(pilot.id, tenant_id), gate)

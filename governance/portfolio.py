@@ -1,11 +1,13 @@
 """Portfolio reads: a pilot's status, the tenant's statuses, who is overdue, and whether a sponsor can be reached.
 
 The bot's `pilots`, `status` and `overdue`, the REST API and the scheduler's sweep read these; reachability is
-decided here once (``sponsor_reach``), so chat and sweep give the same answer.
+decided here once (``sponsor_reach``), so chat and sweep give the same answer. ``Deciders`` names who may decide a
+gate by the ids Teams knows them by, for the gate card's per-user views.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -104,3 +106,45 @@ class Portfolio:
             if pilot.stage.is_active and (await self.sponsor_route(pilot)).reach is Reach.NONE:
                 out.append(pilot)
         return out
+
+
+class Deciders:
+    """The Teams user ids (``29:...``) of who may decide a pilot's gate: its sponsor and the governance admins (the
+    people ``governance.services.may_change`` lets decide), so that the gate card shows them the decision forms.
+
+    The bot knows a person's id in a tenant from their 1:1 chat with it or from a team roster; someone it has never
+    seen there is left out (they can still press the card's Decide button). The sponsor comes first, then the admins
+    in a fixed order; ``limit`` stops the look-ups once that many ids are found (a card can name only so many).
+    """
+
+    def __init__(
+        self,
+        conversations: ConversationRepository,
+        members: MemberRepository,
+        admins: Iterable[str],
+        *,
+        limit: int | None = None,
+    ) -> None:
+        self._conversations = conversations
+        self._members = members
+        self._admins = tuple(sorted({admin.lower() for admin in admins if admin}))
+        self._limit = limit
+
+    async def teams_ids(self, pilot: Pilot) -> tuple[str, ...]:
+        found: list[str] = []
+        for aad_object_id in (pilot.sponsor.aad_object_id.lower(), *self._admins):
+            if self._limit is not None and len(found) >= self._limit:
+                break
+            user_id = await self._teams_id(pilot.tenant_id, aad_object_id)
+            if user_id and user_id not in found:
+                found.append(user_id)
+        return tuple(found)
+
+    async def _teams_id(self, tenant_id: str, aad_object_id: str) -> str:
+        if not aad_object_id:
+            return ""
+        chat = await self._conversations.find_personal(tenant_id, aad_object_id)
+        if chat is not None and chat.user_id:
+            return chat.user_id
+        member = await self._members.find(tenant_id, aad_object_id)
+        return member.user_id if member is not None else ""

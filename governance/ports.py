@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -145,3 +146,8 @@ class Messenger(Protocol):
     async def open_personal_chat(self, tenant_id: str, user_id: str, service_url: str, bot_id: str) -> str:
         """Create (or find) the 1:1 conversation with a Teams user; returns its conversation id."""
         ...
+
+
+# Who may decide a pilot's gate, as Teams user ids (29:...), sponsor first (governance.portfolio.Deciders): the gate
+# card's per-user refresh names them.
+DeciderIds = Callable[[Pilot], Awaitable[Sequence[str]]]

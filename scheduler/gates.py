@@ -1,7 +1,8 @@
 """The 90-day gate: milestone cards to the project channel (or the sponsor), and cost-drift alerts.
 
 Which milestone is due and whether decisions are open is governance.gate's GateState; this planner only reads what
-it needs and composes.
+it needs and composes. The card it posts is the read-only view, with a refresh for the Teams ids ``deciders`` names
+(the sponsor and the admins), who then see the decision forms (cards.gate).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from cards.gate import cost_drift_card, gate_card
 from governance.gate import gate_state
 from governance.milestones import milestone_log_key
 from governance.model import Pilot
-from governance.ports import DecisionRepository, ReadingRepository
+from governance.ports import DeciderIds, DecisionRepository, ReadingRepository
 from governance.projections import cost_drift
 from governance.views import gate_view, pilot_status
 from scheduler.sweep import Job, Message, Plan
@@ -30,10 +31,13 @@ class GatePlanner:
         readings: ReadingRepository,
         decisions: DecisionRepository,
         finish_decision: Callable[[Pilot], Awaitable[Pilot]] | None = None,
+        *,
+        deciders: DeciderIds | None = None,
     ) -> None:
         self._readings = readings
         self._decisions = decisions
         self._finish_decision = finish_decision
+        self._deciders = deciders
 
     async def __call__(self, pilot: Pilot, now: datetime) -> Plan:
         if not pilot.stage.is_active:
@@ -52,7 +56,8 @@ class GatePlanner:
         async def compose() -> Message:
             readings = await self._readings.list_for(pilot.id)
             view = gate_view(pilot_status(pilot, readings, decisions, now))
-            return Message(card=gate_card(view, key))
+            deciders = await self._deciders(pilot) if self._deciders is not None else ()
+            return Message(card=gate_card(view, key, refresh_for=deciders))
 
         return Plan((Job(milestone_log_key(pilot.gate_date, key), audience(pilot), compose),), later)
 

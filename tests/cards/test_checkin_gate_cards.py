@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,13 +15,14 @@ from cards.checkin import (
     checkin_card,
     checkin_reminder_text,
     checkin_summary_card,
+    checkin_superseded_card,
     input_ids,
     overdue_channel_card,
 )
 from cards.gate import DECISION_INPUTS, cost_drift_card, decision_errors, decision_summary_text, render_gate_card
 from cards.submissions import CheckinSubmission, DecisionSubmission, read
 from cards.text import MAX_CARD_BYTES, card_json, card_size, plain
-from cards.verbs import CHECKIN_SUBMIT, GATE_DECIDE, PILOT_STATUS
+from cards.verbs import CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW, MAX_REFRESH_USERS, PILOT_STATUS
 from governance.decisions import apply_decision
 from governance.errors import ValidationFailed
 from governance.model import (
@@ -60,7 +62,12 @@ ADMIN = Person("aad-admin", "Ada Admin")
 NOW = datetime(2026, 5, 12, 10, tzinfo=UTC)  # TODAY, 10:00 UTC
 MARKUP = "[x](https://evil) **b** ${t} <i>"
 APRIL = Period(2026, 4)
+MAY = Period(2026, 5)
 FEBRUARY = Period(2026, 2)
+# The Teams ids of a sponsor and 74 admins: more than a card's refresh may name.
+DECIDER_IDS = tuple(
+    f"29:1{'Sponsor' if i == 0 else f'Admin{i:02d}'}-Kx7vB2nQ9wE4rT6yU8iO1pA3sD5fG7hJ9kLzz" for i in range(75)
+)
 
 
 # --- factories -----------------------------------------------------------------------------------------------------
@@ -69,14 +76,30 @@ def gate_of(
     *,
     milestone: str | None = "t-14",
     enabled: bool = False,
+    decider: bool = True,
+    refresh_for: Sequence[str] = (),
     decision: GateDecision | None = None,
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """The gate card as someone who may decide sees it (what a refresh answers them); ``decider=False`` is the card
+    as posted, which everyone else keeps seeing."""
     pilot = status.pilot
     projection = project_metric(status.primary.trend, pilot.gate_date)
     spend = project_spend(status.readings, pilot.budget_monthly, pilot.start_date, pilot.gate_date)
-    return card_json(render_gate_card(status, projection, spend, milestone, enabled, decision, values, errors))
+    card = render_gate_card(
+        status,
+        projection,
+        spend,
+        milestone,
+        enabled,
+        decision,
+        values,
+        errors,
+        may_decide=decider,
+        refresh_for=refresh_for,
+    )
+    return card_json(card)
 
 
 def gate_day() -> PilotStatus:
@@ -190,6 +213,14 @@ def checkin_and_gate_cards() -> dict[str, dict[str, Any]]:
             worst, milestone="t+70", enabled=True, values=worst_decision_values, errors=worst_decision_errors
         ),
         "gate-worst-decided": gate_of(worst, decision=a_decision(DecisionKind.RETIRE, worst_reading.notes)),
+        # Per-user views: as posted (read-only, refreshing for 60 deciders) and as a refresh answers a decider.
+        "gate-reminder-posted": gate_of(healthy(), decider=False, refresh_for=DECIDER_IDS),
+        "gate-day-posted": gate_of(gate_day(), milestone="t-0", enabled=True, decider=False, refresh_for=DECIDER_IDS),
+        "gate-day-refreshed": gate_of(gate_day(), milestone="t-0", enabled=True, refresh_for=DECIDER_IDS),
+        "gate-worst-posted": gate_of(worst, milestone="t+70", enabled=True, decider=False, refresh_for=DECIDER_IDS),
+        "gate-worst-refreshed": gate_of(worst, milestone="t+70", enabled=True, refresh_for=DECIDER_IDS),
+        "checkin-superseded": card_json(checkin_superseded_card(pilot, APRIL, MAY)),
+        "checkin-superseded-answered": card_json(checkin_superseded_card(worst.pilot, APRIL, MAY, newer_received=True)),
         "cost-drift": card_json(
             cost_drift_card(
                 pilot,
@@ -209,6 +240,8 @@ def checkin_and_gate_cards() -> dict[str, dict[str, Any]]:
         cards[f"evil-{i}-checkin"] = card_json(checkin_card(evil, Period.parse("2026-04"), last, {}, {}))
         cards[f"evil-{i}-summary"] = card_json(checkin_summary_card(evil, current))
         cards[f"evil-{i}-gate"] = gate_of(evil_status, enabled=True)
+        cards[f"evil-{i}-gate-posted"] = gate_of(evil_status, enabled=True, decider=False, refresh_for=DECIDER_IDS)
+        cards[f"evil-{i}-superseded"] = card_json(checkin_superseded_card(evil, APRIL, MAY))
         cards[f"evil-{i}-overdue"] = card_json(overdue_channel_card(evil, Period.parse("2026-04"), NOW))
         cards[f"evil-{i}-drift"] = card_json(
             cost_drift_card(
@@ -236,7 +269,7 @@ def test_the_parser_catches_a_duplicate_input_id_across_show_cards(tmp_path: Pat
 def test_evil_pilot_names_are_shown_escaped() -> None:
     cards = checkin_and_gate_cards()
     for i, name in enumerate(EVIL_NAMES):
-        for kind in ("checkin", "summary", "gate", "overdue", "drift"):
+        for kind in ("checkin", "summary", "gate", "gate-posted", "superseded", "overdue", "drift"):
             assert any(plain(name) in shown for shown in rendered_texts(cards[f"evil-{i}-{kind}"])), kind
 
 
@@ -475,6 +508,80 @@ def test_a_normal_card_keeps_every_submitted_character() -> None:
     values = {"kind": "retire", "retireRationale": "r" * MAX_TEXT, "retireLessons": "l" * MAX_TEXT}
     form = show_cards(gate_of(gate_day(), enabled=True, values=values))["Retire"]["card"]
     assert inputs(form)["retireRationale"]["value"] == "r" * MAX_TEXT
+
+
+# --- per-user views: each card's refresh ---------------------------------------------------------------------------
+def refresh_of(card: dict[str, Any]) -> dict[str, Any]:
+    refresh = card["refresh"]
+    assert isinstance(refresh, dict)
+    return refresh
+
+
+def test_the_posted_gate_day_card_is_read_only_and_refreshes_for_the_first_60_deciders_sponsor_first() -> None:
+    card = gate_of(gate_day(), milestone="t-0", enabled=True, decider=False, refresh_for=DECIDER_IDS)
+    assert show_cards(card) == {} and inputs(card) == {}
+    assert all(node.get("verb") != GATE_DECIDE for node in nodes(card))
+    decide, status = card["actions"]
+    assert (decide["title"], decide["verb"]) == ("Decide", GATE_VIEW)
+    assert decide["data"] == {"verb": GATE_VIEW, "pilotId": "p-1", "gateDate": "2026-05-12"}
+    assert decide["fallback"]["data"] == decide["data"]  # older hosts press it as an Action.Submit
+    assert status["verb"] == PILOT_STATUS
+    assert "Decisions are open: Dana Whitfield (or a governance admin) decides" in shown_text(card)
+    refresh = refresh_of(card)
+    assert refresh["action"]["type"] == "Action.Execute" and refresh["action"]["verb"] == GATE_VIEW
+    assert refresh["action"]["data"] == {"verb": GATE_VIEW, "pilotId": "p-1", "gateDate": "2026-05-12"}
+    assert refresh["userIds"] == list(DECIDER_IDS[:MAX_REFRESH_USERS]) and len(refresh["userIds"]) == 60
+    assert refresh["userIds"][0] == DECIDER_IDS[0]
+
+
+def test_a_deciders_view_has_the_four_forms_and_keeps_the_refresh() -> None:
+    card = gate_of(gate_day(), milestone="t-0", enabled=True, refresh_for=DECIDER_IDS[:2])
+    assert list(show_cards(card)) == ["Go", "Narrow scope", "Extend", "Retire"]
+    assert GATE_VIEW not in {action.get("verb") for action in card["actions"]}  # no Decide: the forms are here
+    assert refresh_of(card)["userIds"] == list(DECIDER_IDS[:2])
+
+
+def test_a_reminder_refreshes_too_and_is_the_same_for_everyone() -> None:
+    posted = gate_of(healthy(), decider=False, refresh_for=DECIDER_IDS[:1])
+    refreshed = gate_of(healthy(), decider=True, refresh_for=DECIDER_IDS[:1])
+    assert posted == refreshed
+    assert refresh_of(posted)["action"]["verb"] == GATE_VIEW
+    assert [a["verb"] for a in posted["actions"]] == [PILOT_STATUS]
+
+
+def test_no_refresh_on_a_decided_gate_a_refilled_form_or_without_known_deciders() -> None:
+    decided_card = gate_of(gate_day(), milestone=None, decision=a_decision(), refresh_for=DECIDER_IDS)
+    values, errors = extend_failure()
+    refilled = gate_of(gate_day(), enabled=True, values=values, errors=errors, refresh_for=DECIDER_IDS)
+    unknown = gate_of(gate_day(), enabled=True, decider=False)
+    for card in (decided_card, refilled, unknown):
+        assert "refresh" not in card
+    assert [a["verb"] for a in unknown["actions"]] == [GATE_VIEW, PILOT_STATUS]  # Decide still works by a press
+
+
+def test_the_checkin_form_refreshes_itself_in_the_1_to_1_chat_without_user_ids() -> None:
+    last, current = last_and_current()
+    card = card_json(checkin_card(make_pilot(), APRIL, last, {}, {}))
+    refresh = refresh_of(card)
+    assert refresh["action"]["verb"] == CHECKIN_VIEW
+    assert refresh["action"]["data"] == {"verb": CHECKIN_VIEW, "pilotId": "p-1", "period": "2026-04"}
+    assert "userIds" not in refresh
+    refilled = card_json(checkin_card(make_pilot(), APRIL, last, CHECKIN_VALUES, checkin_errors()))
+    received = card_json(checkin_card(make_pilot(), APRIL, last, {}, {}, received=current))
+    for card in (refilled, received, card_json(checkin_summary_card(make_pilot(), current))):
+        assert "refresh" not in card
+
+
+def test_a_superseded_checkin_points_to_the_newer_card_read_only() -> None:
+    card = card_json(checkin_superseded_card(make_pilot(), APRIL, MAY))
+    assert inputs(card) == {} and "refresh" not in card
+    shown = shown_text(card)
+    assert "Monthly check-in: Invoice triage copilot" in shown
+    assert "This card asked for April 2026. The May 2026 check-in has replaced it: answer the May 2026 card" in shown
+    assert "No readings were received for April 2026." in shown
+    assert [a["verb"] for a in card["actions"]] == [PILOT_STATUS]
+    answered = shown_text(card_json(checkin_superseded_card(make_pilot(), APRIL, MAY, newer_received=True)))
+    assert "has replaced it: the readings for May 2026 are already in." in answered
 
 
 # --- channel texts -------------------------------------------------------------------------------------------------

@@ -8,7 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from cards.text import MAX_CARD_BYTES, card_size
-from cards.verbs import CHECKIN_SUBMIT, GATE_DECIDE, PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, VERBS
+from cards.verbs import (
+    CHECKIN_SUBMIT,
+    CHECKIN_VIEW,
+    GATE_DECIDE,
+    GATE_VIEW,
+    MAX_REFRESH_USERS,
+    PILOT_CREATE,
+    PILOT_STATUS,
+    PILOTS_PAGE,
+    VERBS,
+)
 from tests.cards.test_cards import assert_official_parser_accepts, every_card, rendered_texts
 from tests.cards.test_checkin_gate_cards import checkin_and_gate_cards
 from tests.helpers import nodes
@@ -36,18 +46,37 @@ def test_every_card_is_version_1_5_and_under_28_kb() -> None:
 
 
 def test_every_action_carries_its_verb_and_a_submit_fallback_with_the_same_data() -> None:
+    """A card's refresh action is the one Action.Execute without a fallback: a host without Universal Actions
+    ignores ``refresh`` altogether, so there is nothing to fall back to."""
     seen = set()
     for name, card in all_cards().items():
+        refresh_action = card.get("refresh", {}).get("action")
         for node in nodes(card):
             if node.get("type") == "Action.Execute":
                 assert node["verb"] in VERBS, name
                 assert node["data"]["verb"] == node["verb"], name
-                assert node["fallback"] == {**node["fallback"], "type": "Action.Submit", "data": node["data"]}, name
+                if node is refresh_action:
+                    assert "fallback" not in node, name
+                else:
+                    assert node["fallback"] == {**node["fallback"], "type": "Action.Submit", "data": node["data"]}, name
                 seen.add(node["verb"])
             assert node.get("type") != "Action.OpenUrl", name
             if node.get("type") == "Action.ShowCard":  # only the gate card's four decision forms open in place
                 assert name.startswith("gates:") and "gate" in name.split(":", 1)[1], name
-    assert {PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, GATE_DECIDE} <= seen
+    assert {PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW} <= seen
+
+
+def test_every_refresh_reads_only_and_names_at_most_60_users() -> None:
+    """Teams refreshes automatically for at most 60 userIds; the refresh verbs are the read-only ``*.view`` ones."""
+    refreshing = set()
+    for name, card in all_cards().items():
+        refresh = card.get("refresh")
+        if refresh is None:
+            continue
+        refreshing.add(name)
+        assert refresh["action"]["verb"] in {CHECKIN_VIEW, GATE_VIEW}, name
+        assert len(refresh.get("userIds", [])) <= MAX_REFRESH_USERS, name
+    assert {"gates:checkin-empty", "gates:gate-day-posted", "gates:gate-worst-refreshed"} <= refreshing
 
 
 def test_user_text_never_becomes_markup_in_any_card() -> None:

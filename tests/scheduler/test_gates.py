@@ -80,6 +80,24 @@ async def decide(h: Harness, pilot: dict[str, Any], kind: str, user: Any = SPONS
     return body
 
 
+async def refreshed_for_the_sponsor(h: Harness, card: dict[str, Any]) -> dict[str, Any]:
+    """The card Teams shows the sponsor: what the bot answers the posted card's automatic refresh."""
+    status, body = await h.bot.post(
+        adaptive_card_invoke(
+            "gate.view",
+            data=card["refresh"]["action"]["data"],
+            user=SPONSOR,
+            scope="channel",
+            service_url=h.connector.service_url,
+            trigger="automatic",
+        )
+    )
+    assert status == 200 and body["type"] == "application/vnd.microsoft.card.adaptive", body
+    value = body["value"]
+    assert isinstance(value, dict)
+    return value
+
+
 async def test_milestones_post_once_each_across_month_end_and_dst(harness: Harness) -> None:
     await register_linked(harness, datetime(2026, 9, 20, tzinfo=UTC))
     days = await daily_ticks(harness, date(2026, 10, 25), date(2026, 12, 15))
@@ -93,8 +111,14 @@ async def test_milestones_post_once_each_across_month_end_and_dst(harness: Harne
         date(2026, 12, 14),
     ]
     posts = gate_posts(harness)
-    assert "gate.decide" not in action_verbs(posts[0])  # before the gate: a reminder
-    assert "gate.decide" in action_verbs(posts[4])  # from the gate day: the decisions
+    assert all("gate.decide" not in action_verbs(post) for post in posts)  # as posted, every card is read-only
+    assert all(post["refresh"]["userIds"] == [SPONSOR.teams_id] for post in posts)  # the sponsor's own view
+    harness.clock.set(datetime(2026, 10, 31, 14, tzinfo=UTC))
+    reminder = await refreshed_for_the_sponsor(harness, posts[0])
+    assert "gate.decide" not in action_verbs(reminder)  # before the gate: a reminder
+    harness.clock.set(datetime(2026, 11, 30, 15, tzinfo=UTC))
+    gate_day = await refreshed_for_the_sponsor(harness, posts[4])
+    assert "gate.decide" in action_verbs(gate_day)  # from the gate day: the decisions
 
 
 async def test_late_registration_gets_the_milestones_ahead_not_a_burst(harness: Harness) -> None:

@@ -101,6 +101,22 @@ async def test_one_decision_per_gate_and_its_effects(repos: Repositories) -> Non
         await pilots.decide(pilot.id, TENANT, pilot.gate_date, go, SPONSOR)
 
 
+async def test_the_service_refuses_a_decision_by_someone_who_may_not_decide(repos: Repositories) -> None:
+    """The card shows the forms only to deciders and the bot refuses other pressers first; this check stays anyway."""
+    clock = FixedClock(REGISTERED)
+    pilots = service(repos, clock)
+    pilot = await pilots.register(draft(), TENANT, SPONSOR)
+    clock.set(datetime(2026, 11, 30, 15, tzinfo=UTC))
+    go = DecisionDraft(DecisionKind.GO, "Target met", expansion_scope="All teams", expansion_date=date(2027, 1, 4))
+    with pytest.raises(NotPilotOwner):
+        await pilots.decide(pilot.id, TENANT, pilot.gate_date, go, OTHER)
+    assert await repos.decisions.list_for(pilot.id) == []
+    assert [e.action for e in await repos.audit.list_for(pilot.id)] == ["pilot.created"]
+    admin = Actor("aad-admin", "Ada Admin", is_admin=True)
+    decided, _ = await pilots.decide(pilot.id, TENANT, pilot.gate_date, go, admin)
+    assert decided.stage is Stage.PRODUCTION
+
+
 async def test_the_checkin_planner_sends_the_card_then_nudges_from_the_day_it_went_out(repos: Repositories) -> None:
     pilot = await service(repos, FixedClock(REGISTERED)).register(draft(), TENANT, SPONSOR)
     planner = CheckinPlanner(repos.readings, repos.decisions, repos.sendlog)
