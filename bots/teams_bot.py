@@ -19,11 +19,17 @@ from bots.activity import action_of, asker_of, command_text, invoke_card, invoke
 from bots.bookkeeping import ConversationBook
 from bots.commands import parse_command
 from bots.turn import BotServices, Reply, Turn, friendly
+from cards import verbs
 from governance.errors import ConcurrencyConflict, GovernanceError
+from governance.model import ConversationKind
 
 logger = logging.getLogger(__name__)
 
 FOREIGN_TENANT_REPLY: Final = "Sorry, PilotGate is not enabled for your organization."
+PERSONAL_VIEWS: Final = frozenset({verbs.GATE_VIEW})
+PERSONAL_VIEW_NEEDS_EXECUTE: Final = (
+    "This Teams client cannot show you your own view of the card: open it in Teams on the desktop, web or mobile."
+)
 UNKNOWN_COMMAND_REPLY: Final = "I didn't catch that. Type **help** to see what I can do."
 
 
@@ -101,6 +107,10 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
         turn = self._turn(turn_context)
         verb, data = action_of(turn_context.activity)
         if verb:  # Action.Submit, the fallback of hosts without Action.Execute
+            if verb in PERSONAL_VIEWS and turn.asker.conversation_kind is not ConversationKind.PERSONAL:
+                # A Submit answer is a new post everyone in the channel sees: no one's own view goes there.
+                await turn.say(PERSONAL_VIEW_NEEDS_EXECUTE)
+                return
             reply = await run_action(turn, verb, data)
             if reply.card is not None:
                 await turn.show(reply.card)

@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from cards.verbs import GATE_VIEW
 from governance.model import Stage, TeamMember
 from storage.documents import CONTAINERS, ETAG
 from tests.conftest import Harness, start_harness, stop_harness
-from tests.helpers import action_verbs, card_text, cards_of, inputs, nodes
+from tests.helpers import action_verbs, card_text, cards_of, inputs, nodes, texts_of
 from tests.scheduler.test_checkins import tick
 from tests.scheduler.test_gates import decide, gate_posts, register_linked
 from tests.teams_sim import (
@@ -28,6 +29,7 @@ from tests.teams_sim import (
     TeamsUser,
     adaptive_card_invoke,
     installation_update,
+    submit_message,
 )
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
@@ -223,3 +225,20 @@ async def test_more_than_60_deciders_name_the_first_60_sponsor_first_and_the_res
         assert pressed["value"]["refresh"]["userIds"] == user_ids
     finally:
         await stop_harness(h)
+
+
+async def test_a_decide_press_from_a_client_without_execute_never_posts_the_forms_in_the_channel(
+    harness: Harness,
+) -> None:
+    pilot, _ = await posted_gate_day_card(harness)
+    before = len(harness.connector.sent_activities(TEAM.id))
+    press = submit_message(
+        {"verb": GATE_VIEW, "pilotId": pilot["id"], "gateDate": pilot["gateDate"]},
+        SPONSOR,
+        service_url=harness.connector.service_url,
+        scope="channel",
+    )
+    status, _ = await harness.bot.post(press)
+    assert status in (200, 201)
+    posted = harness.connector.sent_activities(TEAM.id)[before:]
+    assert not cards_of(posted) and "cannot show you your own view" in texts_of(posted)[0]
