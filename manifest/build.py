@@ -1,4 +1,4 @@
-"""The Teams app manifest (schema v1.22) as a pure function of the app id, the public host name and a version.
+"""The Teams app manifest (schema v1.30) as a pure function of the app id, the public host name and a version.
 
 The bot's command menus come from ``bots.commands.COMMANDS`` so the manifest cannot drift from what the bot answers.
 """
@@ -13,15 +13,15 @@ from typing import Any
 
 from bots.commands import COMMANDS, ChatCommand
 
-MANIFEST_VERSION = "1.22"
+MANIFEST_VERSION = "1.30"
 SCHEMA_URL = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
 BOT_SCOPES: tuple[str, ...] = ("personal", "team", "groupChat")
 COLOR_ICON = "color.png"
 OUTLINE_ICON = "outline.png"
 ACCENT_COLOR = "#1F6F5C"
 
-# Teams' documented limits for bot menus. The v1.22 JSON schema is looser (titles up to 128 characters,
-# descriptions up to 4000), so the builder checks them itself.
+# Teams' documented limits for bot menus. The JSON schema is looser (v1.30: up to 12 commands a list, titles up to
+# 128 characters, descriptions up to 4000), so the builder checks them itself.
 MAX_COMMANDS_PER_LIST = 10
 MAX_COMMAND_TITLE = 32
 MAX_COMMAND_DESCRIPTION = 128

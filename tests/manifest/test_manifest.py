@@ -144,15 +144,15 @@ def manifest() -> dict[str, Any]:
 # --- the official schema -------------------------------------------------------------------------------------------
 
 
-def test_built_manifest_passes_the_official_v1_22_schema(manifest: dict[str, Any], tmp_path: Path) -> None:
+def test_built_manifest_passes_the_official_v1_30_schema(manifest: dict[str, Any], tmp_path: Path) -> None:
     result = validate(manifest, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "OK (manifestVersion 1.22" in result.stdout
+    assert "OK (manifestVersion 1.30" in result.stdout
 
 
-def test_manifest_names_schema_v1_22(manifest: dict[str, Any]) -> None:
-    assert manifest["$schema"] == "https://developer.microsoft.com/json-schemas/teams/v1.22/MicrosoftTeams.schema.json"
-    assert manifest["manifestVersion"] == "1.22"
+def test_manifest_names_schema_v1_30(manifest: dict[str, Any]) -> None:
+    assert manifest["$schema"] == "https://developer.microsoft.com/json-schemas/teams/v1.30/MicrosoftTeams.schema.json"
+    assert manifest["manifestVersion"] == "1.30"
 
 
 def _bad_bot_id(m: dict[str, Any]) -> None:
