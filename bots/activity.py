@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.schema import Activity, Attachment, InvokeResponse
+from botbuilder.schema import Activity, ActivityTypes, Attachment, InvokeResponse
 from microsoft_teams.cards import AdaptiveCard
 
 from cards.text import attachment, card_json
@@ -22,6 +22,7 @@ from governance.services import Actor
 
 ADAPTIVE_CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+CARD_ACTION_INVOKE = "adaptiveCard/action"
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
@@ -108,8 +109,21 @@ def conversation_ref_of(activity: Activity, tenant_id: str, clock: Clock) -> Con
     )
 
 
-def action_of(activity: Activity) -> tuple[str, dict[str, Any]]:
-    """(verb, data) of a card action: an ``adaptiveCard/action`` invoke, or an Action.Submit message."""
+@dataclass(frozen=True, slots=True)
+class CardAction:
+    """A card action: its verb and data, and whether Teams asked for it by itself.
+
+    ``automatic``: a Universal Actions ``refresh`` (invoke ``adaptiveCard/action`` with ``trigger: "automatic"``),
+    sent when a card is shown, to whoever looks at it: nobody pressed anything.
+    """
+
+    verb: str
+    data: dict[str, Any]
+    automatic: bool = False
+
+
+def action_of(activity: Activity) -> CardAction:
+    """The card action of an ``adaptiveCard/action`` invoke or of an Action.Submit message ("" verb if none)."""
     value = activity.value if isinstance(activity.value, dict) else {}
     action = value.get("action")
     if isinstance(action, dict):  # Action.Execute
@@ -120,7 +134,17 @@ def action_of(activity: Activity) -> tuple[str, dict[str, Any]]:
         data = dict(value)
         verb = data.get("verb")
     data.pop("verb", None)
-    return (verb if isinstance(verb, str) else ""), data
+    automatic = activity.name == CARD_ACTION_INVOKE and value.get("trigger") == "automatic"
+    return CardAction(verb if isinstance(verb, str) else "", data, automatic)
+
+
+def leaves_no_trace(activity: Activity) -> bool:
+    """An automatic card refresh. Teams sends it from whatever chat the card is shown in, possibly one the bot is not
+    part of (a card is forwarded or pasted anywhere), and nobody asked the bot anything there: it answers, and stores
+    nothing about that conversation."""
+    return (
+        activity.type == ActivityTypes.invoke and activity.name == CARD_ACTION_INVOKE and action_of(activity).automatic
+    )
 
 
 def card_activity(card: AdaptiveCard) -> Activity:

@@ -1,7 +1,9 @@
 """The Teams activity handler: checks the tenant, keeps the books, and hands each activity to its handler.
 
 Every turn first checks the tenant (nothing about a foreign tenant is stored), then refreshes the conversation
-reference. Commands are routed through bots.commands.COMMANDS, card actions by verb through bots.actions.ACTIONS.
+reference, except for automatic card refreshes, which come from chats the bot need not be part of
+(bots.activity.leaves_no_trace). Commands are routed through bots.commands.COMMANDS, card actions by verb through
+bots.actions.ACTIONS.
 """
 
 from __future__ import annotations
@@ -15,7 +17,16 @@ from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, InvokeResponse
 
 from bots.actions import run_action
-from bots.activity import action_of, asker_of, command_text, invoke_card, invoke_message, tenant_of
+from bots.activity import (
+    CARD_ACTION_INVOKE,
+    action_of,
+    asker_of,
+    command_text,
+    invoke_card,
+    invoke_message,
+    leaves_no_trace,
+    tenant_of,
+)
 from bots.bookkeeping import ConversationBook
 from bots.commands import parse_command
 from bots.turn import BotServices, Reply, Turn, friendly
@@ -44,7 +55,8 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
         if not tenant_id or not self._app.settings.tenant_allowed(tenant_id):
             await self._refuse_foreign_tenant(turn_context)
             return
-        await self._book.remember(activity, tenant_id)
+        if not leaves_no_trace(activity):
+            await self._book.remember(activity, tenant_id)
         await super().on_turn(turn_context)
         try:
             await self._conversation_state.save_changes(turn_context)
@@ -62,8 +74,8 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
         elif activity.type == ActivityTypes.message:
             await turn_context.send_activity(FOREIGN_TENANT_REPLY)
 
-    def _turn(self, turn_context: TurnContext) -> Turn:
-        return Turn(turn_context, asker_of(turn_context.activity, self._app.settings), self._app)
+    def _turn(self, turn_context: TurnContext, *, automatic: bool = False) -> Turn:
+        return Turn(turn_context, asker_of(turn_context.activity, self._app.settings), self._app, automatic)
 
     # -- install / uninstall ---------------------------------------------------------------------------------
 
@@ -99,9 +111,9 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         turn = self._turn(turn_context)
-        verb, data = action_of(turn_context.activity)
-        if verb:  # Action.Submit, the fallback of hosts without Action.Execute
-            reply = await run_action(turn, verb, data)
+        action = action_of(turn_context.activity)
+        if action.verb:  # Action.Submit, the fallback of hosts without Action.Execute
+            reply = await run_action(turn, action)
             if reply.card is not None:
                 await turn.show(reply.card)
             elif reply.text:
@@ -117,10 +129,10 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
             await turn.say(friendly(exc))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        if turn_context.activity.name != "adaptiveCard/action":
+        if turn_context.activity.name != CARD_ACTION_INVOKE:
             return await super().on_invoke_activity(turn_context)
-        verb, data = action_of(turn_context.activity)
-        reply: Reply = await run_action(self._turn(turn_context), verb, data)
+        action = action_of(turn_context.activity)
+        reply: Reply = await run_action(self._turn(turn_context, automatic=action.automatic), action)
         if reply.card is not None:
             return invoke_card(reply.card)
         return invoke_message(reply.text or "Done.")

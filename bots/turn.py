@@ -50,6 +50,9 @@ class Turn:
     context: TurnContext
     asker: Asker
     app: BotServices
+    # Teams is refreshing a card by itself (a Universal Actions refresh, CardAction.automatic): nobody asked, so the
+    # turn only reads; it remembers nothing, not even the pilot last looked at.
+    automatic: bool = False
 
     async def say(self, text: str) -> None:
         await self.context.send_activity(text)

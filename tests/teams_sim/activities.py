@@ -640,3 +640,8 @@ def adaptive_card_invoke(
     activity["replyToId"] = reply_to
     activity["value"] = {"action": action, "trigger": trigger}
     return activity
+
+
+# A 1:1 chat between two people, as Teams names it; the bot is no member of it. Message extensions are used from
+# any chat, so their invokes often come from conversations like this one.
+PEOPLE_CHAT_ID = "19:5b0c7d1e-0000-4f2a-8b3c-000000005e01_0c7e5a3f-0000-4d1b-a2e9-000000000b71@unq.gbl.spaces"
