@@ -1,9 +1,9 @@
 """The Teams activity handler: checks the tenant, keeps the books, and hands each activity to its handler.
 
 Every turn first checks the tenant (nothing about a foreign tenant is stored), then refreshes the conversation
-reference, except for automatic card refreshes, which come from chats the bot need not be part of
-(bots.activity.leaves_no_trace). Commands are routed through bots.commands.COMMANDS, card actions by verb through
-bots.actions.ACTIONS.
+reference, except for message-extension queries and automatic card refreshes, which come from chats the bot need not
+be part of (bots.activity.leaves_no_trace). Commands are routed through bots.commands.COMMANDS, message-extension
+searches through bots.commands.SEARCH_COMMANDS, card actions by verb through bots.actions.ACTIONS.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any, Final
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, InvokeResponse
+from botbuilder.schema.teams import MessagingExtensionQuery, MessagingExtensionResponse
 
 from bots.actions import run_action
 from bots.activity import (
@@ -24,11 +25,14 @@ from bots.activity import (
     command_text,
     invoke_card,
     invoke_message,
+    invoke_text,
     leaves_no_trace,
+    search_of,
     tenant_of,
 )
 from bots.bookkeeping import ConversationBook
-from bots.commands import parse_command
+from bots.commands import parse_command, search_command
+from bots.search import OLD_SEARCH_REPLY, search_message
 from bots.turn import BotServices, Reply, Turn, friendly
 from governance.errors import ConcurrencyConflict, GovernanceError
 
@@ -68,8 +72,8 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
     async def _refuse_foreign_tenant(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         logger.info("refused an activity of type %s from a tenant not in ALLOWED_TENANTS", activity.type)
-        if activity.type == ActivityTypes.invoke:
-            response = invoke_message(FOREIGN_TENANT_REPLY, HTTPStatus.FORBIDDEN)
+        if activity.type == ActivityTypes.invoke:  # answered in the shape the invoke takes, or Teams shows an error
+            response = invoke_text(activity, FOREIGN_TENANT_REPLY, HTTPStatus.FORBIDDEN)
             await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
         elif activity.type == ActivityTypes.message:
             await turn_context.send_activity(FOREIGN_TENANT_REPLY)
@@ -136,3 +140,18 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
         if reply.card is not None:
             return invoke_card(reply.card)
         return invoke_message(reply.text or "Done.")
+
+    # -- the message extension -------------------------------------------------------------------------------
+
+    async def on_teams_messaging_extension_query(
+        self, turn_context: TurnContext, query: MessagingExtensionQuery
+    ) -> MessagingExtensionResponse:
+        # `query` is botbuilder's reading of the value; bots.activity reads the value itself, as for every activity.
+        search = search_of(turn_context.activity)
+        command = search_command(search.command_id)
+        if command is None:
+            return search_message(OLD_SEARCH_REPLY)
+        try:
+            return await command.handler(self._turn(turn_context), search)
+        except GovernanceError as exc:
+            return search_message(friendly(exc))
