@@ -18,11 +18,13 @@ from bots.teams_bot import FOREIGN_TENANT_REPLY
 from bots.turn import STORAGE_DOWN_REPLY
 from cards.text import MAX_CARD_BYTES, card_size
 from cards.verbs import PILOT_STATUS
+from manifest.build import build_manifest
 from tests.bots.test_card_refresh import automatic_refresh, register, stored_documents
 from tests.cards.test_cards import assert_official_parser_accepts, shown_text
 from tests.conftest import Harness, start_harness, stop_harness
 from tests.helpers import card_text, cards_of, seed_sponsors
 from tests.teams_sim import (
+    BOT_APP_ID,
     FOREIGN_USER,
     OUTSIDER,
     PEOPLE_CHAT_ID,
@@ -177,6 +179,19 @@ async def test_a_search_that_cannot_be_read_answers_a_line_of_text_with_an_error
     status, body = await harness.bot.post(activity)
     assert status == 200
     assert body["composeExtension"]["type"] == "message" and "error id" in body["composeExtension"]["text"]
+
+
+async def test_every_search_command_in_the_manifest_is_answered(harness: Harness) -> None:
+    await register(harness, "Claims triage")
+    manifest = build_manifest(BOT_APP_ID, "pilotgate.contoso.com", "1.0.0")
+    [extension] = manifest["composeExtensions"]
+    assert extension["botId"] == manifest["bots"][0]["botId"]  # Universal Actions need the same bot
+    commands = extension["commands"]
+    assert {c["id"] for c in commands} == {c.id for c in SEARCH_COMMANDS}
+    for command in commands:
+        [parameter] = command["parameters"]
+        result = await search(harness, "claims", command_id=command["id"], parameter=parameter["name"])
+        assert names_in(result) == ["Claims triage"], command["id"]
 
 
 async def test_help_tells_where_to_find_the_search(harness: Harness) -> None:
