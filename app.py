@@ -20,7 +20,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from api import json_input
 from api.pages import page_routes
 from api.routes import PilotApi, SchedulerApi, error_response, json_errors
-from bots.activity import invoke_message
+from bots.activity import invoke_text
 from bots.auth import CachingBotFrameworkAuthentication, ChannelTokenValidator
 from bots.bookkeeping import ConversationBook
 from bots.notifier import BotToken, ConnectorMessenger, SenderLimits
@@ -69,8 +69,9 @@ async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
     try:
         if turn_context.activity.type == ActivityTypes.message:
             await turn_context.send_activity(reply)
-        elif turn_context.activity.type == ActivityTypes.invoke:  # a card button: answer the invoke, not a 500
-            await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=invoke_message(reply)))
+        elif turn_context.activity.type == ActivityTypes.invoke:  # a card button or a search: answer it, not a 500
+            response = invoke_text(turn_context.activity, reply)
+            await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
     except Exception:
         logger.warning("could not tell the user about error %s", error_id)
 
@@ -115,8 +116,16 @@ class MessagesEndpoint:
                 headers={"Retry-After": str(exc.retry_after_s)},
             )
         if invoke_response is not None:
-            return web.json_response(invoke_response.body, status=invoke_response.status)
+            return web.json_response(invoke_body(invoke_response.body), status=invoke_response.status)
         return web.Response(status=201 if activity.type == ActivityTypes.invoke else 200)
+
+
+def invoke_body(body: Any) -> Any:
+    """An invoke answer's body as JSON. botbuilder 4.17.1's handlers hand over dicts (TeamsActivityHandler runs its
+    serializer_helper on a MessagingExtensionResponse before wrapping it), but a handler that puts an msrest model
+    into an InvokeResponse itself would make json_response fail: such a body is serialized here."""
+    serialize = getattr(body, "serialize", None)
+    return serialize() if callable(serialize) else body
 
 
 async def healthz(request: web.Request) -> web.Response:

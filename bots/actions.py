@@ -6,9 +6,11 @@ card is shown, so they only read: no conversation state, no record."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
+from bots.activity import CardAction
 from bots.turn import Reply, Turn, friendly
 from cards import verbs
 from cards.checkin import checkin_card, checkin_summary_card, checkin_superseded_card
@@ -21,15 +23,24 @@ from governance.errors import GovernanceError, NotPilotOwner, ValidationFailed
 from governance.model import ReadingSource
 from governance.services import may_change
 
+logger = logging.getLogger(__name__)
+
 ActionHandler = Callable[[Turn, dict[str, Any]], Awaitable[Reply]]
 OLD_CARD_REPLY: Final = "That button is from an older version of this card. Please ask again."
+NOT_A_REFRESH_REPLY: Final = "This card cannot refresh itself. Press its button instead."
 STALE_CARD_REPLY: Final = "This card is out of date. Type **status** and the pilot's name for a fresh one."
 
 
 async def show_status(turn: Turn, data: dict[str, Any]) -> Reply:
+    """The status card again: a Refresh press, a row of the portfolio, or the card refreshing itself (automatic).
+
+    Anyone in the pilot's tenant may read it, as with the `status` command; a card pasted into a chat by the message
+    extension refreshes for whoever looks at it there.
+    """
     ref = read(PilotRef, data)
     pilot = await turn.app.pilots.get(ref.pilot_id, turn.asker.tenant_id)
-    await turn.app.last_pilot.set(turn.context, pilot.id)
+    if not turn.automatic:  # `status` alone shows the pilot someone last asked for, not the last card on screen
+        await turn.app.last_pilot.set(turn.context, pilot.id)
     return Reply(card=status_card(await turn.app.portfolio.status(pilot)))
 
 
@@ -97,13 +108,19 @@ ACTIONS: Final[dict[str, ActionHandler]] = {
     verbs.GATE_DECIDE: decide,
     verbs.GATE_VIEW: show_gate,
 }
+# The verbs a card may refresh itself with: they only read. Teams sends a card's `refresh` action to everyone who
+# looks at the card, so a verb that writes must never run that way.
+REFRESH_VERBS: Final = frozenset({verbs.PILOT_STATUS, verbs.CHECKIN_VIEW, verbs.GATE_VIEW})
 
 
-async def run_action(turn: Turn, verb: str, data: dict[str, Any]) -> Reply:
-    handler = ACTIONS.get(verb)
+async def run_action(turn: Turn, action: CardAction) -> Reply:
+    handler = ACTIONS.get(action.verb)
     if handler is None:
         return Reply(text=OLD_CARD_REPLY)
+    if action.automatic and action.verb not in REFRESH_VERBS:
+        logger.warning("refused an automatic refresh with the verb %r, which is not a read", action.verb)
+        return Reply(text=NOT_A_REFRESH_REPLY)
     try:
-        return await handler(turn, data)
+        return await handler(turn, action.data)
     except GovernanceError as exc:
         return Reply(text=friendly(exc))

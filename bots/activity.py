@@ -22,6 +22,11 @@ from governance.services import Actor
 
 ADAPTIVE_CARD_RESPONSE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE = "application/vnd.microsoft.activity.message"
+CARD_ACTION_INVOKE = "adaptiveCard/action"
+SEARCH_INVOKE_PREFIX = "composeExtension/"  # query, selectItem, querySettingUrl...: the message extension's invokes
+INITIAL_RUN = "initialRun"
+DEFAULT_SEARCH_COUNT = 25  # what Teams asks for
+MAX_SEARCH_TEXT = 200  # pilot names are at most 80 characters: a longer query matches nothing anyway
 _AT_TAG = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
 
 
@@ -108,8 +113,21 @@ def conversation_ref_of(activity: Activity, tenant_id: str, clock: Clock) -> Con
     )
 
 
-def action_of(activity: Activity) -> tuple[str, dict[str, Any]]:
-    """(verb, data) of a card action: an ``adaptiveCard/action`` invoke, or an Action.Submit message."""
+@dataclass(frozen=True, slots=True)
+class CardAction:
+    """A card action: its verb and data, and whether Teams asked for it by itself.
+
+    ``automatic``: a Universal Actions ``refresh`` (invoke ``adaptiveCard/action`` with ``trigger: "automatic"``),
+    sent when a card is shown, to whoever looks at it: nobody pressed anything.
+    """
+
+    verb: str
+    data: dict[str, Any]
+    automatic: bool = False
+
+
+def action_of(activity: Activity) -> CardAction:
+    """The card action of an ``adaptiveCard/action`` invoke or of an Action.Submit message ("" verb if none)."""
     value = activity.value if isinstance(activity.value, dict) else {}
     action = value.get("action")
     if isinstance(action, dict):  # Action.Execute
@@ -120,16 +138,58 @@ def action_of(activity: Activity) -> tuple[str, dict[str, Any]]:
         data = dict(value)
         verb = data.get("verb")
     data.pop("verb", None)
-    return (verb if isinstance(verb, str) else ""), data
+    automatic = activity.name == CARD_ACTION_INVOKE and value.get("trigger") == "automatic"
+    return CardAction(verb if isinstance(verb, str) else "", data, automatic)
 
 
-def is_automatic_refresh(activity: Activity) -> bool:
-    """An ``adaptiveCard/action`` invoke Teams sent by itself for a card's ``refresh`` (``trigger: "automatic"``);
-    a press is ``"manual"``, and an Action.Submit message has no trigger."""
-    if activity.type != ActivityTypes.invoke or activity.name != "adaptiveCard/action":
+def leaves_no_trace(activity: Activity) -> bool:
+    """A message-extension query or an automatic card refresh. Teams sends these from whatever chat a person is in,
+    often one the bot is not part of (a card from the message extension is pasted anywhere), and nobody asked the
+    bot anything there: it answers, and stores nothing about that conversation."""
+    if activity.type != ActivityTypes.invoke:
         return False
+    name = activity.name or ""
+    return name.startswith(SEARCH_INVOKE_PREFIX) or (name == CARD_ACTION_INVOKE and action_of(activity).automatic)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A message-extension search (invoke ``composeExtension/query``)."""
+
+    command_id: str
+    text: str  # what the person typed; "" for the query Teams sends when the search opens (initialRun)
+    skip: int  # Teams pages by skip and count as the list scrolls
+    count: int
+
+
+def search_of(activity: Activity) -> SearchQuery:
+    """``value: {commandId, parameters: [{name, value}], queryOptions: {skip, count}}``, tolerant of any shape.
+
+    Each search command has one parameter. The query Teams sends when the search opens carries the parameter
+    ``{"name": "initialRun", "value": "true"}`` instead of anything typed.
+    """
     value = activity.value if isinstance(activity.value, dict) else {}
-    return value.get("trigger") == "automatic"
+    command_id = value.get("commandId")
+    text = ""
+    parameters = value.get("parameters")
+    for parameter in parameters if isinstance(parameters, list) else []:
+        if not isinstance(parameter, dict) or parameter.get("name") == INITIAL_RUN:
+            continue
+        typed = parameter.get("value")
+        text = " ".join(typed[:MAX_SEARCH_TEXT].split()) if isinstance(typed, str) else ""
+        break
+    options = value.get("queryOptions")
+    options = options if isinstance(options, dict) else {}
+    return SearchQuery(
+        command_id=command_id if isinstance(command_id, str) else "",
+        text=text,
+        skip=_count(options.get("skip"), default=0),
+        count=_count(options.get("count"), default=DEFAULT_SEARCH_COUNT),
+    )
+
+
+def _count(value: Any, *, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
 
 
 def card_activity(card: AdaptiveCard) -> Activity:
@@ -146,3 +206,16 @@ def invoke_card(card: AdaptiveCard) -> InvokeResponse:
 def invoke_message(text: str, status: HTTPStatus = HTTPStatus.OK) -> InvokeResponse:
     """An invoke answer that Teams shows as a short message instead of replacing the card."""
     return InvokeResponse(status=200, body={"statusCode": int(status), "type": MESSAGE_RESPONSE, "value": text})
+
+
+def search_message_body(text: str) -> dict[str, Any]:
+    """A message-extension answer that Teams shows as a line of text where the results would be."""
+    return {"composeExtension": {"type": "message", "text": text}}
+
+
+def invoke_text(activity: Activity, text: str, status: HTTPStatus = HTTPStatus.OK) -> InvokeResponse:
+    """``text`` as the answer the invoke expects: a message-extension answer for ``composeExtension/*``, else the
+    card-action message (Teams shows an error, not the text, when the answer has the wrong shape)."""
+    if (activity.name or "").startswith(SEARCH_INVOKE_PREFIX):
+        return InvokeResponse(status=200, body=search_message_body(text))
+    return invoke_message(text, status)

@@ -1,5 +1,6 @@
-"""The chat commands: one table (name, aliases, scopes, handler, help text) from which command parsing, the help
-card and the app manifest's command lists are all derived. Each handler is a small function of the turn."""
+"""The chat commands and the message extension's search commands: one table each (name, handler, help text, and
+for chat commands aliases and scopes) from which command parsing, the help card and the app manifest's command lists
+and compose extension are all derived. Each handler is a small function of the turn."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
-from bots.activity import channel_link_of
+from botbuilder.schema.teams import MessagingExtensionResponse
+
+from bots.activity import SearchQuery, channel_link_of
+from bots.search import find_pilots
 from bots.turn import Turn
 from cards.choose import choose_pilot_card
 from cards.help import help_card
@@ -19,6 +23,7 @@ from governance.errors import AmbiguousPilot
 from governance.model import ConversationKind
 
 Handler = Callable[[Turn, str], Awaitable[None]]
+SearchHandler = Callable[[Turn, SearchQuery], Awaitable[MessagingExtensionResponse]]
 ALL_SCOPES: Final = ("personal", "team", "groupChat")
 
 
@@ -35,8 +40,23 @@ class ChatCommand:
         return self.name
 
 
+@dataclass(frozen=True, slots=True)
+class SearchCommand:
+    """A message-extension search command: the manifest's ``composeExtensions`` command and what answers it."""
+
+    id: str  # Teams sends it back as the query's commandId
+    title: str  # the help card's and the manifest's text
+    description: str
+    parameter: str  # the one search box: its name, title and hint (parameter_description)
+    parameter_title: str
+    parameter_description: str
+    handler: SearchHandler
+
+
 async def show_help(turn: Turn, argument: str) -> None:
-    await turn.show(help_card([(c.title, c.description) for c in COMMANDS]))
+    await turn.show(
+        help_card([(c.title, c.description) for c in COMMANDS], [(s.title, s.description) for s in SEARCH_COMMANDS])
+    )
 
 
 async def show_pilots(turn: Turn, argument: str) -> None:
@@ -99,6 +119,23 @@ COMMANDS: Final[tuple[ChatCommand, ...]] = (
     ChatCommand("new pilot", "Register a pilot: sponsor, success metric, budget, gate date", new_pilot),
     ChatCommand("link", "link <pilot>: make this channel the pilot's project channel", link_channel, scopes=("team",)),
 )
+
+
+SEARCH_COMMANDS: Final[tuple[SearchCommand, ...]] = (
+    SearchCommand(
+        id="findPilot",
+        title="Find a pilot",
+        description="Find a pilot by name and insert its status card into the message",
+        parameter="pilotName",
+        parameter_title="Pilot name",
+        parameter_description="Part of the pilot's name; leave it empty for the pilots that need attention first",
+        handler=find_pilots,
+    ),
+)
+
+
+def search_command(command_id: str) -> SearchCommand | None:
+    return next((command for command in SEARCH_COMMANDS if command.id == command_id), None)
 
 
 def parse_command(text: str) -> tuple[ChatCommand | None, str]:

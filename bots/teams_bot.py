@@ -1,7 +1,9 @@
 """The Teams activity handler: checks the tenant, keeps the books, and hands each activity to its handler.
 
 Every turn first checks the tenant (nothing about a foreign tenant is stored), then refreshes the conversation
-reference. Commands are routed through bots.commands.COMMANDS, card actions by verb through bots.actions.ACTIONS.
+reference, except for message-extension queries and automatic card refreshes, which come from chats the bot need not
+be part of (bots.activity.leaves_no_trace). Commands are routed through bots.commands.COMMANDS, message-extension
+searches through bots.commands.SEARCH_COMMANDS, card actions by verb through bots.actions.ACTIONS.
 """
 
 from __future__ import annotations
@@ -13,11 +15,24 @@ from typing import Any, Final
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, InvokeResponse
+from botbuilder.schema.teams import MessagingExtensionQuery, MessagingExtensionResponse
 
 from bots.actions import run_action
-from bots.activity import action_of, asker_of, command_text, invoke_card, invoke_message, tenant_of
+from bots.activity import (
+    CARD_ACTION_INVOKE,
+    action_of,
+    asker_of,
+    command_text,
+    invoke_card,
+    invoke_message,
+    invoke_text,
+    leaves_no_trace,
+    search_of,
+    tenant_of,
+)
 from bots.bookkeeping import ConversationBook
-from bots.commands import parse_command
+from bots.commands import parse_command, search_command
+from bots.search import OLD_SEARCH_REPLY, search_message
 from bots.turn import BotServices, Reply, Turn, friendly
 from cards import verbs
 from governance.errors import ConcurrencyConflict, GovernanceError
@@ -50,7 +65,8 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
         if not tenant_id or not self._app.settings.tenant_allowed(tenant_id):
             await self._refuse_foreign_tenant(turn_context)
             return
-        await self._book.remember(activity, tenant_id)
+        if not leaves_no_trace(activity):
+            await self._book.remember(activity, tenant_id)
         await super().on_turn(turn_context)
         try:
             await self._conversation_state.save_changes(turn_context)
@@ -62,14 +78,14 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
     async def _refuse_foreign_tenant(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         logger.info("refused an activity of type %s from a tenant not in ALLOWED_TENANTS", activity.type)
-        if activity.type == ActivityTypes.invoke:
-            response = invoke_message(FOREIGN_TENANT_REPLY, HTTPStatus.FORBIDDEN)
+        if activity.type == ActivityTypes.invoke:  # answered in the shape the invoke takes, or Teams shows an error
+            response = invoke_text(activity, FOREIGN_TENANT_REPLY, HTTPStatus.FORBIDDEN)
             await turn_context.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
         elif activity.type == ActivityTypes.message:
             await turn_context.send_activity(FOREIGN_TENANT_REPLY)
 
-    def _turn(self, turn_context: TurnContext) -> Turn:
-        return Turn(turn_context, asker_of(turn_context.activity, self._app.settings), self._app)
+    def _turn(self, turn_context: TurnContext, *, automatic: bool = False) -> Turn:
+        return Turn(turn_context, asker_of(turn_context.activity, self._app.settings), self._app, automatic)
 
     # -- install / uninstall ---------------------------------------------------------------------------------
 
@@ -105,13 +121,13 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         turn = self._turn(turn_context)
-        verb, data = action_of(turn_context.activity)
-        if verb:  # Action.Submit, the fallback of hosts without Action.Execute
-            if verb in PERSONAL_VIEWS and turn.asker.conversation_kind is not ConversationKind.PERSONAL:
+        action = action_of(turn_context.activity)
+        if action.verb:  # Action.Submit, the fallback of hosts without Action.Execute
+            if action.verb in PERSONAL_VIEWS and turn.asker.conversation_kind is not ConversationKind.PERSONAL:
                 # A Submit answer is a new post everyone in the channel sees: no one's own view goes there.
                 await turn.say(PERSONAL_VIEW_NEEDS_EXECUTE)
                 return
-            reply = await run_action(turn, verb, data)
+            reply = await run_action(turn, action)
             if reply.card is not None:
                 await turn.show(reply.card)
             elif reply.text:
@@ -127,10 +143,25 @@ class PilotGateBot(TeamsActivityHandler):  # type: ignore[misc]
             await turn.say(friendly(exc))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
-        if turn_context.activity.name != "adaptiveCard/action":
+        if turn_context.activity.name != CARD_ACTION_INVOKE:
             return await super().on_invoke_activity(turn_context)
-        verb, data = action_of(turn_context.activity)
-        reply: Reply = await run_action(self._turn(turn_context), verb, data)
+        action = action_of(turn_context.activity)
+        reply: Reply = await run_action(self._turn(turn_context, automatic=action.automatic), action)
         if reply.card is not None:
             return invoke_card(reply.card)
         return invoke_message(reply.text or "Done.")
+
+    # -- the message extension -------------------------------------------------------------------------------
+
+    async def on_teams_messaging_extension_query(
+        self, turn_context: TurnContext, query: MessagingExtensionQuery
+    ) -> MessagingExtensionResponse:
+        # `query` is botbuilder's reading of the value; bots.activity reads the value itself, as for every activity.
+        search = search_of(turn_context.activity)
+        command = search_command(search.command_id)
+        if command is None:
+            return search_message(OLD_SEARCH_REPLY)
+        try:
+            return await command.handler(self._turn(turn_context), search)
+        except GovernanceError as exc:
+            return search_message(friendly(exc))

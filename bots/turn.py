@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from botbuilder.core import StatePropertyAccessor, TurnContext
 from microsoft_teams.cards import AdaptiveCard
 
-from bots.activity import Asker, card_activity, is_automatic_refresh
+from bots.activity import Asker, card_activity
 from cards.choose import not_found_text
 from cards.text import plain
 from config import Settings
@@ -51,12 +51,9 @@ class Turn:
     context: TurnContext
     asker: Asker
     app: BotServices
-
-    @property
-    def automatic_refresh(self) -> bool:
-        """Teams asks for this person's view of a card because it is being shown (a card's ``refresh``), not because
-        anyone pressed anything: answer a card, and write nothing (no state, no record)."""
-        return is_automatic_refresh(self.context.activity)
+    # Teams is refreshing a card by itself (a Universal Actions refresh, CardAction.automatic): nobody asked, so the
+    # turn only reads; it remembers nothing, not even the pilot last looked at.
+    automatic: bool = False
 
     async def say(self, text: str) -> None:
         await self.context.send_activity(text)

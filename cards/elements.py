@@ -5,7 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Final
 
-from microsoft_teams.cards import Action, AdaptiveCard, CardElement, Fact, FactSet, TeamsCardProperties, TextBlock
+from microsoft_teams.cards import (
+    Action,
+    AdaptiveCard,
+    CardElement,
+    ExecuteAction,
+    Fact,
+    FactSet,
+    RefreshDefinition,
+    TeamsCardProperties,
+    TextBlock,
+)
 from microsoft_teams.cards.core import Spacing, TextColor, TextSize, TextWeight
 
 from cards.text import MAX_CARD_BYTES, card_size, plain
@@ -52,13 +62,25 @@ def facts(pairs: Iterable[tuple[str, str]]) -> FactSet:
     return FactSet(facts=[Fact(title=plain(title), value=plain(value)) for title, value in pairs])
 
 
-def build(body: Sequence[CardElement], actions: Sequence[Action] = (), *, full_width: bool = False) -> AdaptiveCard:
-    """An Adaptive Card 1.5; it becomes JSON (``cards.text.card_json``) only where it is sent."""
+def build(
+    body: Sequence[CardElement],
+    actions: Sequence[Action] = (),
+    *,
+    full_width: bool = False,
+    refresh: ExecuteAction | None = None,
+) -> AdaptiveCard:
+    """An Adaptive Card 1.5; it becomes JSON (``cards.text.card_json``) only where it is sent.
+
+    ``refresh``: Teams sends this action (``trigger: "automatic"``) whenever the card is shown and shows the card the
+    bot answers. Without ``userIds`` it does so for everyone in chats of up to 60 people; larger chats and channels
+    get a refresh option in the message's menu instead.
+    """
     return AdaptiveCard(
         version=CARD_VERSION,
         body=list(body),
         actions=list(actions) or None,
         msteams=TeamsCardProperties(width="full") if full_width else None,
+        refresh=RefreshDefinition(action=refresh) if refresh is not None else None,
     )
 
 

@@ -33,8 +33,9 @@ def welcome_card(in_channel: bool = False) -> AdaptiveCard:
     )
 
 
-def help_card(commands: Sequence[tuple[str, str]]) -> AdaptiveCard:
-    """``commands`` are (title, description) pairs, so this module needs nothing from bots/."""
+def help_card(commands: Sequence[tuple[str, str]], searches: Sequence[tuple[str, str]] = ()) -> AdaptiveCard:
+    """``commands`` (chat) and ``searches`` (message extension) are (title, description) pairs, so this module needs
+    nothing from bots/."""
     body: list[CardElement] = [heading("PilotGate commands", size="Medium")]
     if commands:
         body.append(facts(commands))
@@ -45,4 +46,14 @@ def help_card(commands: Sequence[tuple[str, str]]) -> AdaptiveCard:
             spacing="Medium",
         )
     )
+    if searches:
+        body.append(section("From any chat's message box"))
+        body.append(facts(searches))
+        body.append(
+            text(
+                "Open PilotGate from the apps (+) under the box where you type a message, then search.",
+                subtle=True,
+                spacing="Small",
+            )
+        )
     return build(body)

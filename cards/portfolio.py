@@ -14,7 +14,7 @@ from cards.text import card_size, fmt_number, plain, plural, shorten
 from cards.verbs import PILOT_STATUS, PILOTS_PAGE, execute
 from governance.model import Pilot
 from governance.rules import name_key
-from governance.views import PilotStatus
+from governance.views import PilotStatus, attention_first
 
 MAX_OVERDUE_ROWS: Final = 40  # enough to act on; largest_fitting trims further if names are long
 MAX_UNREACHABLE_NAMES: Final = 30
@@ -34,7 +34,7 @@ def portfolio_card(statuses: Sequence[PilotStatus], page: int = 1, page_size: in
     page_size = max(1, page_size)
     pages = math.ceil(total / page_size)
     page = min(max(1, page), pages)
-    ordered = sorted(statuses, key=lambda s: (not s.needs_attention, name_key(s.pilot.name), s.pilot.id))
+    ordered = sorted(statuses, key=attention_first)
     start = (page - 1) * page_size
     shown = ordered[start : start + page_size]
     actions: list[Action] = []

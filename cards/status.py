@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from microsoft_teams.cards import AdaptiveCard, CardElement
 from microsoft_teams.cards.core import TextColor
@@ -12,6 +12,8 @@ from cards.pieces import (
     DECISION_LABEL,
     HEALTH_LABEL,
     MAX_FREE_TEXT,
+    flags,
+    gate_phrase,
     governance_block,
     metric_summary,
     primary_metric,
@@ -21,7 +23,7 @@ from cards.pieces import (
     trend,
     users_line,
 )
-from cards.text import fmt_number, plain, plural, shorten
+from cards.text import THUMBNAIL_CONTENT_TYPE, fmt_number, plain, plural, shorten
 from cards.verbs import PILOT_STATUS, execute
 from governance.model import DecisionKind, GateDecision, Metric
 from governance.views import PilotStatus
@@ -49,8 +51,27 @@ def status_card(status: PilotStatus) -> AdaptiveCard:
     body += _adoption_and_spend(status)
     body += governance_block(status)
     body += _gate(status)
-    actions = [execute("Refresh", PILOT_STATUS, {"pilotId": pilot.id})]
-    return build(body, actions, full_width=True)
+    show_again = {"pilotId": pilot.id}
+    actions = [execute("Refresh", PILOT_STATUS, show_again)]
+    # The card refreshes itself when shown: a status card pasted into a chat from the message extension, or an old
+    # one scrolled back to, shows today's numbers.
+    return build(body, actions, full_width=True, refresh=execute("Refresh", PILOT_STATUS, show_again))
+
+
+def status_preview(status: PilotStatus) -> dict[str, Any]:
+    """The small card a message-extension result list shows for a pilot: name, stage, gate and what needs attention.
+
+    A Bot Framework thumbnail card: Teams formats only its ``text``, which holds no user text; the name is the title,
+    which Teams shows as typed.
+    """
+    pilot = status.pilot
+    # flags() names a gate passed without a decision itself; otherwise the gate phrase says where the gate is.
+    gate = [] if status.gate_passed_undecided_days else [gate_phrase(status)]
+    line = " · ".join([*gate, *flags(status)])
+    return {
+        "contentType": THUMBNAIL_CONTENT_TYPE,
+        "content": {"title": pilot.name, "subtitle": stage_label(pilot.stage), "text": line[:1].upper() + line[1:]},
+    }
 
 
 def _checkins(status: PilotStatus) -> list[CardElement]:

@@ -10,6 +10,7 @@ from typing import Any, Final
 from microsoft_teams.cards import AdaptiveCard
 
 ADAPTIVE_CARD_CONTENT_TYPE: Final = "application/vnd.microsoft.card.adaptive"
+THUMBNAIL_CONTENT_TYPE: Final = "application/vnd.microsoft.card.thumbnail"
 NO_VALUE: Final = "\N{EN DASH}"
 MAX_CARD_BYTES: Final = 28 * 1024  # Teams refuses larger messages (DESIGN.md)
 

@@ -45,7 +45,7 @@ async def show_gate(turn: Turn, data: dict[str, Any]) -> Reply:
     if view.decided is not None:
         return Reply(card=gate_card(view))
     may_decide = may_change(pilot, turn.asker.actor)
-    if view.decisions_open and not may_decide and not turn.automatic_refresh:
+    if view.decisions_open and not may_decide and not turn.automatic:
         raise NotPilotOwner("decide this gate")
     # The answer keeps the refresh, so the card stays current for the deciders each time they look at it.
     deciders = await turn.app.deciders(pilot)

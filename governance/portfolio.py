@@ -22,8 +22,8 @@ from governance.ports import (
     ReadingRepository,
     SendLog,
 )
-from governance.rules import name_key
-from governance.views import PilotStatus, pilot_status
+from governance.rules import name_key, search_names
+from governance.views import PilotStatus, attention_first, pilot_status
 
 
 class Reach(StrEnum):
@@ -87,6 +87,15 @@ class Portfolio:
     async def statuses(self, tenant_id: str) -> list[PilotStatus]:
         pilots = sorted(await self._pilots.list(tenant_id), key=lambda p: name_key(p.name))
         return [await self.status(pilot) for pilot in pilots]
+
+    async def search(self, tenant_id: str, query: str, limit: int) -> list[PilotStatus]:
+        """At most ``limit`` pilots for a search box, best first: the names ``status <query>`` would offer (see
+        ``search_names``); for an empty query the tenant's pilots, those needing attention first."""
+        if not query.strip():
+            return sorted(await self.statuses(tenant_id), key=attention_first)[:limit]
+        pilots = await self._pilots.list(tenant_id)
+        by_name = {pilot.name: pilot for pilot in pilots}
+        return [await self.status(by_name[name]) for name in search_names(query, by_name, limit)]
 
     async def overdue(self, tenant_id: str) -> list[PilotStatus]:
         return [status for status in await self.statuses(tenant_id) if status.needs_attention]

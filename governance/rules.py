@@ -212,6 +212,9 @@ def target_met(metric: Metric, value: float) -> bool:
     return value <= metric.target
 
 
+TYPO_CUTOFF = 0.75  # difflib similarity from which a name counts as the one meant, mistyped
+
+
 @dataclass(frozen=True, slots=True)
 class NameMatch:
     exact: str | None
@@ -221,20 +224,45 @@ class NameMatch:
 def match_names(query: str, names: Iterable[str]) -> NameMatch:
     """Forgiving lookup: exact (ignoring case/accents/spaces), then prefix/substring, then close typos."""
     wanted = name_key(query)
-    by_key: dict[str, str] = {}
-    for name in names:
-        by_key.setdefault(name_key(name), name)
+    by_key = _by_key(names)
     if wanted in by_key:
         return NameMatch(by_key[wanted], ())
     partial = tuple(name for key, name in by_key.items() if wanted and wanted in key)
     if len(partial) == 1:
         return NameMatch(partial[0], ())
     if partial:
-        return NameMatch(None, tuple(sorted(partial, key=lambda n: (len(n), n))))
-    close = difflib.get_close_matches(wanted, list(by_key), n=5, cutoff=0.75)
+        return NameMatch(None, tuple(sorted(partial, key=_shortest)))
+    close = difflib.get_close_matches(wanted, list(by_key), n=5, cutoff=TYPO_CUTOFF)
     if len(close) == 1:
         return NameMatch(by_key[close[0]], ())
     return NameMatch(None, tuple(by_key[key] for key in close))
+
+
+def search_names(query: str, names: Iterable[str], limit: int) -> tuple[str, ...]:
+    """Every name ``match_names`` would offer for ``query``, best first, at most ``limit``: the exact one, then those
+    that contain it (shortest first), or, when none does, the close typos. For a search list, not one answer."""
+    if limit < 1:
+        return ()
+    wanted = name_key(query)
+    by_key = _by_key(names)
+    found = [by_key[wanted]] if wanted in by_key else []
+    found += sorted((name for key, name in by_key.items() if wanted and wanted in key and key != wanted), key=_shortest)
+    if not found:
+        found = [by_key[key] for key in difflib.get_close_matches(wanted, list(by_key), n=limit, cutoff=TYPO_CUTOFF)]
+    return tuple(found[:limit])
+
+
+def _by_key(names: Iterable[str]) -> dict[str, str]:
+    """Names by their compared form (the first name wins when two compare equal)."""
+    by_key: dict[str, str] = {}
+    for name in names:
+        by_key.setdefault(name_key(name), name)
+    return by_key
+
+
+def _shortest(name: str) -> tuple[int, str, str]:
+    """Shortest first (the closest to what was typed), then alphabetical as names are compared."""
+    return len(name), name_key(name), name
 
 
 def suggestions(query: str, names: Iterable[str], limit: int = 3) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from governance.gate import GateState, gate_state
 from governance.model import GateDecision, Metric, MetricReading, Pilot
 from governance.period import Period
 from governance.projections import Projection, SpendProjection, project_metric, spend_projection
-from governance.rules import progress, target_met
+from governance.rules import name_key, progress, target_met
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +94,11 @@ class PilotStatus:
     @property
     def needs_attention(self) -> bool:
         return bool(self.checkin_overdue_days or self.gate_passed_undecided_days)
+
+
+def attention_first(status: PilotStatus) -> tuple[bool, str, str]:
+    """The order pilots are listed in: those needing attention first, then by name."""
+    return not status.needs_attention, name_key(status.pilot.name), status.pilot.id
 
 
 def pilot_status(

@@ -1,6 +1,7 @@
-"""The Teams app manifest (schema v1.22) as a pure function of the app id, the public host name and a version.
+"""The Teams app manifest (schema v1.30) as a pure function of the app id, the public host name and a version.
 
-The bot's command menus come from ``bots.commands.COMMANDS`` so the manifest cannot drift from what the bot answers.
+The bot's command menus come from ``bots.commands.COMMANDS`` and the message extension's search commands from
+``bots.commands.SEARCH_COMMANDS``, so the manifest cannot drift from what the bot answers.
 """
 
 from __future__ import annotations
@@ -11,20 +12,21 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from bots.commands import COMMANDS, ChatCommand
+from bots.commands import COMMANDS, SEARCH_COMMANDS, ChatCommand, SearchCommand
 
-MANIFEST_VERSION = "1.22"
+MANIFEST_VERSION = "1.30"
 SCHEMA_URL = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
 BOT_SCOPES: tuple[str, ...] = ("personal", "team", "groupChat")
 COLOR_ICON = "color.png"
 OUTLINE_ICON = "outline.png"
 ACCENT_COLOR = "#1F6F5C"
 
-# Teams' documented limits for bot menus. The v1.22 JSON schema is looser (titles up to 128 characters,
-# descriptions up to 4000), so the builder checks them itself.
+# Teams' documented limits for bot menus. The JSON schema is looser (v1.30: up to 12 commands a list, titles up to
+# 128 characters, descriptions up to 4000), so the builder checks them itself.
 MAX_COMMANDS_PER_LIST = 10
 MAX_COMMAND_TITLE = 32
 MAX_COMMAND_DESCRIPTION = 128
+MAX_SEARCH_COMMANDS = 10  # commands of the one compose extension (schema v1.30)
 
 # Teams rejects a version that is not plain MAJOR.MINOR.PATCH, but the schema does not check it.
 _SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
@@ -37,7 +39,8 @@ FULL_DESCRIPTION = (
     "decision: expand, narrow, extend or retire. The pilot's project channel gets gate reminders, overdue "
     "escalations and decision summaries; leadership gets a monthly portfolio report of metric against target, "
     "decisions and spend against budget. Chat commands: help, pilots, status <pilot>, new pilot, overdue, "
-    "and link <pilot> in a channel."
+    "and link <pilot> in a channel. From the message box of any chat, Find a pilot inserts a pilot's status card, "
+    "which shows the latest numbers whenever it is opened."
 )
 
 _PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
@@ -56,16 +59,18 @@ def project_version(pyproject: Path = _PYPROJECT) -> str:
     return version
 
 
+def _check_command_text(title: str, description: str) -> None:
+    if len(title) > MAX_COMMAND_TITLE:
+        raise ManifestError(f"command title {title!r} is longer than {MAX_COMMAND_TITLE} characters")
+    if len(description) > MAX_COMMAND_DESCRIPTION:
+        raise ManifestError(f"description of command {title!r} is longer than {MAX_COMMAND_DESCRIPTION} characters")
+
+
 def command_lists(commands: Iterable[ChatCommand] = COMMANDS) -> list[dict[str, Any]]:
     """One command list per bot scope (Teams wants a separate list for each), in COMMANDS order."""
     commands = tuple(commands)
     for command in commands:
-        if len(command.title) > MAX_COMMAND_TITLE:
-            raise ManifestError(f"command title {command.title!r} is longer than {MAX_COMMAND_TITLE} characters")
-        if len(command.description) > MAX_COMMAND_DESCRIPTION:
-            raise ManifestError(
-                f"description of command {command.title!r} is longer than {MAX_COMMAND_DESCRIPTION} characters"
-            )
+        _check_command_text(command.title, command.description)
         unknown = set(command.scopes) - set(BOT_SCOPES)
         if unknown:
             raise ManifestError(f"command {command.title!r} has unknown scope(s) {sorted(unknown)}")
@@ -77,6 +82,49 @@ def command_lists(commands: Iterable[ChatCommand] = COMMANDS) -> list[dict[str, 
         if in_scope:
             lists.append({"scopes": [scope], "commands": in_scope})
     return lists
+
+
+def compose_extensions(app_id: str, commands: Iterable[SearchCommand] = SEARCH_COMMANDS) -> list[dict[str, Any]]:
+    """The message extension: PilotGate's bot answers its search commands (Teams allows one compose extension)."""
+    commands = tuple(commands)
+    if not commands:
+        return []
+    if len(commands) > MAX_SEARCH_COMMANDS:
+        raise ManifestError(f"{len(commands)} search commands; Teams allows at most {MAX_SEARCH_COMMANDS}")
+    for command in commands:
+        _check_command_text(command.title, command.description)
+        _check_command_text(command.parameter_title, command.parameter_description)
+    return [
+        {
+            # The same bot as the conversational one: Teams requires it for the Action.Execute and the automatic
+            # refresh of the cards the search inserts (Universal Actions in message extensions).
+            "botId": app_id,
+            "composeExtensionType": "botBased",
+            "canUpdateConfiguration": False,
+            "commands": [
+                {
+                    "id": command.id,
+                    "type": "query",
+                    "title": command.title,
+                    "description": command.description,
+                    # Teams queries once when the search opens, before anything is typed: the pilots needing
+                    # attention are listed at once.
+                    "initialRun": True,
+                    "fetchTask": False,
+                    "context": ["compose", "commandBox"],
+                    "parameters": [
+                        {
+                            "name": command.parameter,
+                            "title": command.parameter_title,
+                            "description": command.parameter_description,
+                            "inputType": "text",
+                        }
+                    ],
+                }
+                for command in commands
+            ],
+        }
+    ]
 
 
 def build_manifest(app_id: str, hostname: str, version: str) -> dict[str, Any]:
@@ -109,6 +157,7 @@ def build_manifest(app_id: str, hostname: str, version: str) -> dict[str, Any]:
                 "commandLists": command_lists(),
             }
         ],
+        "composeExtensions": compose_extensions(app_id),
         "permissions": ["identity", "messageTeamMembers"],
         "validDomains": [hostname],
     }

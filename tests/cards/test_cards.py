@@ -18,7 +18,7 @@ from cards.help import help_card, welcome_card
 from cards.pieces import MAX_TREND_POINTS
 from cards.pilot_form import FORM_FIELDS, INPUT_IDS, form_errors, new_pilot_form, pilot_created_card
 from cards.portfolio import overdue_card, portfolio_card
-from cards.status import status_card
+from cards.status import status_card, status_preview
 from cards.text import MAX_CARD_BYTES, NO_VALUE, attachment, card_json, card_size, fmt_number, plain
 from cards.verbs import PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE
 from governance.errors import ValidationFailed
@@ -230,6 +230,12 @@ def every_card() -> dict[str, dict[str, Any]]:
         "welcome": card_json(welcome_card()),
         "help": card_json(help_card([("help", "What PilotGate does"), ("status", "status <pilot>: one pilot")])),
         "help-empty": card_json(help_card([])),
+        "help-with-search": card_json(
+            help_card([("status", "status <pilot>: one pilot")], [("Find a pilot", "Insert a pilot's status card")])
+        ),
+        # Every status card carries its refresh (an Action.Execute of pilot.status): the parser checks it on each.
+        # This is the one a search result inserts: the status of a pilot whose check-in and gate are both late.
+        "status-search-result": card_json(status_card(overdue())),
         "status-healthy": card_json(status_card(healthy())),
         "status-overdue": card_json(status_card(overdue())),
         "status-decided": card_json(status_card(decided())),
@@ -643,6 +649,51 @@ def test_not_found_text_suggests_close_names() -> None:
     assert not_found_text("[x](http://y)", []) == r"No pilot named '\[x\]\(http://y\)'. Type pilots to see them all."
 
 
+# --- the refresh and the message extension's preview ----------------------------------------------------------------
+def test_every_status_card_refreshes_itself_for_everyone_with_the_status_verb() -> None:
+    status_cards = {name: card for name, card in every_card().items() if "status" in name}
+    assert len(status_cards) >= 10
+    for name, card in status_cards.items():
+        refresh = card["refresh"]
+        assert set(refresh) == {"action"}, name  # no userIds: Teams refreshes for everyone in chats of up to 60
+        action = refresh["action"]
+        assert action["type"] == "Action.Execute" and action["verb"] == PILOT_STATUS, name
+        pressed = next(a for a in card["actions"] if a["type"] == "Action.Execute")
+        assert action["data"] == pressed["data"] == {"verb": PILOT_STATUS, "pilotId": pressed["data"]["pilotId"]}
+
+
+def test_the_official_parser_checks_a_cards_refresh(tmp_path: Path) -> None:
+    """So "the parser accepts every card" covers the refresh: it refuses one that Teams could not send."""
+    card = card_json(status_card(healthy()))
+    card["refresh"] = {"action": {"type": "Action.Submit", "data": {"verb": PILOT_STATUS}}}
+    (tmp_path / "submit-refresh.json").write_text(json.dumps(card))
+    events = run_official_parser([tmp_path / "submit-refresh.json"])
+    assert any("Action.Submit" in event for event in events["submit-refresh.json"]), events
+
+
+def test_the_search_preview_shows_name_stage_and_gate_and_what_needs_attention() -> None:
+    assert status_preview(healthy()) == {
+        "contentType": "application/vnd.microsoft.card.thumbnail",
+        "content": {
+            "title": "Invoice triage copilot",
+            "subtitle": "Pilot",
+            "text": "Gate in 29 days · 1 governance gap",
+        },
+    }
+    late = status_preview(overdue())["content"]
+    assert late["text"] == ("Check-in overdue 11d · gate passed 12d ago, no decision · over budget · 1 governance gap")
+    assert status_preview(decided())["content"]["subtitle"] == "Production"
+    assert status_preview(decided())["content"]["text"].startswith("Gate decided: go")
+
+
+@pytest.mark.parametrize("name", EVIL_NAMES)
+def test_the_search_preview_keeps_user_text_out_of_the_field_teams_formats(name: str) -> None:
+    """Teams formats a thumbnail's text (HTML and markdown) but not its title: the name is the title, as typed."""
+    content = status_preview(evil(name))["content"]
+    assert content["title"] == name
+    assert name not in content["text"] and "Eve" not in content["text"]
+
+
 # --- help ----------------------------------------------------------------------------------------------------------
 def test_welcome_and_help_cards_list_the_commands() -> None:
     welcome = " ".join(rendered_texts(card_json(welcome_card())))
@@ -650,3 +701,6 @@ def test_welcome_and_help_cards_list_the_commands() -> None:
         assert command in welcome
     shown = rendered_texts(card_json(help_card([("link", "link <pilot>: this channel")])))
     assert "link" in shown and r"link \<pilot\>: this channel" in shown
+    assert "Find a pilot" not in shown
+    with_search = rendered_texts(card_json(help_card([("help", "x")], [("Find a pilot", "Insert a status card")])))
+    assert "Find a pilot" in with_search and "From any chat's message box" in with_search

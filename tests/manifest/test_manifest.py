@@ -11,13 +11,13 @@ import subprocess
 import sys
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bots.commands import COMMANDS, ChatCommand, show_help
+from bots.commands import COMMANDS, SEARCH_COMMANDS, ChatCommand, SearchCommand, show_help
 from manifest import make_icons
 from manifest.build import (
     BOT_SCOPES,
@@ -27,6 +27,7 @@ from manifest.build import (
     ManifestError,
     build_manifest,
     command_lists,
+    compose_extensions,
     project_version,
 )
 
@@ -144,15 +145,15 @@ def manifest() -> dict[str, Any]:
 # --- the official schema -------------------------------------------------------------------------------------------
 
 
-def test_built_manifest_passes_the_official_v1_22_schema(manifest: dict[str, Any], tmp_path: Path) -> None:
+def test_built_manifest_passes_the_official_v1_30_schema(manifest: dict[str, Any], tmp_path: Path) -> None:
     result = validate(manifest, tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "OK (manifestVersion 1.22" in result.stdout
+    assert "OK (manifestVersion 1.30" in result.stdout
 
 
-def test_manifest_names_schema_v1_22(manifest: dict[str, Any]) -> None:
-    assert manifest["$schema"] == "https://developer.microsoft.com/json-schemas/teams/v1.22/MicrosoftTeams.schema.json"
-    assert manifest["manifestVersion"] == "1.22"
+def test_manifest_names_schema_v1_30(manifest: dict[str, Any]) -> None:
+    assert manifest["$schema"] == "https://developer.microsoft.com/json-schemas/teams/v1.30/MicrosoftTeams.schema.json"
+    assert manifest["manifestVersion"] == "1.30"
 
 
 def _bad_bot_id(m: dict[str, Any]) -> None:
@@ -167,14 +168,24 @@ def _channel_scope(m: dict[str, Any]) -> None:
     m["bots"][0]["scopes"] = ["personal", "channel"]
 
 
+def _two_compose_extensions(m: dict[str, Any]) -> None:
+    m["composeExtensions"].append(copy.deepcopy(m["composeExtensions"][0]))
+
+
+def _untitled_search_box(m: dict[str, Any]) -> None:
+    del m["composeExtensions"][0]["commands"][0]["parameters"][0]["title"]
+
+
 @pytest.mark.parametrize(
     ("break_it", "reported_at"),
     [
         (_bad_bot_id, "/bots/0/botId must match pattern"),
         (_no_privacy_url, "/developer must have required property 'privacyUrl'"),
         (_channel_scope, "/bots/0/scopes/1 must be equal to one of the allowed values"),
+        (_two_compose_extensions, "/composeExtensions must NOT have more than 1 items"),
+        (_untitled_search_box, "/composeExtensions/0/commands/0/parameters/0 must have required property 'title'"),
     ],
-    ids=["bad-guid-botId", "missing-privacyUrl", "channel-scope"],
+    ids=["bad-guid-botId", "missing-privacyUrl", "channel-scope", "two-compose-extensions", "untitled-search-box"],
 )
 def test_schema_rejects_a_broken_manifest(
     manifest: dict[str, Any], tmp_path: Path, break_it: Any, reported_at: str
@@ -262,6 +273,56 @@ def test_builder_refuses_what_teams_would_reject(commands: tuple[ChatCommand, ..
         command_lists(commands)
 
 
+def test_the_message_extension_is_the_search_command_table_answered_by_the_bot(manifest: dict[str, Any]) -> None:
+    [extension] = manifest["composeExtensions"]
+    assert extension["botId"] == manifest["bots"][0]["botId"] == APP_ID  # Universal Actions need the same bot
+    assert extension["composeExtensionType"] == "botBased"
+    assert len(extension["commands"]) == len(SEARCH_COMMANDS)
+    for listed, command in zip(extension["commands"], SEARCH_COMMANDS, strict=True):
+        assert listed == {
+            "id": command.id,
+            "type": "query",
+            "title": command.title,
+            "description": command.description,
+            "initialRun": True,  # the pilots needing attention are listed as soon as the search opens
+            "fetchTask": False,
+            "context": ["compose", "commandBox"],
+            "parameters": [
+                {
+                    "name": command.parameter,
+                    "title": command.parameter_title,
+                    "description": command.parameter_description,
+                    "inputType": "text",
+                }
+            ],
+        }
+    assert [c.title for c in SEARCH_COMMANDS] == ["Find a pilot"]
+
+
+def _search(**changes: Any) -> SearchCommand:
+    return replace(SEARCH_COMMANDS[0], **changes)
+
+
+@pytest.mark.parametrize(
+    ("commands", "message"),
+    [
+        ((_search(title="x" * 33),), "longer than 32"),
+        ((_search(description="y" * 129),), "longer than 128"),
+        ((_search(parameter_title="p" * 33),), "longer than 32"),
+        ((_search(parameter_description="d" * 129),), "longer than 128"),
+        (tuple(_search(id=f"s{i}") for i in range(11)), "at most 10"),
+    ],
+    ids=["title", "description", "parameter-title", "parameter-description", "count"],
+)
+def test_builder_refuses_search_commands_teams_would_reject(commands: tuple[SearchCommand, ...], message: str) -> None:
+    with pytest.raises(ManifestError, match=message):
+        compose_extensions(APP_ID, commands)
+
+
+def test_without_search_commands_there_is_no_compose_extension() -> None:
+    assert compose_extensions(APP_ID, ()) == []
+
+
 def test_version_comes_from_pyproject_and_must_be_semver() -> None:
     version = project_version()
     assert build_manifest(APP_ID, HOST, version)["version"] == version
@@ -318,6 +379,7 @@ def test_package_zip_has_manifest_at_root_and_passes_check_package(tmp_path: Pat
         assert sorted(archive.namelist()) == ["color.png", "manifest.json", "outline.png"]
         packaged = json.loads(archive.read("manifest.json"))
     assert packaged["bots"][0]["botId"] == APP_ID
+    assert packaged["composeExtensions"][0]["botId"] == APP_ID
     assert packaged["version"] == project_version()
     check = subprocess.run(  # noqa: S603 - fixed argv, no shell
         [sys.executable, str(VALIDATORS / "check_package.py"), str(zip_path)],

@@ -640,3 +640,54 @@ def adaptive_card_invoke(
     activity["replyToId"] = reply_to
     activity["value"] = {"action": action, "trigger": trigger}
     return activity
+
+
+# A 1:1 chat between two people, as Teams names it; the bot is no member of it. Message extensions are used from
+# any chat, so their invokes often come from conversations like this one.
+PEOPLE_CHAT_ID = "19:5b0c7d1e-0000-4f2a-8b3c-000000005e01_0c7e5a3f-0000-4d1b-a2e9-000000000b71@unq.gbl.spaces"
+
+
+def messaging_extension_query(
+    text: str = "",
+    user: TeamsUser = SPONSOR,
+    tenant: Tenant | None = None,
+    service_url: str = DEFAULT_SERVICE_URL,
+    *,
+    initial_run: bool = False,
+    command_id: str = "findPilot",
+    parameter: str = "pilotName",
+    skip: int = 0,
+    count: int = 25,
+    scope: ConversationScope = "groupChat",
+    conversation_id: str | None = None,
+    team: Team = TEAM,
+    channel: Channel | None = None,
+    source: Literal["compose", "commandbox"] = "compose",
+    bot_id: str = BOT_ID,
+    bot_name: str = BOT_NAME,
+    locale: str = "en-US",
+    now: datetime | None = None,
+) -> ActivityDict:
+    """A search in a message extension: invoke `composeExtension/query`, sent as the person types.
+
+    `initial_run`: the query Teams sends when the search opens (manifest `initialRun`), whose one parameter is
+    `{"name": "initialRun", "value": "true"}` instead of the typed text. By default the search is made in a chat
+    between people (PEOPLE_CHAT_ID, Teams calls it a groupChat) that the bot is not part of.
+    """
+    tenant = _tenant_for(user, tenant)
+    default_id = PEOPLE_CHAT_ID if scope == "groupChat" else None
+    conversation, channel_data = _conversation(
+        scope, tenant, user, bot_id, conversation_id or default_id, team, channel, None, None
+    )
+    channel_data["source"] = {"name": source}
+    activity = _envelope(
+        "invoke", new_event_id(), user, conversation, channel_data, service_url, bot_id, bot_name, locale, now
+    )
+    parameters = [{"name": "initialRun", "value": "true"}] if initial_run else [{"name": parameter, "value": text}]
+    activity["name"] = "composeExtension/query"
+    activity["value"] = {
+        "commandId": command_id,
+        "parameters": parameters,
+        "queryOptions": {"skip": skip, "count": count},
+    }
+    return activity

@@ -22,7 +22,7 @@ from botbuilder.schema import (
     ConversationAccount,
     ConversationParameters,
 )
-from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
+from botbuilder.schema.teams import MessagingExtensionQuery, TeamInfo, TeamsChannelAccount
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 from botframework.connector.models import ErrorResponseException
@@ -36,6 +36,7 @@ from tests.teams_sim import (
     GENERAL,
     GROUP_CHAT_ID,
     OUTSIDER,
+    PEOPLE_CHAT_ID,
     SPONSOR,
     TEAM,
     TENANT,
@@ -49,6 +50,7 @@ from tests.teams_sim import (
     conversation_update,
     group_chat_message,
     installation_update,
+    messaging_extension_query,
     personal_conversation_id,
     personal_message,
     submit_message,
@@ -78,6 +80,9 @@ def _parse(d: dict[str, Any]) -> Activity:
         (lambda: conversation_update(scope="team", user=ADMIN), "channel", TENANT.id),
         (lambda: submit_message({"verb": "checkin"}, SPONSOR, inputs={"reading": 31}), "personal", TENANT.id),
         (lambda: adaptive_card_invoke("checkin", {"pilotId": "p1"}, {"reading": "31"}), "personal", TENANT.id),
+        (lambda: messaging_extension_query("claims", OUTSIDER), "groupChat", TENANT.id),
+        (lambda: messaging_extension_query("", ADMIN, scope="channel"), "channel", TENANT.id),
+        (lambda: messaging_extension_query("x", FOREIGN_USER, scope="personal"), "personal", FOREIGN_TENANT.id),
     ],
 )
 def test_factories_deserialize_with_scope_and_tenant(
@@ -194,6 +199,31 @@ def test_card_actions_send_strings() -> None:
 
     in_channel = adaptive_card_invoke("decide", {}, {}, ADMIN, scope="channel", reply_to_id="42")
     assert in_channel["conversation"]["id"] == channel_thread_id(GENERAL.id, "42")
+
+
+def test_message_extension_queries_are_shaped_as_teams_sends_them() -> None:
+    typed = messaging_extension_query("claims", OUTSIDER, skip=10, count=5)
+    assert typed["type"] == "invoke" and typed["name"] == "composeExtension/query"
+    assert typed["value"] == {
+        "commandId": "findPilot",
+        "parameters": [{"name": "pilotName", "value": "claims"}],
+        "queryOptions": {"skip": 10, "count": 5},
+    }
+    assert typed["from"]["aadObjectId"] == OUTSIDER.aad_object_id
+    assert typed["channelData"] == {"tenant": {"id": TENANT.id}, "source": {"name": "compose"}}
+    assert typed["conversation"]["id"] == PEOPLE_CHAT_ID  # a chat between people: the bot is no member
+    assert "replyToId" not in typed
+    opened = messaging_extension_query(initial_run=True)
+    assert opened["value"]["parameters"] == [{"name": "initialRun", "value": "true"}]
+    assert opened["value"]["queryOptions"] == {"skip": 0, "count": 25}
+    in_channel = messaging_extension_query("x", ADMIN, scope="channel", source="commandbox")
+    assert in_channel["channelData"]["team"] == {"id": TEAM.id}
+    assert in_channel["channelData"]["source"] == {"name": "commandbox"}
+    # botbuilder reads it into its MessagingExtensionQuery, as TeamsActivityHandler does.
+    query = MessagingExtensionQuery().deserialize(typed["value"])
+    assert query.command_id == "findPilot"
+    assert query.parameters[0].name == "pilotName" and query.parameters[0].value == "claims"
+    assert (query.query_options.skip, query.query_options.count) == (10, 5)
 
 
 def test_ids_are_unique() -> None:

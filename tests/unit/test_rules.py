@@ -15,6 +15,7 @@ from governance.rules import (
     ReadingDraft,
     match_names,
     progress,
+    search_names,
     validate_pilot,
     validate_reading,
 )
@@ -134,3 +135,33 @@ def test_names_match_forgivingly(query: str, exact: str | None, candidates: tupl
     match = match_names(query, ["Claims Triage", "Copilot Sales", "Copilot Legal"])
     assert match.exact == exact
     assert set(match.candidates) == set(candidates)
+
+
+NAMES = ["Claims Triage", "Copilot Sales", "Copilot Legal", "Copilot", "Clàims intake"]
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ("claims triage", ("Claims Triage",)),
+        ("CLAIMS  TRIAGE", ("Claims Triage",)),
+        ("claims", ("Clàims intake", "Claims Triage")),  # accents ignored; both contain it: shortest first
+        ("copilot", ("Copilot", "Copilot Legal", "Copilot Sales")),  # the exact one first
+        ("claims traige", ("Claims Triage",)),  # contains nothing: the close typos
+        ("zzz", ()),
+        ("", ()),
+    ],
+)
+def test_a_search_lists_every_name_the_forgiving_match_would_offer(query: str, found: tuple[str, ...]) -> None:
+    assert search_names(query, NAMES, limit=10) == found
+    match = match_names(query, NAMES)
+    if match.exact is not None:  # `status <query>` would show this one: the search lists it first
+        assert found[0] == match.exact
+    assert set(match.candidates) <= set(found)
+
+
+def test_a_search_stops_at_its_limit() -> None:
+    names = [f"Pilot {i}" for i in range(30)]
+    assert search_names("pilot", names, limit=10) == tuple(f"Pilot {i}" for i in range(10))
+    assert search_names("pilot", names, limit=0) == ()
+    assert search_names("Pilot 1", names, limit=3) == ("Pilot 1", "Pilot 10", "Pilot 11")

@@ -147,3 +147,19 @@ async def test_the_gate_planner_posts_the_gate_day_card_and_portfolio_flags_purg
     assert [p.sponsor for p in await portfolio.unreachable_sponsors(TENANT)] == [
         Person(SPONSOR.aad_object_id, SPONSOR.name)
     ]
+
+
+async def test_a_search_finds_names_in_the_tenant_and_lists_those_needing_attention_first(repos: Repositories) -> None:
+    clock = FixedClock(REGISTERED)
+    pilots = service(repos, clock)
+    await pilots.register(draft(name="Alpha assistant", gate_date=date(2027, 2, 1)), TENANT, SPONSOR)
+    await pilots.register(draft(name="Zeta summariser"), TENANT, SPONSOR)
+    await pilots.register(draft(name="Zeta elsewhere"), "tenant-2", SPONSOR)
+    portfolio = Portfolio(
+        repos.pilots, repos.readings, repos.decisions, repos.sendlog, repos.conversations, repos.members, clock
+    )
+    assert [s.pilot.name for s in await portfolio.search(TENANT, "zeta", 10)] == ["Zeta summariser"]
+    assert [s.pilot.name for s in await portfolio.search(TENANT, " ", 10)] == ["Alpha assistant", "Zeta summariser"]
+    clock.set(datetime(2026, 12, 3, 12, tzinfo=UTC))  # Zeta's gate (30 November) passed without a decision
+    assert [s.pilot.name for s in await portfolio.search(TENANT, "", 10)] == ["Zeta summariser", "Alpha assistant"]
+    assert [s.pilot.name for s in await portfolio.search(TENANT, "", 1)] == ["Zeta summariser"]
