@@ -124,3 +124,15 @@ async def test_a_channel_data_tenant_that_is_not_an_object_is_refused_politely(
 async def test_a_pilot_id_with_a_slash_is_no_such_pilot(harness: Harness) -> None:
     status, error = await harness.api("GET", "/api/pilots/a%2Fb")
     assert status == 404 and error["error"] == "pilot_not_found"
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["name", "sponsor", "metrics", "startDate", "gateDate", "checkinDay", "timezone", "scalePlan", "governance"],
+)
+async def test_patch_refuses_null_for_a_field_every_pilot_has(harness: Harness, field: str) -> None:
+    pilot = await registered(harness)
+    status, error = await harness.api("PATCH", f"/api/pilots/{pilot['id']}", {field: None})
+    assert status == 400 and error["fields"] == {field: "This field cannot be cleared."}, error
+    _, fetched = await harness.api("GET", f"/api/pilots/{pilot['id']}")
+    assert fetched[field] == pilot[field]
