@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -136,3 +137,9 @@ async def test_patch_refuses_null_for_a_field_every_pilot_has(harness: Harness, 
     assert status == 400 and error["fields"] == {field: "This field cannot be cleared."}, error
     _, fetched = await harness.api("GET", f"/api/pilots/{pilot['id']}")
     assert fetched[field] == pilot[field]
+
+
+async def test_a_number_too_large_for_a_float_is_refused_rather_than_read_as_infinity(harness: Harness) -> None:
+    activity = personal_message("help", SPONSOR, service_url=harness.connector.service_url)
+    status, error = await raw_post(harness, "/api/messages", json.dumps(activity)[:-1].encode() + b', "x": 1e999}')
+    assert status == 400 and set(error["fields"]) == {"body"}, error
