@@ -143,3 +143,12 @@ async def test_a_number_too_large_for_a_float_is_refused_rather_than_read_as_inf
     activity = personal_message("help", SPONSOR, service_url=harness.connector.service_url)
     status, error = await raw_post(harness, "/api/messages", json.dumps(activity)[:-1].encode() + b', "x": 1e999}')
     assert status == 400 and set(error["fields"]) == {"body"}, error
+
+
+@pytest.mark.parametrize(
+    "now", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00", "0415-10-01T00:00:00Z", "2999-12-31T23:00:00Z"]
+)
+async def test_a_scheduler_tick_at_a_time_no_pilot_can_have_is_refused_by_field(harness: Harness, now: str) -> None:
+    await registered(harness)
+    status, error = await harness.api("POST", "/api/scheduler/tick", {"now": now})
+    assert status == 400 and set(error["fields"]) == {"now"}, error
