@@ -1,5 +1,5 @@
-"""Schemathesis against /api/openapi.json (issue 10): no request makes the API answer 5xx, and every 4xx is the
-JSON error of the interface contract, a 400 naming the fields that were wrong.
+"""Schemathesis against /api/openapi.json (issue 10): no request makes the API answer 5xx or log an error, and every
+4xx is the JSON error of the interface contract, a 400 naming the fields that were wrong.
 
 The app is built as in the other API tests (create_app on SQLite, a FakeConnector) but runs on its own event loop in
 a background thread for the whole module, so schemathesis calls it over HTTP synchronously. Generation is seeded and
@@ -9,6 +9,7 @@ deterministic and no example database is read: CI sends the same requests on eve
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import threading
 import uuid
@@ -57,15 +58,36 @@ BOUNDED = settings(deadline=None, database=None, suppress_health_check=list(Heal
 MUTATIONS = settings(BOUNDED, max_examples=EXAMPLES_PER_OPERATION, derandomize=True)
 
 
+class _ErrorLog(logging.Handler):
+    """Keeps what the app logs at ERROR (logger.exception included): a 200 can hide a failure too."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def take(self) -> list[str]:
+        taken, self.records = self.records, []
+        return [f"{r.name}: {r.getMessage()}\n{r.exc_text or ''}" for r in taken]
+
+
 @dataclass(frozen=True)
 class ServedApp:
     base_url: str
     pilot_id: str  # fuzzed requests may change this pilot
     reading_pilot_id: str  # left as registered, so a valid reading stays valid
     session: requests.Session
+    errors: _ErrorLog
 
     def call(self, case: RequestCase) -> Response:
-        return case.call(base_url=self.base_url, session=self.session, headers=AUTH, timeout=30)
+        """The app's answer to ``case``, after checking that answering it logged no error."""
+        self.errors.take()
+        response = case.call(base_url=self.base_url, session=self.session, headers=AUTH, timeout=30)
+        logged = self.errors.take()
+        assert not logged, f"{case.method} {case.formatted_path} body={case.body!r:.300} logged: {logged}"
+        return response
 
 
 class _LoopThread:
@@ -89,6 +111,8 @@ class _LoopThread:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     """The app with two registered pilots, for the whole module."""
     thread = _LoopThread()
+    errors = _ErrorLog()
+    logging.getLogger().addHandler(errors)
     try:
         connector = thread.run(FakeConnector().start())
         harness = thread.run(start_harness(tmp_path_factory.mktemp("fuzz"), connector))
@@ -98,10 +122,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
             assert status == 201, pilot
             ids.append(str(pilot["id"]))
         with requests.Session() as session:
-            yield ServedApp(harness.url("/").rstrip("/"), pilot_id=ids[0], reading_pilot_id=ids[1], session=session)
+            yield ServedApp(
+                harness.url("/").rstrip("/"), pilot_id=ids[0], reading_pilot_id=ids[1], session=session, errors=errors
+            )
         thread.run(stop_harness(harness))
         thread.run(connector.close())
     finally:
+        logging.getLogger().removeHandler(errors)
         thread.stop()
 
 
