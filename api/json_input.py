@@ -2,12 +2,14 @@
 
 Python's json module recurses once per nesting level (100,000 nested arrays end in RecursionError) and int() refuses
 digit strings longer than 4,300 (ValueError): both used to escape as HTTP 500. Here every number is at most
-``MAX_NUMBER_CHARS`` characters, NaN and Infinity are refused, and nesting is at most ``MAX_DEPTH`` levels.
+``MAX_NUMBER_CHARS`` characters, NaN and Infinity are refused (so is a number like 1e999 that only a float's
+infinity can hold), and nesting is at most ``MAX_DEPTH`` levels.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Final
 
 MAX_DEPTH: Final = 32
@@ -26,7 +28,10 @@ def _number(kind: type[int] | type[float]) -> Any:
     def parse(text: str) -> int | float:
         if len(text) > MAX_NUMBER_CHARS:
             raise UnreadableJson(f"A number in the body is longer than {MAX_NUMBER_CHARS} characters.")
-        return kind(text)
+        number = kind(text)
+        if not math.isfinite(number):  # 1e999 is short and valid JSON, but float() makes it infinity
+            raise UnreadableJson("A number in the body is too large.")
+        return number
 
     return parse
 

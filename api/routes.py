@@ -40,6 +40,7 @@ from governance.errors import (
     ValidationFailed,
 )
 from governance.model import MetricReading, Pilot, ReadingSource
+from governance.rules import EARLIEST_DATE, LATEST_DATE
 from governance.services import API_ACTOR, PilotService
 from scheduler.sweep import TickReport
 
@@ -195,6 +196,10 @@ class SchedulerApi:
                     raise ValidationFailed({"now": "Clock override is off (set ALLOW_CLOCK_OVERRIDE=1 in tests only)."})
                 if body.now.tzinfo is None:
                     raise ValidationFailed({"now": "Give a time zone, e.g. 2026-12-01T09:00:00Z."})
+                # Checked before astimezone, which overflows near year 1 and 9999; a sweep outside the dates a
+                # pilot can have would only fail for every pilot.
+                if not EARLIEST_DATE <= body.now.date() <= LATEST_DATE:
+                    raise ValidationFailed({"now": f"Use a time between {EARLIEST_DATE} and {LATEST_DATE}."})
                 now = body.now.astimezone(UTC)
         report = await self._tick(now)
         return web.json_response(report.as_json())

@@ -142,7 +142,17 @@ class PilotPatch(Body):
     def changes(self, current: Pilot) -> dict[str, Any]:
         """Pilot field name -> new value, for the fields the body set (null clears optional ones)."""
         out: dict[str, Any] = {}
-        required = {"name", "sponsor", "metrics", "start_date", "gate_date", "checkin_day", "timezone", "scale_plan"}
+        required = {
+            "name",
+            "sponsor",
+            "metrics",
+            "start_date",
+            "gate_date",
+            "checkin_day",
+            "timezone",
+            "scale_plan",
+            "governance",
+        }
         nulls = sorted(f for f in required & self.model_fields_set if getattr(self, f) is None)
         if nulls:
             raise ValueError(nulls[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -124,3 +125,30 @@ async def test_a_channel_data_tenant_that_is_not_an_object_is_refused_politely(
 async def test_a_pilot_id_with_a_slash_is_no_such_pilot(harness: Harness) -> None:
     status, error = await harness.api("GET", "/api/pilots/a%2Fb")
     assert status == 404 and error["error"] == "pilot_not_found"
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["name", "sponsor", "metrics", "startDate", "gateDate", "checkinDay", "timezone", "scalePlan", "governance"],
+)
+async def test_patch_refuses_null_for_a_field_every_pilot_has(harness: Harness, field: str) -> None:
+    pilot = await registered(harness)
+    status, error = await harness.api("PATCH", f"/api/pilots/{pilot['id']}", {field: None})
+    assert status == 400 and error["fields"] == {field: "This field cannot be cleared."}, error
+    _, fetched = await harness.api("GET", f"/api/pilots/{pilot['id']}")
+    assert fetched[field] == pilot[field]
+
+
+async def test_a_number_too_large_for_a_float_is_refused_rather_than_read_as_infinity(harness: Harness) -> None:
+    activity = personal_message("help", SPONSOR, service_url=harness.connector.service_url)
+    status, error = await raw_post(harness, "/api/messages", json.dumps(activity)[:-1].encode() + b', "x": 1e999}')
+    assert status == 400 and set(error["fields"]) == {"body"}, error
+
+
+@pytest.mark.parametrize(
+    "now", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+01:00", "0415-10-01T00:00:00Z", "2999-12-31T23:00:00Z"]
+)
+async def test_a_scheduler_tick_at_a_time_no_pilot_can_have_is_refused_by_field(harness: Harness, now: str) -> None:
+    await registered(harness)
+    status, error = await harness.api("POST", "/api/scheduler/tick", {"now": now})
+    assert status == 400 and set(error["fields"]) == {"now"}, error
