@@ -14,7 +14,8 @@ from cards.pilot_form import form_errors, new_pilot_form, pilot_created_card
 from cards.submissions import NewPilotSubmission, read
 from governance.errors import DuplicatePilot, GovernanceError, NotPilotOwner, ValidationFailed
 from governance.localtime import local_date
-from governance.model import Pilot
+from governance.model import ConversationKind, Pilot
+from governance.portfolio import Reach
 from governance.rules import PilotDraft, name_key
 
 DOUBLE_CLICK_WINDOW = timedelta(minutes=2)
@@ -50,8 +51,19 @@ async def create_pilot(turn: Turn, data: dict[str, Any]) -> Reply:
             return Reply(card=pilot_created_card(twin))
         return Reply(card=await _form(turn, values, {"name": exc.message}))
     await turn.app.last_pilot.set(turn.context, pilot.id)
-    route = await turn.app.portfolio.sponsor_route(pilot)
-    return Reply(card=pilot_created_card(pilot, route.reach))
+    return Reply(card=pilot_created_card(pilot, await _reach(turn, pilot)))
+
+
+async def _reach(turn: Turn, pilot: Pilot) -> Reach:
+    """Whether check-ins can reach the sponsor. Someone registering their own pilot in their 1:1 chat with the bot
+    is reached right here; anyone else is looked up as the sweep would."""
+    asker = turn.asker
+    if (
+        asker.conversation_kind is ConversationKind.PERSONAL
+        and asker.actor.aad_object_id == pilot.sponsor.aad_object_id
+    ):
+        return Reach.CHAT
+    return (await turn.app.portfolio.sponsor_route(pilot)).reach
 
 
 async def _same_registration(turn: Turn, draft: PilotDraft) -> Pilot | None:

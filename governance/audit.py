@@ -2,10 +2,11 @@
 
 A change and its audit event live in different containers (the pilot by tenant, its trail by pilot), which no store
 writes atomically across. So the event travels inside the changed document (``pending_audit``): the change and its
-event are one write, which lands whole or not at all. The event is then copied into the trail under its own id
-(a second copy is refused by the store, so copying twice is harmless) and cleared from the document. If the store
-fails in between, the event stays pending; every later writer carries it forward (they save ``replace(current, ...)``)
-and the next flush, by the next change or the sweep's repair, copies it.
+event are one write, which lands whole or not at all. The request then copies the event into the trail under its
+own id (a second copy is refused by the store, so copying twice is harmless). Every later writer carries pending
+events forward (they save ``replace(current, ...)``), and the sweep's repair, which every change puts on the agenda,
+copies whatever is still missing from the trail and clears the list. If the store fails in between, nothing is lost:
+the event is in the document until the repair has it in the trail.
 """
 
 from __future__ import annotations
@@ -77,6 +78,19 @@ class AuditTrail:
         self._pilots = pilots
         self._readings = readings
         self._decisions = decisions
+
+    async def copy(self, record: P) -> P:
+        """The request path: copy ``record``'s newest pending event (the one its write just added) into the trail.
+        The event stays listed in the document; the sweep's repair (``flush_all``) clears what is copied, so a
+        request pays one write for its audit event, as it would without the pending list."""
+        if not record.pending_audit:
+            return record
+        try:
+            with contextlib.suppress(AlreadyExists):
+                await self._audit.add(record.pending_audit[-1])
+        except StorageUnavailable as exc:
+            logger.warning("the audit event of pilot %s stays pending: %s", _pilot_id(record), exc.message)
+        return record
 
     async def flush(self, record: P) -> P:
         """Copy ``record``'s pending events into the trail and clear them; on a store failure they stay pending

@@ -172,7 +172,7 @@ class PilotService:
             stored = await self._pilots.add(pilot)
         except AlreadyExists:  # the store's unique name: another registration won the race since the look-up
             raise DuplicatePilot(draft.name) from None
-        return await self._trail.flush(stored)
+        return await self._trail.copy(stored)
 
     async def update(self, pilot_id: str, changes: dict[str, Any], actor: Actor, tenant_id: str | None = None) -> Pilot:
         """Apply field changes (names as on Pilot); re-checks every rule; ConcurrencyConflict if raced."""
@@ -193,7 +193,7 @@ class PilotService:
             stored = await self._pilots.save(updated)
         except AlreadyExists:  # renamed to a name another pilot took since the look-up
             raise DuplicatePilot(updated.name) from None
-        return await self._trail.flush(stored)
+        return await self._trail.copy(stored)
 
     async def link_channel(self, pilot: Pilot, channel: ChannelLink, actor: Actor) -> Pilot:
         if not may_change(pilot, actor):
@@ -208,7 +208,7 @@ class PilotService:
 
         await self._reschedule(pilot)
         stored = await retry_on_conflict(attempt, gave_up="The pilot kept changing; try again.")
-        return await self._trail.flush(stored)
+        return await self._trail.copy(stored)
 
     async def record_reading(
         self, pilot_id: str, draft: ReadingDraft, actor: Actor, source: ReadingSource, tenant_id: str | None = None
@@ -247,7 +247,7 @@ class PilotService:
 
         await self._reschedule(pilot)  # a new reading can end nudges or raise a cost-drift alert
         stored = await retry_on_conflict(attempt, gave_up="The reading kept changing; try again.")
-        return await self._trail.flush(stored)
+        return await self._trail.copy(stored)
 
     async def decide(
         self, pilot_id: str, tenant_id: str, gate_date: date, draft: DecisionDraft, actor: Actor
@@ -275,7 +275,7 @@ class PilotService:
             await self.finish_decision(pilot)
             raise GateAlreadyDecided(f"The gate of {gate_date.isoformat()} was already decided.") from None
         stored = await self._carry_out(updated, pilot)
-        return stored, await self._trail.flush(decision)
+        return stored, await self._trail.copy(decision)
 
     async def finish_decision(self, pilot: Pilot) -> Pilot:
         """Carry out a recorded decision whose effects were never saved (the store failed between the two writes).
@@ -291,7 +291,7 @@ class PilotService:
         event = audit_event(pilot, SYSTEM_ACTOR.aad_object_id, now, action, pilot, effects)
         await self._reschedule(pilot)
         stored = await self._carry_out(dataclasses.replace(effects, pending_audit=(*pilot.pending_audit, event)), pilot)
-        return await self._trail.flush(stored)
+        return await self._trail.copy(stored)
 
     async def repair(self, pilot: Pilot) -> bool:
         """Finish what a failed write left behind: copy every pending audit event of the pilot into the trail.
