@@ -6,7 +6,11 @@ clock override on for the check-in flow) and the Playground on free ports, then 
 form, press Create pilot), ``status <pilot>`` in the personal chat, then an @mention in a team channel, then the
 monthly check-in: back in the personal chat, tick the scheduler (``POST /api/scheduler/tick`` with a chosen
 ``now``) at the first check-in time, answer the card it sends through the Playground's connector, see the reading
-on ``status <pilot>``, and tick again at the same time to see nothing more sent. Each rendered card is saved to
+on ``status <pilot>``, and tick again at the same time to see nothing more sent. Then the gate: register a second
+pilot whose gate is today (a card's own actions are answered at the bot's real clock, only ticks take a chosen
+``now``), ``link`` it in the channel, tick at 09:00 on its gate day and see the gate card. Its refresh names the
+sponsor (the Playground's user); Playground 0.2.28 does not refresh it ("User specific view is not supported yet"),
+so the read-only card shows and its Decide button brings the sponsor's decision view. Each rendered card is saved to
 ``build/e2e-screenshots/``. The tests then check what that run saw.
 
 Needs Debian's chromium and ``tools/playground/node_modules``: ``make e2e-deps`` installs both, and the tests fail
@@ -45,7 +49,7 @@ SCREENSHOTS = ROOT / "build" / "e2e-screenshots"
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 API_TOKEN = "e2e-token-0123456789"
 
-# Bounded so that even a hung run ends in about 2.5 minutes; a normal run takes 12-16 s.
+# Bounded so that even a hung run ends in about 2.5 minutes; a normal run takes 20-25 s.
 BOT_START_S = 20.0
 PLAYGROUND_START_S = 25.0  # it waits up to 15 s for the bot, then starts serving
 SCRIPT_TIMEOUT_S = 75.0
@@ -339,3 +343,23 @@ def test_a_second_tick_at_the_same_time_sends_nothing_more(playground_run: Playg
         report = observations[name]
         assert (report["sent"], report["failed"], report["undeliverable"]) == (0, 0, 0), (name, report)
         assert report["by_kind"] == {}, (name, report)
+
+
+def test_gate_card_in_the_project_channel_gives_the_sponsor_the_decision_view(playground_run: PlaygroundRun) -> None:
+    """The gate card is read-only as posted; the sponsor gets Go, Narrow scope, Extend, Retire (refresh or Decide)."""
+    playground_run.require_steps(
+        "register a second pilot whose gate is today",
+        "in My Team - General, link <pilot>",
+        "tick the scheduler at 09:00 on the gate day",
+        "the gate card shows in the channel; the sponsor gets the decision view",
+    )
+    observations = playground_run.result["observations"]
+    gate = observations["gateTick"]
+    assert gate["by_kind"].get("gate") == 1, gate
+    assert (gate["failed"], gate["undeliverable"]) == (0, 0), gate
+    assert observations["gateTickAt"].endswith("T09:00:00Z"), observations  # the pilot's time zone is UTC
+    assert observations["gateDecisionButtons"] == ["Go", "Narrow scope", "Extend", "Retire"], observations
+    # Which way the decision view came: Playground 0.2.28 does not act on a refresh that names userIds, so Decide.
+    assert isinstance(observations["gateRefreshedAutomatically"], bool), observations
+    names = {Path(p).name for p in playground_run.result["screenshots"]}
+    assert {"11-gate-card-channel.png", "12-gate-card-sponsor-view.png"} <= names, names
