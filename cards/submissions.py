@@ -22,7 +22,7 @@ from cards.checkin import (
     input_for,
     metric_input_id,
 )
-from cards.gate import DECISION_INPUTS, decision_errors
+from cards.decision import DECISION_INPUTS, decision_errors
 from cards.inputs import BadNumber, parse_date, parse_number
 from cards.pilot_form import INPUT_IDS
 from governance.decisions import (

@@ -16,7 +16,8 @@ from typing import Any
 
 from bots.activity import base_conversation_id
 from bots.turn import Reply, Turn
-from cards.gate import decision_errors, decision_summary_text, gate_card
+from cards.decision import decision_errors, decision_summary_text
+from cards.gate import gate_card
 from cards.submissions import DecisionSubmission, GateRef, read
 from governance.errors import DeliveryFailed, GateAlreadyDecided, NotPilotOwner, Undeliverable, ValidationFailed
 from governance.model import Pilot

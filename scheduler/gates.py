@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from cards.gate import cost_drift_card, gate_card
+from cards.cost_drift import cost_drift_card
+from cards.gate import gate_card
 from governance.gate import gate_state
 from governance.milestones import milestone_log_key
 from governance.model import Pilot

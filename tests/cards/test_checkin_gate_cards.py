@@ -19,7 +19,9 @@ from cards.checkin import (
     input_ids,
     overdue_channel_card,
 )
-from cards.gate import DECISION_INPUTS, cost_drift_card, decision_errors, decision_summary_text, render_gate_card
+from cards.cost_drift import cost_drift_card
+from cards.decision import DECISION_INPUTS, decision_errors, decision_summary_text
+from cards.gate import render_gate_card
 from cards.submissions import CheckinSubmission, DecisionSubmission, read
 from cards.text import MAX_CARD_BYTES, card_json, card_size, plain
 from cards.verbs import CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW, MAX_REFRESH_USERS, PILOT_STATUS

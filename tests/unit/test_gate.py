@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cards.gate import decision_errors
+from cards.decision import decision_errors
 from cards.pieces import cost_drift_text, milestone_label, projection_basis
 from cards.submissions import DecisionSubmission, read
 from governance.checkin import checkins_answered

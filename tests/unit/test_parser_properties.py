@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from api import json_input
 from api.schemas import PilotIn, PilotPatch, ReadingIn, field_errors
 from cards.checkin import metric_input_id
-from cards.gate import DECISION_INPUTS
+from cards.decision import DECISION_INPUTS
 from cards.inputs import MAX_NUMBER_CHARS, BadNumber, parse_date, parse_number
 from cards.submissions import CheckinSubmission, DecisionSubmission, NewPilotSubmission, read
 from governance.decisions import apply_decision
