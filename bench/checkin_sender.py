@@ -56,8 +56,9 @@ from governance.model import (
 )
 from governance.period import Period
 from scheduler.sweep import Sweep
+from storage.codec import conversation_to_doc, pilot_to_doc, reading_to_doc, utc_key
 from storage.documents import Condition, Document, DocumentStore, partition_of
-from storage.repositories import Repositories, conversation_to_doc, pilot_to_doc, reading_to_doc, utc_key
+from storage.repositories import Repositories
 from storage.sqlite_store import SqliteDocumentStore
 
 NAME = "checkin_sender"

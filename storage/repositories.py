@@ -1,302 +1,43 @@
-"""Repositories: domain objects <-> JSON documents, written once on top of any DocumentStore."""
+"""Repositories: domain objects in and out of any DocumentStore, through storage.codec."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from datetime import UTC, datetime
 
 from governance.model import (
     AgendaEntry,
     AuditEvent,
-    ChannelLink,
     ConversationKind,
     ConversationRef,
-    DecisionKind,
-    Direction,
     GateDecision,
-    HealthStatus,
-    Metric,
     MetricReading,
-    Person,
     Pilot,
-    ReadingSource,
-    ScalePlan,
     SendRecord,
-    SendStatus,
-    Stage,
     TeamMember,
 )
 from governance.period import Period
-from governance.rules import name_key
-from storage.documents import ETAG, Document, DocumentStore, where
-
-logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-
-def decoded(docs: Iterable[Document], decode: Callable[[Document], T], what: str) -> list[T]:
-    """Every document that reads as ``what``; one that does not (written by an older version, or by hand) is
-    logged by id and left out, so it cannot break the lists, `pilots`, `overdue` or the sweep for everyone else."""
-    out: list[T] = []
-    for doc in docs:
-        try:
-            out.append(decode(doc))
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            logger.error("skipped a %s document that does not read (id %r): %s", what, doc.get("id"), exc)
-    return out
-
-
-# -- documents ---------------------------------------------------------------------------------------------------
-
-
-def _dt(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _parse_dt(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _required_dt(doc: Document, key: str) -> datetime:
-    moment = _parse_dt(doc.get(key))
-    if moment is None:
-        raise ValueError(f"{key} is missing")
-    return moment
-
-
-def _person(doc: dict[str, Any]) -> Person:
-    return Person(doc.get("aadObjectId", ""), doc.get("name", ""))
-
-
-def pilot_to_doc(pilot: Pilot) -> Document:
-    return {
-        "id": pilot.id,
-        "type": "pilot",
-        "tenantId": pilot.tenant_id,
-        "name": pilot.name,
-        "nameKey": name_key(pilot.name),
-        "sponsor": {"aadObjectId": pilot.sponsor.aad_object_id, "name": pilot.sponsor.name},
-        "metrics": [
-            {"name": m.name, "unit": m.unit, "baseline": m.baseline, "target": m.target, "direction": m.direction.value}
-            for m in pilot.metrics
-        ],
-        "startDate": pilot.start_date.isoformat(),
-        "gateDate": pilot.gate_date.isoformat(),
-        "checkinDay": pilot.checkin_day,
-        "timezone": pilot.timezone,
-        "channel": (
-            {
-                "conversationId": pilot.channel.conversation_id,
-                "teamId": pilot.channel.team_id,
-                "name": pilot.channel.name,
-            }
-            if pilot.channel
-            else None
-        ),
-        "budgetMonthly": pilot.budget_monthly,
-        "intendedUsers": pilot.intended_users,
-        "scalePlan": {"expand": pilot.scale_plan.expand, "retire": pilot.scale_plan.retire},
-        "governance": dict(pilot.governance),
-        "stage": pilot.stage.value,
-        "extensions": pilot.extensions,
-        "createdBy": pilot.created_by,
-        "createdAt": _dt(pilot.created_at),
-        "updatedAt": _dt(pilot.updated_at),
-        **_pending(pilot.pending_audit),
-    }
-
-
-def pilot_from_doc(doc: Document) -> Pilot:
-    channel = doc.get("channel")
-    return Pilot(
-        id=doc["id"],
-        tenant_id=doc["tenantId"],
-        name=doc["name"],
-        sponsor=_person(doc["sponsor"]),
-        metrics=tuple(
-            Metric(m["name"], m.get("unit", ""), float(m["baseline"]), float(m["target"]), Direction(m["direction"]))
-            for m in doc["metrics"]
-        ),
-        start_date=date.fromisoformat(doc["startDate"]),
-        gate_date=date.fromisoformat(doc["gateDate"]),
-        checkin_day=int(doc.get("checkinDay", 1)),
-        timezone=doc.get("timezone", "UTC"),
-        channel=(
-            ChannelLink(channel["conversationId"], channel.get("teamId", ""), channel.get("name", ""))
-            if channel
-            else None
-        ),
-        budget_monthly=doc.get("budgetMonthly"),
-        intended_users=doc.get("intendedUsers"),
-        scale_plan=ScalePlan(**(doc.get("scalePlan") or {})),
-        governance={str(k): bool(v) for k, v in (doc.get("governance") or {}).items()},
-        stage=Stage(doc.get("stage", "pilot")),
-        extensions=int(doc.get("extensions", 0)),
-        created_by=doc.get("createdBy", ""),
-        created_at=_parse_dt(doc.get("createdAt")),
-        updated_at=_parse_dt(doc.get("updatedAt")),
-        pending_audit=_pending_of(doc),
-        version=doc.get(ETAG),
-    )
-
-
-def reading_to_doc(reading: MetricReading) -> Document:
-    return {
-        "id": str(reading.period),
-        "type": "reading",
-        "pilotId": reading.pilot_id,
-        "tenantId": reading.tenant_id,
-        "period": str(reading.period),
-        "values": dict(reading.values),
-        "status": reading.status.value,
-        "activeUsers": reading.active_users,
-        "spend": reading.spend,
-        "blockers": reading.blockers,
-        "notes": reading.notes,
-        "source": reading.source.value,
-        "submittedBy": {"aadObjectId": reading.submitted_by.aad_object_id, "name": reading.submitted_by.name},
-        "submittedAt": _dt(reading.submitted_at),
-        **_pending(reading.pending_audit),
-    }
-
-
-def reading_from_doc(doc: Document) -> MetricReading:
-    submitted_at = _required_dt(doc, "submittedAt")
-    return MetricReading(
-        pilot_id=doc["pilotId"],
-        tenant_id=doc["tenantId"],
-        period=Period.parse(doc["period"]),
-        values={str(k): float(v) for k, v in doc["values"].items()},
-        status=HealthStatus(doc["status"]),
-        active_users=doc.get("activeUsers"),
-        spend=doc.get("spend"),
-        blockers=doc.get("blockers", ""),
-        notes=doc.get("notes", ""),
-        source=ReadingSource(doc.get("source", "teams")),
-        submitted_by=_person(doc["submittedBy"]),
-        submitted_at=submitted_at,
-        pending_audit=_pending_of(doc),
-        version=doc.get(ETAG),
-    )
-
-
-def decision_to_doc(decision: GateDecision) -> Document:
-    return {
-        # One decision per gate: the id makes a second one for the same gate date a conflict.
-        "id": f"gate-{decision.gate_date.isoformat()}",
-        "type": "decision",
-        "pilotId": decision.pilot_id,
-        "tenantId": decision.tenant_id,
-        "gateDate": decision.gate_date.isoformat(),
-        "kind": decision.kind.value,
-        "rationale": decision.rationale,
-        "decidedBy": {"aadObjectId": decision.decided_by.aad_object_id, "name": decision.decided_by.name},
-        "decidedAt": _dt(decision.decided_at),
-        "newGateDate": decision.new_gate_date.isoformat() if decision.new_gate_date else None,
-        "effectiveDate": decision.effective_date.isoformat() if decision.effective_date else None,
-        "details": dict(decision.details),
-        **_pending(decision.pending_audit),
-    }
-
-
-def decision_from_doc(doc: Document) -> GateDecision:
-    decided_at = _required_dt(doc, "decidedAt")
-    return GateDecision(
-        pilot_id=doc["pilotId"],
-        tenant_id=doc["tenantId"],
-        gate_date=date.fromisoformat(doc["gateDate"]),
-        kind=DecisionKind(doc["kind"]),
-        rationale=doc.get("rationale", ""),
-        decided_by=_person(doc["decidedBy"]),
-        decided_at=decided_at,
-        new_gate_date=date.fromisoformat(doc["newGateDate"]) if doc.get("newGateDate") else None,
-        effective_date=date.fromisoformat(doc["effectiveDate"]) if doc.get("effectiveDate") else None,
-        details={str(k): str(v) for k, v in (doc.get("details") or {}).items()},
-        pending_audit=_pending_of(doc),
-        version=doc.get(ETAG),
-    )
-
-
-def conversation_to_doc(ref: ConversationRef) -> Document:
-    return {
-        "id": ref.conversation_id,
-        "type": "conversation",
-        "tenantId": ref.tenant_id,
-        "kind": ref.kind.value,
-        "serviceUrl": ref.service_url,
-        "botId": ref.bot_id,
-        "userId": ref.user_id,
-        "aadObjectId": ref.aad_object_id.lower(),
-        "userName": ref.user_name,
-        "teamId": ref.team_id,
-        "channelId": ref.channel_id,
-        "active": ref.active,
-        "undeliverable": ref.undeliverable,
-        "greeted": ref.greeted,
-        "updatedAt": _dt(ref.updated_at),
-    }
-
-
-def conversation_from_doc(doc: Document) -> ConversationRef:
-    return ConversationRef(
-        conversation_id=doc["id"],
-        tenant_id=doc["tenantId"],
-        kind=ConversationKind(doc["kind"]),
-        service_url=doc["serviceUrl"],
-        bot_id=doc.get("botId", ""),
-        user_id=doc.get("userId", ""),
-        aad_object_id=doc.get("aadObjectId", ""),
-        user_name=doc.get("userName", ""),
-        team_id=doc.get("teamId", ""),
-        channel_id=doc.get("channelId", ""),
-        active=bool(doc.get("active", True)),
-        undeliverable=bool(doc.get("undeliverable", False)),
-        greeted=bool(doc.get("greeted", False)),
-        updated_at=_parse_dt(doc.get("updatedAt")),
-        version=doc.get(ETAG),
-    )
-
-
-def audit_to_doc(event: AuditEvent) -> Document:
-    return {
-        "id": event.id,
-        "type": "audit",
-        "pilotId": event.pilot_id,
-        "tenantId": event.tenant_id,
-        "actor": event.actor,
-        "at": _dt(event.at),
-        "action": event.action,
-        "before": event.before,
-        "after": event.after,
-    }
-
-
-def audit_from_doc(doc: Document) -> AuditEvent:
-    at = _required_dt(doc, "at")
-    return AuditEvent(
-        id=doc["id"],
-        tenant_id=doc["tenantId"],
-        pilot_id=doc["pilotId"],
-        actor=doc["actor"],
-        at=at,
-        action=doc["action"],
-        before=doc.get("before"),
-        after=doc.get("after"),
-    )
-
-
-def _pending(events: tuple[AuditEvent, ...]) -> Document:
-    """Audit events written with their change (governance.audit); absent when there are none."""
-    return {"pendingAudit": [audit_to_doc(e) for e in events]} if events else {}
-
-
-def _pending_of(doc: Document) -> tuple[AuditEvent, ...]:
-    return tuple(audit_from_doc(e) for e in doc.get("pendingAudit") or ())
-
+from storage.codec import (
+    agenda_from_doc,
+    agenda_to_doc,
+    audit_from_doc,
+    audit_to_doc,
+    conversation_from_doc,
+    conversation_to_doc,
+    decision_from_doc,
+    decision_to_doc,
+    decoded,
+    member_from_doc,
+    member_to_doc,
+    pilot_from_doc,
+    pilot_to_doc,
+    reading_from_doc,
+    reading_to_doc,
+    send_from_doc,
+    send_to_doc,
+    utc_key,
+)
+from storage.documents import DocumentStore, where
 
 # -- repositories ------------------------------------------------------------------------------------------------
 
@@ -427,83 +168,15 @@ class DocumentMemberRepository:
         self._store = store
 
     async def upsert(self, member: TeamMember) -> None:
-        await self._store.upsert(
-            self.container,
-            {
-                "id": member.aad_object_id.lower(),
-                "type": "member",
-                "tenantId": member.tenant_id,
-                "userId": member.user_id,
-                "name": member.name,
-                "serviceUrl": member.service_url,
-                "botId": member.bot_id,
-                "updatedAt": _dt(member.updated_at),
-            },
-        )
+        await self._store.upsert(self.container, member_to_doc(member))
 
     async def find(self, tenant_id: str, aad_object_id: str) -> TeamMember | None:
         doc = await self._store.read(self.container, tenant_id, aad_object_id.lower())
-        return _member_from_doc(doc) if doc else None
+        return member_from_doc(doc) if doc else None
 
     async def list_for_tenant(self, tenant_id: str) -> list[TeamMember]:
         docs = await self._store.query(self.container, partition=tenant_id)
-        return decoded(docs, _member_from_doc, "member")
-
-
-def _member_from_doc(doc: Document) -> TeamMember:
-    return TeamMember(
-        tenant_id=doc["tenantId"],
-        aad_object_id=doc["id"],
-        user_id=doc["userId"],
-        name=doc.get("name", ""),
-        service_url=doc.get("serviceUrl", ""),
-        bot_id=doc.get("botId", ""),
-        updated_at=_parse_dt(doc.get("updatedAt")),
-    )
-
-
-def utc_key(moment: datetime) -> str:
-    """A UTC timestamp that sorts as text (the stores compare nextDueAt as strings)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def send_to_doc(record: SendRecord) -> Document:
-    return {
-        "id": record.key,
-        "type": "send",
-        "pilotId": record.pilot_id,
-        "tenantId": record.tenant_id,
-        "status": record.status.value,
-        "claimedAt": _dt(record.claimed_at),
-        "attempts": record.attempts,
-        "nextAttemptAt": _dt(record.next_attempt_at),
-        "conversationId": record.conversation_id,
-        "activityId": record.activity_id,
-        "sentAt": _dt(record.sent_at),
-        "detail": record.detail,
-        "leaseUntil": _dt(record.lease_until),
-        "owner": record.owner,
-    }
-
-
-def send_from_doc(doc: Document) -> SendRecord:
-    claimed_at = _required_dt(doc, "claimedAt")
-    return SendRecord(
-        pilot_id=doc["pilotId"],
-        tenant_id=doc["tenantId"],
-        key=doc["id"],
-        status=SendStatus(doc["status"]),
-        claimed_at=claimed_at,
-        attempts=int(doc.get("attempts", 1)),
-        next_attempt_at=_parse_dt(doc.get("nextAttemptAt")),
-        conversation_id=doc.get("conversationId", ""),
-        activity_id=doc.get("activityId", ""),
-        sent_at=_parse_dt(doc.get("sentAt")),
-        detail=doc.get("detail", ""),
-        lease_until=_parse_dt(doc.get("leaseUntil")),  # absent on records written before leases were renewed
-        owner=doc.get("owner", ""),
-        version=doc.get(ETAG),
-    )
+        return decoded(docs, member_from_doc, "member")
 
 
 class DocumentSendLog:
@@ -536,22 +209,14 @@ class DocumentAgenda:
         self._store = store
 
     async def set(self, entry: AgendaEntry) -> None:
-        await self._store.upsert(
-            self.container,
-            {
-                "id": entry.pilot_id,
-                "type": "agenda",
-                "tenantId": entry.tenant_id,
-                "nextDueAt": utc_key(entry.next_due_at) if entry.next_due_at else None,
-            },
-        )
+        await self._store.upsert(self.container, agenda_to_doc(entry))
 
     async def set_due(self, pilot_id: str, tenant_id: str, when: datetime | None) -> None:
         await self.set(AgendaEntry(pilot_id, tenant_id, when))
 
     async def due(self, now: datetime) -> list[AgendaEntry]:
         docs = await self._store.query(self.container, [where("nextDueAt", "<=", utc_key(now))])
-        return decoded(docs, _agenda_from_doc, "agenda")
+        return decoded(docs, agenda_from_doc, "agenda")
 
     async def get(self, pilot_id: str) -> AgendaEntry | None:
         doc = await self._store.read(self.container, pilot_id, pilot_id)
@@ -560,11 +225,6 @@ class DocumentAgenda:
         due = doc.get("nextDueAt")
         moment = datetime.strptime(due, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if due else None
         return AgendaEntry(doc["id"], doc["tenantId"], moment)
-
-
-def _agenda_from_doc(doc: Document) -> AgendaEntry:
-    due = doc["nextDueAt"]
-    return AgendaEntry(doc["id"], doc["tenantId"], datetime.strptime(due, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC))
 
 
 @dataclass(frozen=True)

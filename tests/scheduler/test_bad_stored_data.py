@@ -26,7 +26,7 @@ async def test_a_reading_of_an_impossible_month_stored_earlier_breaks_nothing(
             {"id": period, "pilotId": pilot["id"], "tenantId": pilot["tenantId"], "period": period, "values": {}},
         )
     await harness.store.create("agenda", {"id": "broken", "tenantId": pilot["tenantId"], "nextDueAt": "2026-01-01"})
-    with caplog.at_level(logging.ERROR, logger="storage.repositories"):
+    with caplog.at_level(logging.ERROR, logger="storage.codec"):
         report = await tick(harness, CHECKIN_TIME)
         assert report["sent"] == 1 and report["failed"] == 0  # the sponsor who installed the app got the check-in
         url = harness.connector.service_url

@@ -13,7 +13,8 @@ from bots.notifier import BotToken, ConnectorMessenger, SenderLimits
 from governance.model import ConversationKind, ConversationRef, SendRecord, SendStatus
 from scheduler.checkins import CheckinPlanner
 from scheduler.sweep import LEASE, LEGACY_LEASE, Planner, Sweep
-from storage.repositories import Repositories, send_to_doc
+from storage.codec import send_to_doc
+from storage.repositories import Repositories
 from tests.fakes import FixedClock
 from tests.helpers import FIRST_CHECKIN, deliveries, seed_sponsors
 from tests.storage.conftest import StoreFactory
