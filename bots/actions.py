@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from bots.activity import CardAction
-from bots.turn import Reply, Turn, friendly
+from bots.turn import STALE_CARD_REPLY, Reply, Turn, friendly
 from cards import verbs
 from cards.checkin import checkin_card, checkin_summary_card, checkin_superseded_card
 from cards.portfolio import portfolio_card
@@ -28,7 +28,6 @@ logger = logging.getLogger(__name__)
 ActionHandler = Callable[[Turn, dict[str, Any]], Awaitable[Reply]]
 OLD_CARD_REPLY: Final = "That button is from an older version of this card. Please ask again."
 NOT_A_REFRESH_REPLY: Final = "This card cannot refresh itself. Press its button instead."
-STALE_CARD_REPLY: Final = "This card is out of date. Type **status** and the pilot's name for a fresh one."
 
 
 async def show_status(turn: Turn, data: dict[str, Any]) -> Reply:

@@ -28,6 +28,7 @@ from governance.services import PilotService
 logger = logging.getLogger(__name__)
 
 STORAGE_DOWN_REPLY = "I can't reach my storage right now, so nothing was changed. Please try again in a minute."
+STALE_CARD_REPLY = "This card is out of date. Type **status** and the pilot's name for a fresh one."
 CONFLICT_REPLY = "Someone changed this at the same moment; please try again."
 
 

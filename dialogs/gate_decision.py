@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from bots.activity import base_conversation_id
-from bots.turn import Reply, Turn
+from bots.turn import STALE_CARD_REPLY, Reply, Turn
 from cards.decision import decision_errors, decision_summary_text
 from cards.gate import gate_card
 from cards.submissions import DecisionSubmission, GateRef, read
@@ -26,8 +26,6 @@ from governance.views import GateView, gate_view
 
 logger = logging.getLogger(__name__)
 
-STALE_CARD = "This card is incomplete. Type **status** and the pilot's name for a fresh one."
-
 
 async def show_gate(turn: Turn, data: dict[str, Any]) -> Reply:
     """The asker's view of a gate card: the decision forms to the sponsor and the admins while decisions are open,
@@ -37,10 +35,10 @@ async def show_gate(turn: Turn, data: dict[str, Any]) -> Reply:
     try:
         ref = read(GateRef, data)
     except ValidationFailed:
-        return Reply(text=STALE_CARD)
+        return Reply(text=STALE_CARD_REPLY)
     gate = ref.gate
     if gate is None:
-        return Reply(text=STALE_CARD)
+        return Reply(text=STALE_CARD_REPLY)
     pilot = await turn.app.pilots.get(ref.pilot_id, turn.asker.tenant_id)
     view = await _view(turn, pilot, gate)
     if view.decided is not None:
@@ -57,10 +55,10 @@ async def decide(turn: Turn, data: dict[str, Any]) -> Reply:
     try:
         submission = read(DecisionSubmission, data)
     except ValidationFailed:
-        return Reply(text=STALE_CARD)
+        return Reply(text=STALE_CARD_REPLY)
     gate = submission.gate
     if gate is None:
-        return Reply(text=STALE_CARD)
+        return Reply(text=STALE_CARD_REPLY)
     service = turn.app.pilots
     tenant_id = turn.asker.tenant_id
     pilot = await service.get(submission.pilot_id, tenant_id)

@@ -7,6 +7,7 @@ gate by the ids Teams knows them by, for the gate card's per-user views.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -82,7 +83,7 @@ class Portfolio:
         sent = await self._sendlog.get(pilot.id, checkin_log_key(period))
         if sent is None or sent.status is not SendStatus.SENT or sent.sent_at is None:
             return status
-        return pilot_status(pilot, readings, decisions, now, checkin_sent_at=sent.sent_at)
+        return dataclasses.replace(status, checkin=dataclasses.replace(status.checkin, sent_at=sent.sent_at))
 
     async def statuses(self, tenant_id: str) -> list[PilotStatus]:
         pilots = sorted(await self._pilots.list(tenant_id), key=lambda p: name_key(p.name))

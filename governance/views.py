@@ -106,10 +106,9 @@ def pilot_status(
     readings: Sequence[MetricReading],
     decisions: Sequence[GateDecision],
     now: datetime,
-    *,
-    checkin_sent_at: datetime | None = None,
 ) -> PilotStatus:
-    """``checkin_sent_at``: when the due check-in card really went out (from the send-log), if known."""
+    """The status at ``now``; when the due check-in card really went out is the send-log's, which
+    governance.portfolio adds (``checkin.sent_at``)."""
     by_period = {r.period: r for r in readings}
     ordered = tuple(by_period[p] for p in sorted(by_period))
     views = []
@@ -126,7 +125,7 @@ def pilot_status(
             )
         )
     gate = gate_state(pilot, decisions, now)
-    checkin = checkin_state(pilot, now, by_period, sent_at=checkin_sent_at, retired_on=retirement_date(gate.decisions))
+    checkin = checkin_state(pilot, now, by_period, retired_on=retirement_date(gate.decisions))
     return PilotStatus(pilot, tuple(views), ordered, gate.decisions, checkin, gate)
 
 
