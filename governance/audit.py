@@ -111,8 +111,11 @@ class AuditTrail:
     async def flush_all(self, pilot: Pilot) -> bool:
         """The sweep's repair: every pending event of a pilot, its readings and its decisions. True when none is
         left pending."""
-        left = [bool((await self.flush(r)).pending_audit) for r in await self._readings.list_for(pilot.id)]
-        left += [bool((await self.flush(d)).pending_audit) for d in await self._decisions.list_for(pilot.id)]
+        # Two queries that return nothing in the usual case, rather than every reading and decision of the pilot.
+        readings = await self._readings.with_pending_audit(pilot.id)
+        decisions = await self._decisions.with_pending_audit(pilot.id)
+        left = [bool((await self.flush(r)).pending_audit) for r in readings]
+        left += [bool((await self.flush(d)).pending_audit) for d in decisions]
         left.append(bool((await self.flush(pilot)).pending_audit))
         return not any(left)
 

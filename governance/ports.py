@@ -63,6 +63,10 @@ class ReadingRepository(Protocol):
         """Replace the reading for (pilot, period) if it still has ``reading.version``."""
         ...
 
+    async def with_pending_audit(self, pilot_id: str) -> list[MetricReading]:
+        """The pilot's readings that still list audit events (governance.audit)."""
+        ...
+
     async def list_for(self, pilot_id: str) -> list[MetricReading]:
         """Oldest period first."""
         ...
@@ -78,6 +82,10 @@ class DecisionRepository(Protocol):
         ...
 
     async def list_for(self, pilot_id: str) -> list[GateDecision]: ...
+
+    async def with_pending_audit(self, pilot_id: str) -> list[GateDecision]:
+        """The pilot's decisions that still list audit events (governance.audit)."""
+        ...
 
 
 class AuditRepository(Protocol):

@@ -39,6 +39,10 @@ from storage.codec import (
 )
 from storage.documents import DocumentStore, where
 
+# Documents whose audit events are not yet cleared (governance.audit): the repair reads only these.
+PENDING = where("pendingAudit", "!=", None)
+
+
 # -- repositories ------------------------------------------------------------------------------------------------
 
 
@@ -91,6 +95,10 @@ class DocumentReadingRepository:
         docs = await self._store.query(self.container, partition=pilot_id)
         return sorted(decoded(docs, reading_from_doc, "reading"), key=lambda r: r.period)
 
+    async def with_pending_audit(self, pilot_id: str) -> list[MetricReading]:
+        docs = await self._store.query(self.container, [PENDING], partition=pilot_id)
+        return decoded(docs, reading_from_doc, "reading")
+
 
 class DocumentDecisionRepository:
     container = "decisions"
@@ -108,6 +116,10 @@ class DocumentDecisionRepository:
     async def list_for(self, pilot_id: str) -> list[GateDecision]:
         docs = await self._store.query(self.container, partition=pilot_id)
         return sorted(decoded(docs, decision_from_doc, "decision"), key=lambda d: d.decided_at)
+
+    async def with_pending_audit(self, pilot_id: str) -> list[GateDecision]:
+        docs = await self._store.query(self.container, [PENDING], partition=pilot_id)
+        return decoded(docs, decision_from_doc, "decision")
 
 
 class DocumentAuditRepository:

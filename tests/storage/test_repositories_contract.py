@@ -13,6 +13,7 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from bots.state_storage import DocumentBotStorage
 from governance.errors import AlreadyExists, ConcurrencyConflict
 from governance.model import (
+    AuditEvent,
     ConversationKind,
     ConversationRef,
     DecisionKind,
@@ -181,3 +182,15 @@ async def test_conversation_state_is_kept_between_turns(document_store: Document
 
 class _NoAdapter:
     """TurnContext needs an adapter object; state never calls it."""
+
+
+async def test_only_records_that_still_list_audit_events_are_found_pending(document_store: DocumentStore) -> None:
+    repos = Repositories.on(document_store)
+    event = AuditEvent("e1", TENANT, "p1", SPONSOR.aad_object_id, NOW, "reading.recorded", None, {"period": "2026-10"})
+    await repos.readings.add(a_reading("2026-09", 40))
+    pending = await repos.readings.add(dataclasses.replace(a_reading("2026-10"), pending_audit=(event,)))
+    assert [str(r.period) for r in await repos.readings.with_pending_audit("p1")] == ["2026-10"]
+    assert (await repos.readings.with_pending_audit("p1"))[0].pending_audit == (event,)
+    await repos.readings.save(dataclasses.replace(pending, pending_audit=()))
+    assert await repos.readings.with_pending_audit("p1") == []
+    assert await repos.decisions.with_pending_audit("p1") == []
