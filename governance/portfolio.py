@@ -52,6 +52,16 @@ class SponsorRoute:
     member: TeamMember | None
 
 
+async def sponsor_route(pilot: Pilot, conversations: ConversationRepository, members: MemberRepository) -> SponsorRoute:
+    """How to reach the pilot's sponsor, reading the roster only when there is no working chat."""
+    sponsor = pilot.sponsor.aad_object_id
+    chat = await conversations.find_personal(pilot.tenant_id, sponsor)
+    if sponsor_reach(chat, None) is Reach.CHAT:
+        return SponsorRoute(Reach.CHAT, chat, None)
+    member = await members.find(pilot.tenant_id, sponsor)
+    return SponsorRoute(sponsor_reach(chat, member), chat, member)
+
+
 class Portfolio:
     def __init__(
         self,
@@ -102,12 +112,7 @@ class Portfolio:
         return [status for status in await self.statuses(tenant_id) if status.needs_attention]
 
     async def sponsor_route(self, pilot: Pilot) -> SponsorRoute:
-        sponsor = pilot.sponsor.aad_object_id
-        chat = await self._conversations.find_personal(pilot.tenant_id, sponsor)
-        if sponsor_reach(chat, None) is Reach.CHAT:
-            return SponsorRoute(Reach.CHAT, chat, None)
-        member = await self._members.find(pilot.tenant_id, sponsor)
-        return SponsorRoute(sponsor_reach(chat, member), chat, member)
+        return await sponsor_route(pilot, self._conversations, self._members)
 
     async def unreachable_sponsors(self, tenant_id: str) -> list[Pilot]:
         """Active pilots whose sponsor the bot cannot reach."""

@@ -47,8 +47,7 @@ from governance.errors import (
     StorageUnavailable,
     Undeliverable,
 )
-from governance.model import AgendaEntry, ConversationKind, ConversationRef, Pilot, SendRecord, SendStatus
-from governance.portfolio import Reach, sponsor_reach
+from governance.model import AgendaEntry, ConversationRef, Pilot, SendRecord, SendStatus
 from governance.ports import (
     Agenda,
     Card,
@@ -62,6 +61,7 @@ from governance.ports import (
     SendLog,
     SystemClock,
 )
+from scheduler.recipients import recipient
 
 logger = logging.getLogger(__name__)
 
@@ -310,7 +310,8 @@ class Sweep:
 
     async def _send(self, pilot: Pilot, job: Job, now: datetime, attempt: _Attempt) -> str:
         _WITHDRAW.set(self._withdraw)  # in this task's own context: a stop may withdraw its waits
-        attempt.target = await self._target(pilot, job.audience, now)
+        ports = self._ports
+        attempt.target = await recipient(pilot, job.audience, now, ports.conversations, ports.members, ports.messenger)
         message = await job.compose()
         return await self._ports.messenger.send(attempt.target, card=message.card, text=message.text)
 
@@ -452,41 +453,3 @@ class Sweep:
             await self._ports.sendlog.replace(done)
         except (ConcurrencyConflict, RecordNotFound):  # our lease ran out and another sweep took the claim over
             logger.warning("send-log %s/%s changed while we sent it", claim.pilot_id, claim.key)
-
-    async def _target(self, pilot: Pilot, audience: str, now: datetime) -> ConversationRef:
-        if audience == "channel":
-            if pilot.channel is None:
-                raise Undeliverable("the pilot has no project channel")
-            ref = await self._ports.conversations.get(pilot.tenant_id, pilot.channel.conversation_id)
-            if ref is None or not ref.active or ref.undeliverable:
-                raise Undeliverable("the bot is not reachable in the pilot's channel")
-            return ref
-        return await self._sponsor_chat(pilot, now)
-
-    async def _sponsor_chat(self, pilot: Pilot, now: datetime) -> ConversationRef:
-        """The sponsor's 1:1 chat: the stored one, or a new one opened from the roster (governance.portfolio decides
-        which, for the sweep and for `overdue` alike)."""
-        ports = self._ports
-        ref = await ports.conversations.find_personal(pilot.tenant_id, pilot.sponsor.aad_object_id)
-        if ref is not None and sponsor_reach(ref, None) is Reach.CHAT:
-            return ref
-        member = await ports.members.find(pilot.tenant_id, pilot.sponsor.aad_object_id)
-        if member is None or sponsor_reach(ref, member) is not Reach.ROSTER:
-            raise Undeliverable("the sponsor has not installed PilotGate (or blocked it) and is in no team it knows")
-        conversation_id = await ports.messenger.open_personal_chat(
-            pilot.tenant_id, member.user_id, member.service_url, member.bot_id
-        )
-        opened = ConversationRef(
-            conversation_id=conversation_id,
-            tenant_id=pilot.tenant_id,
-            kind=ConversationKind.PERSONAL,
-            service_url=member.service_url,
-            bot_id=member.bot_id,
-            user_id=member.user_id,
-            aad_object_id=member.aad_object_id,
-            user_name=member.name,
-            greeted=True,
-            updated_at=now,
-        )
-        await ports.conversations.upsert(opened)
-        return opened

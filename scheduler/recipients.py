@@ -1,0 +1,52 @@
+"""Where a scheduled message goes: the pilot's project channel, or the sponsor's 1:1 chat (the stored one, or a new
+one opened from a team roster; governance.portfolio decides which, for the sweep and for `overdue` alike)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from governance.errors import Undeliverable
+from governance.model import ConversationKind, ConversationRef, Pilot
+from governance.portfolio import Reach, sponsor_route
+from governance.ports import ConversationRepository, MemberRepository, Messenger
+
+
+async def recipient(
+    pilot: Pilot,
+    audience: str,
+    now: datetime,
+    conversations: ConversationRepository,
+    members: MemberRepository,
+    messenger: Messenger,
+) -> ConversationRef:
+    """The conversation for ``audience`` ("channel" or "sponsor"); Undeliverable when the bot cannot reach it."""
+    if audience == "channel":
+        if pilot.channel is None:
+            raise Undeliverable("the pilot has no project channel")
+        ref = await conversations.get(pilot.tenant_id, pilot.channel.conversation_id)
+        if ref is None or not ref.active or ref.undeliverable:
+            raise Undeliverable("the bot is not reachable in the pilot's channel")
+        return ref
+    route = await sponsor_route(pilot, conversations, members)
+    if route.reach is Reach.CHAT and route.chat is not None:
+        return route.chat
+    member = route.member
+    if route.reach is not Reach.ROSTER or member is None:
+        raise Undeliverable("the sponsor has not installed PilotGate (or blocked it) and is in no team it knows")
+    conversation_id = await messenger.open_personal_chat(
+        pilot.tenant_id, member.user_id, member.service_url, member.bot_id
+    )
+    opened = ConversationRef(
+        conversation_id=conversation_id,
+        tenant_id=pilot.tenant_id,
+        kind=ConversationKind.PERSONAL,
+        service_url=member.service_url,
+        bot_id=member.bot_id,
+        user_id=member.user_id,
+        aad_object_id=member.aad_object_id,
+        user_name=member.name,
+        greeted=True,
+        updated_at=now,
+    )
+    await conversations.upsert(opened)
+    return opened
