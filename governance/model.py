@@ -97,6 +97,23 @@ class ChannelLink:
 
 
 @dataclass(frozen=True, slots=True)
+class TenantSettings:
+    """What an admin sets once for a whole tenant. A tenant nobody has configured has these defaults."""
+
+    tenant_id: str
+    # Where the monthly outcome report to leadership goes (`link leadership` in a channel).
+    leadership_channel: ChannelLink | None = None
+    # The report goes out on this business day of the month, at 09:00 in report_timezone.
+    report_business_day: int = 5
+    report_timezone: str = "UTC"
+    # The public-holiday calendar (ISO 3166 alpha-2) of pilots that do not name their own country.
+    default_country: str | None = None
+    updated_by: str = ""
+    updated_at: datetime | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Pilot:
     id: str
     tenant_id: str

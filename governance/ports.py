@@ -15,6 +15,7 @@ from governance.model import (
     Pilot,
     SendRecord,
     TeamMember,
+    TenantSettings,
 )
 from governance.period import Period
 
@@ -132,6 +133,18 @@ class SendLog(Protocol):
         ...
 
     async def list_for(self, pilot_id: str) -> list[SendRecord]: ...
+
+
+class TenantSettingsRepository(Protocol):
+    async def get(self, tenant_id: str) -> TenantSettings:
+        """The tenant's settings, or the defaults when nobody has set any."""
+        ...
+
+    async def save(self, settings: TenantSettings) -> TenantSettings:
+        """Create (version None; AlreadyExists if taken) or replace if still at ``settings.version``."""
+        ...
+
+    async def with_leadership_channel(self) -> list[TenantSettings]: ...
 
 
 class Agenda(Protocol):

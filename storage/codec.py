@@ -28,6 +28,7 @@ from governance.model import (
     SendStatus,
     Stage,
     TeamMember,
+    TenantSettings,
 )
 from governance.period import Period
 from governance.rules import name_key
@@ -72,6 +73,18 @@ def _person(doc: dict[str, Any]) -> Person:
     return Person(doc.get("aadObjectId", ""), doc.get("name", ""))
 
 
+def _channel_doc(channel: ChannelLink | None) -> Document | None:
+    if channel is None:
+        return None
+    return {"conversationId": channel.conversation_id, "teamId": channel.team_id, "name": channel.name}
+
+
+def _channel_of(doc: Document | None) -> ChannelLink | None:
+    if not doc:
+        return None
+    return ChannelLink(doc["conversationId"], doc.get("teamId", ""), doc.get("name", ""))
+
+
 def pilot_to_doc(pilot: Pilot) -> Document:
     return {
         "id": pilot.id,
@@ -88,15 +101,7 @@ def pilot_to_doc(pilot: Pilot) -> Document:
         "gateDate": pilot.gate_date.isoformat(),
         "checkinDay": pilot.checkin_day,
         "timezone": pilot.timezone,
-        "channel": (
-            {
-                "conversationId": pilot.channel.conversation_id,
-                "teamId": pilot.channel.team_id,
-                "name": pilot.channel.name,
-            }
-            if pilot.channel
-            else None
-        ),
+        "channel": _channel_doc(pilot.channel),
         "budgetMonthly": pilot.budget_monthly,
         "intendedUsers": pilot.intended_users,
         "scalePlan": {"expand": pilot.scale_plan.expand, "retire": pilot.scale_plan.retire},
@@ -111,7 +116,6 @@ def pilot_to_doc(pilot: Pilot) -> Document:
 
 
 def pilot_from_doc(doc: Document) -> Pilot:
-    channel = doc.get("channel")
     return Pilot(
         id=doc["id"],
         tenant_id=doc["tenantId"],
@@ -125,11 +129,7 @@ def pilot_from_doc(doc: Document) -> Pilot:
         gate_date=date.fromisoformat(doc["gateDate"]),
         checkin_day=int(doc.get("checkinDay", 1)),
         timezone=doc.get("timezone", "UTC"),
-        channel=(
-            ChannelLink(channel["conversationId"], channel.get("teamId", ""), channel.get("name", ""))
-            if channel
-            else None
-        ),
+        channel=_channel_of(doc.get("channel")),
         budget_monthly=doc.get("budgetMonthly"),
         intended_users=doc.get("intendedUsers"),
         scale_plan=ScalePlan(**(doc.get("scalePlan") or {})),
@@ -379,3 +379,30 @@ def agenda_to_doc(entry: AgendaEntry) -> Document:
 def agenda_from_doc(doc: Document) -> AgendaEntry:
     due = doc["nextDueAt"]
     return AgendaEntry(doc["id"], doc["tenantId"], datetime.strptime(due, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC))
+
+
+def tenant_settings_to_doc(settings: TenantSettings) -> Document:
+    return {
+        "id": settings.tenant_id,
+        "type": "tenant",
+        "tenantId": settings.tenant_id,
+        "leadershipChannel": _channel_doc(settings.leadership_channel),
+        "reportBusinessDay": settings.report_business_day,
+        "reportTimezone": settings.report_timezone,
+        "defaultCountry": settings.default_country,
+        "updatedBy": settings.updated_by,
+        "updatedAt": _dt(settings.updated_at),
+    }
+
+
+def tenant_settings_from_doc(doc: Document) -> TenantSettings:
+    return TenantSettings(
+        tenant_id=doc["tenantId"],
+        leadership_channel=_channel_of(doc.get("leadershipChannel")),
+        report_business_day=int(doc.get("reportBusinessDay", 5)),
+        report_timezone=doc.get("reportTimezone") or "UTC",
+        default_country=doc.get("defaultCountry") or None,
+        updated_by=doc.get("updatedBy", ""),
+        updated_at=_parse_dt(doc.get("updatedAt")),
+        version=doc.get(ETAG),
+    )

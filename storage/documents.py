@@ -42,6 +42,8 @@ CONTAINERS: dict[str, ContainerSpec] = {
         # Conversation references and roster entries are looked up per tenant (by user or channel).
         ContainerSpec("conversations", "tenantId"),
         ContainerSpec("members", "tenantId"),
+        # One settings document per tenant, id = tenant id.
+        ContainerSpec("tenants", "tenantId"),
         # botbuilder dialog/conversation state: one document per state key.
         ContainerSpec("botstate", "id"),
         # The scheduler's send-log: one document per (pilot, kind, period), created with a conditional write.

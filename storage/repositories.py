@@ -15,6 +15,7 @@ from governance.model import (
     Pilot,
     SendRecord,
     TeamMember,
+    TenantSettings,
 )
 from governance.period import Period
 from storage.codec import (
@@ -35,6 +36,8 @@ from storage.codec import (
     reading_to_doc,
     send_from_doc,
     send_to_doc,
+    tenant_settings_from_doc,
+    tenant_settings_to_doc,
     utc_key,
 )
 from storage.documents import DocumentStore, where
@@ -239,6 +242,30 @@ class DocumentAgenda:
         return AgendaEntry(doc["id"], doc["tenantId"], moment)
 
 
+class DocumentTenantSettings:
+    container = "tenants"
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    async def get(self, tenant_id: str) -> TenantSettings:
+        doc = await self._store.read(self.container, tenant_id, tenant_id)
+        return tenant_settings_from_doc(doc) if doc else TenantSettings(tenant_id)
+
+    async def save(self, settings: TenantSettings) -> TenantSettings:
+        """Create the tenant's settings (version None: AlreadyExists if another admin did first) or replace them if
+        they still have ``settings.version`` (else ConcurrencyConflict)."""
+        doc = tenant_settings_to_doc(settings)
+        if settings.version is None:
+            return tenant_settings_from_doc(await self._store.create(self.container, doc))
+        return tenant_settings_from_doc(await self._store.replace(self.container, doc, settings.version))
+
+    async def with_leadership_channel(self) -> list[TenantSettings]:
+        """Every tenant that has linked a leadership channel (a cross-partition query; tenants are few)."""
+        docs = await self._store.query(self.container, [where("leadershipChannel", "!=", None)])
+        return decoded(docs, tenant_settings_from_doc, "tenant settings")
+
+
 @dataclass(frozen=True)
 class Repositories:
     """Every repository on one store; built once by create_app."""
@@ -252,6 +279,7 @@ class Repositories:
     members: DocumentMemberRepository
     sendlog: DocumentSendLog
     agenda: DocumentAgenda
+    tenants: DocumentTenantSettings
 
     @classmethod
     def on(cls, store: DocumentStore) -> Repositories:
@@ -265,4 +293,5 @@ class Repositories:
             members=DocumentMemberRepository(store),
             sendlog=DocumentSendLog(store),
             agenda=DocumentAgenda(store),
+            tenants=DocumentTenantSettings(store),
         )

@@ -194,3 +194,29 @@ async def test_only_records_that_still_list_audit_events_are_found_pending(docum
     await repos.readings.save(dataclasses.replace(pending, pending_audit=()))
     assert await repos.readings.with_pending_audit("p1") == []
     assert await repos.decisions.with_pending_audit("p1") == []
+
+
+async def test_tenant_settings_default_then_saved_then_guarded(document_store: DocumentStore) -> None:
+    from governance.model import ChannelLink, TenantSettings
+
+    tenants = Repositories.on(document_store).tenants
+    assert await tenants.get(TENANT) == TenantSettings(TENANT)
+    assert await tenants.with_leadership_channel() == []
+
+    channel = ChannelLink("19:leaders@thread.tacv2", "19:team@thread.tacv2", "Leadership")
+    saved = await tenants.save(
+        TenantSettings(TENANT, leadership_channel=channel, report_timezone="Europe/Berlin", default_country="DE")
+    )
+    assert saved.version
+    again = await tenants.get(TENANT)
+    assert (again.leadership_channel, again.report_timezone, again.default_country) == (channel, "Europe/Berlin", "DE")
+    assert [s.tenant_id for s in await tenants.with_leadership_channel()] == [TENANT]
+
+    with pytest.raises(AlreadyExists):  # a second admin who also started from the defaults
+        await tenants.save(TenantSettings(TENANT, report_business_day=3))
+    await tenants.save(dataclasses.replace(again, report_business_day=3))
+    with pytest.raises(ConcurrencyConflict):  # the first admin's copy is now stale
+        await tenants.save(dataclasses.replace(again, report_business_day=7))
+    unlinked = dataclasses.replace(await tenants.get(TENANT), leadership_channel=None)
+    await tenants.save(unlinked)
+    assert await tenants.with_leadership_channel() == []
