@@ -94,3 +94,15 @@ class DeliveryFailed(GovernanceError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class NotAuditor(GovernanceError):
+    """Someone other than a governance admin ran the audit, or someone other than the sponsor attested."""
+
+    code = "forbidden"
+
+
+class AuditClosed(GovernanceError):
+    """The quarterly audit was closed: its record no longer changes."""
+
+    code = "audit_closed"

@@ -18,6 +18,7 @@ from governance.model import (
     TenantSettings,
 )
 from governance.period import Period
+from governance.quarterly_audit import QuarterlyAudit
 
 
 class Card(Protocol):
@@ -145,6 +146,24 @@ class TenantSettingsRepository(Protocol):
         ...
 
     async def with_leadership_channel(self) -> list[TenantSettings]: ...
+
+
+class QuarterlyAuditRepository(Protocol):
+    async def create(self, audit: QuarterlyAudit) -> QuarterlyAudit:
+        """AlreadyExists when the tenant has this quarter's audit, or any open one (one open audit per tenant)."""
+        ...
+
+    async def save(self, audit: QuarterlyAudit) -> QuarterlyAudit:
+        """Replace the audit if it still has ``audit.version``; else ConcurrencyConflict."""
+        ...
+
+    async def get(self, tenant_id: str | None, audit_id: str) -> QuarterlyAudit | None: ...
+
+    async def open_for(self, tenant_id: str) -> QuarterlyAudit | None: ...
+
+    async def list_for(self, tenant_id: str) -> list[QuarterlyAudit]:
+        """Newest quarter first."""
+        ...
 
 
 class Agenda(Protocol):

@@ -44,6 +44,9 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("members", "tenantId"),
         # One settings document per tenant, id = tenant id.
         ContainerSpec("tenants", "tenantId"),
+        # The quarterly audit: one document per (tenant, quarter), id "<tenant>:<YYYY>-Q<n>"; openKey is "open" while
+        # it is open (else its id), unique in the tenant, so a tenant has one open audit however many admins press.
+        ContainerSpec("audits", "tenantId", unique_keys=("openKey",)),
         # botbuilder dialog/conversation state: one document per state key.
         ContainerSpec("botstate", "id"),
         # The scheduler's send-log: one document per (pilot, kind, period), created with a conditional write.

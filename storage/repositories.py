@@ -18,6 +18,8 @@ from governance.model import (
     TenantSettings,
 )
 from governance.period import Period
+from governance.quarterly_audit import AuditStatus, QuarterlyAudit
+from storage.audit_codec import quarterly_audit_from_doc, quarterly_audit_to_doc
 from storage.codec import (
     agenda_from_doc,
     agenda_to_doc,
@@ -266,6 +268,38 @@ class DocumentTenantSettings:
         return decoded(docs, tenant_settings_from_doc, "tenant settings")
 
 
+class DocumentQuarterlyAudits:
+    container = "audits"
+
+    def __init__(self, store: DocumentStore) -> None:
+        self._store = store
+
+    async def create(self, audit: QuarterlyAudit) -> QuarterlyAudit:
+        return quarterly_audit_from_doc(await self._store.create(self.container, quarterly_audit_to_doc(audit)))
+
+    async def save(self, audit: QuarterlyAudit) -> QuarterlyAudit:
+        doc = quarterly_audit_to_doc(audit)
+        return quarterly_audit_from_doc(await self._store.replace(self.container, doc, audit.version))
+
+    async def get(self, tenant_id: str | None, audit_id: str) -> QuarterlyAudit | None:
+        if tenant_id is not None:
+            doc = await self._store.read(self.container, tenant_id, audit_id)
+            return quarterly_audit_from_doc(doc) if doc else None
+        docs = await self._store.query(self.container, [where("id", "=", audit_id)])
+        return quarterly_audit_from_doc(docs[0]) if docs else None
+
+    async def open_for(self, tenant_id: str) -> QuarterlyAudit | None:
+        docs = await self._store.query(
+            self.container, [where("status", "=", AuditStatus.OPEN.value)], partition=tenant_id
+        )
+        audits = decoded(docs, quarterly_audit_from_doc, "quarterly audit")
+        return audits[0] if audits else None
+
+    async def list_for(self, tenant_id: str) -> list[QuarterlyAudit]:
+        docs = await self._store.query(self.container, partition=tenant_id)
+        return sorted(decoded(docs, quarterly_audit_from_doc, "quarterly audit"), key=lambda a: a.quarter, reverse=True)
+
+
 @dataclass(frozen=True)
 class Repositories:
     """Every repository on one store; built once by create_app."""
@@ -280,6 +314,7 @@ class Repositories:
     sendlog: DocumentSendLog
     agenda: DocumentAgenda
     tenants: DocumentTenantSettings
+    audits: DocumentQuarterlyAudits
 
     @classmethod
     def on(cls, store: DocumentStore) -> Repositories:
@@ -294,4 +329,5 @@ class Repositories:
             sendlog=DocumentSendLog(store),
             agenda=DocumentAgenda(store),
             tenants=DocumentTenantSettings(store),
+            audits=DocumentQuarterlyAudits(store),
         )

@@ -1,0 +1,132 @@
+"""The quarterly audit's store on memory, SQLite and Cosmos DB: one open audit per tenant, whoever presses."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import UTC, date, datetime
+
+import pytest
+
+from governance.audit_service import QuarterlyAuditService
+from governance.errors import AlreadyExists, ConcurrencyConflict
+from governance.model import Direction, Metric, Person, Pilot
+from governance.quarterly_audit import (
+    AdminDecision,
+    Attestation,
+    AuditStatus,
+    Integration,
+    ItemState,
+    Outcome,
+    QuarterlyAudit,
+    Recommendation,
+    audit_id,
+    snapshot_item,
+)
+from governance.services import Actor, PilotService
+from storage.documents import DocumentStore
+from storage.repositories import Repositories
+from tests.fakes import FixedClock
+from tests.storage.conftest import StoreFactory
+
+TENANT = "8f0c2b7e-4a51-4c1e-9d3a-2b6f7e1c0a11"
+SPONSOR = Person("5b0c7d1e-0000-4f2a-8b3c-000000005e01", "Sam Sponsor")
+ADMIN = Actor("ad000000-0000-4000-8000-0000000000a1", "Ada Admin", is_admin=True)
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+def a_pilot(pilot_id: str = "p1", name: str = "Claims triage") -> Pilot:
+    return Pilot(
+        id=pilot_id,
+        tenant_id=TENANT,
+        name=name,
+        sponsor=SPONSOR,
+        metrics=(Metric("Handling time", "min", 42, 30, Direction.DECREASE),),
+        start_date=date(2026, 9, 1),
+        gate_date=date(2026, 11, 30),
+        created_at=NOW,
+    )
+
+
+def an_audit(quarter: str = "2026-Q4") -> QuarterlyAudit:
+    attested = dataclasses.replace(
+        snapshot_item(a_pilot(), True),
+        attestation=Attestation(
+            SPONSOR,
+            NOW,
+            "Handling time",
+            41.0,
+            30.0,
+            date(2027, 2, 1),
+            Integration.PARTLY,
+            {"dataLabels": ItemState.DONE, "dlp": ItemState.IN_PROGRESS},
+            Recommendation.NARROW,
+            date(2027, 3, 1),
+            "EMEA only",
+        ),
+        decision=AdminDecision(Recommendation.RETIRE, date(2027, 1, 15), "", Person("a", "A"), NOW, False),
+        outcome=Outcome.DECIDED,
+    )
+    return QuarterlyAudit(
+        id=audit_id(TENANT, quarter),
+        tenant_id=TENANT,
+        quarter=quarter,
+        status=AuditStatus.OPEN,
+        opened_by=ADMIN.person,
+        opened_at=NOW,
+        items=(attested, snapshot_item(a_pilot("p2", "Invoice OCR"), False)),
+    )
+
+
+async def test_an_audit_reads_back_as_written(document_store: DocumentStore) -> None:
+    audits = Repositories.on(document_store).audits
+    stored = await audits.create(an_audit())
+    assert stored.version
+    again = await audits.get(TENANT, stored.id)
+    assert again == stored
+    assert await audits.get(None, stored.id) == stored  # by id alone (REST), across tenants
+    assert await audits.open_for(TENANT) == stored
+    assert await audits.open_for("another-tenant") is None
+
+
+async def test_a_tenant_has_one_open_audit_and_a_stale_write_is_refused(document_store: DocumentStore) -> None:
+    audits = Repositories.on(document_store).audits
+    first = await audits.create(an_audit("2026-Q4"))
+    with pytest.raises(AlreadyExists):
+        await audits.create(an_audit("2026-Q4"))  # the same quarter
+    with pytest.raises(AlreadyExists):
+        await audits.create(an_audit("2027-Q1"))  # another quarter while one is open
+    closed = await audits.save(dataclasses.replace(first, status=AuditStatus.CLOSED))
+    with pytest.raises(ConcurrencyConflict):
+        await audits.save(dataclasses.replace(first, summary_posted=True))
+    next_quarter = await audits.create(an_audit("2027-Q1"))
+    assert await audits.open_for(TENANT) == next_quarter
+    assert [a.quarter for a in await audits.list_for(TENANT)] == ["2027-Q1", "2026-Q4"]
+    assert (await audits.list_for(TENANT))[1] == closed
+
+
+async def test_two_admins_opening_at_once_on_two_replicas_get_one_audit(store_factory: StoreFactory) -> None:
+    services = []
+    for _ in range(2):
+        repos = Repositories.on(await store_factory())
+        services.append(_service(repos))
+    await Repositories.on(await store_factory()).pilots.add(a_pilot())
+    results = await asyncio.gather(*(service.open(TENANT, ADMIN) for service in services))
+    assert results[0][0].id == results[1][0].id
+    assert sorted(opened for _, opened in results) == [False, True]
+    assert len(await services[0].list(TENANT)) == 1
+
+
+def _service(repos: Repositories) -> QuarterlyAuditService:
+    clock = FixedClock(NOW)
+    pilots = PilotService(repos.pilots, repos.readings, repos.decisions, repos.audit, clock, repos.agenda)
+    return QuarterlyAuditService(
+        repos.audits,
+        repos.pilots,
+        pilots,
+        repos.conversations,
+        repos.members,
+        repos.tenants,
+        clock,
+        agenda=repos.agenda,
+    )
