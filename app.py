@@ -18,6 +18,7 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity, ActivityTypes
 
 from api import json_input
+from api.audits import AuditApi
 from api.pages import page_routes
 from api.routes import PilotApi, SchedulerApi, error_response, json_errors
 from bots.activity import invoke_text
@@ -30,10 +31,12 @@ from bots.teams_bot import PilotGateBot
 from bots.turn import BotServices
 from cards.verbs import MAX_REFRESH_USERS
 from config import Settings, SettingsError, load_settings
+from governance.audit_service import QuarterlyAuditService
 from governance.errors import StorageUnavailable
 from governance.portfolio import Deciders, Portfolio
 from governance.ports import Clock, DeciderIds, Messenger, SystemClock
 from governance.services import PilotService
+from scheduler.audits import AuditPlanner
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
 from scheduler.gates import CostDriftPlanner, GatePlanner
 from scheduler.loop import SchedulerLoop
@@ -152,6 +155,7 @@ def build_sweep(
         CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
         GatePlanner(repos.readings, repos.decisions, finish, deciders=deciders),
         CostDriftPlanner(repos.readings),
+        AuditPlanner(repos.audits, repos.sendlog),
     ]
     if service is not None:
         planners.insert(0, RepairPlanner(service.repair))
@@ -203,6 +207,17 @@ def create_app(
     portfolio = Portfolio(
         repos.pilots, repos.readings, repos.decisions, repos.sendlog, repos.conversations, repos.members, clock
     )
+    audits = QuarterlyAuditService(
+        repos.audits,
+        repos.pilots,
+        service,
+        repos.conversations,
+        repos.members,
+        repos.tenants,
+        clock,
+        agenda=repos.agenda,
+        messenger=messenger,
+    )
     conversation_state = ConversationState(DocumentBotStorage(store))
     bot_services = BotServices(
         settings=settings,
@@ -214,6 +229,7 @@ def create_app(
         clock=clock,
         last_pilot=conversation_state.create_property("lastPilotId"),
         deciders=deciders.teams_ids,
+        audits=audits,
     )
     bot = PilotGateBot(bot_services, ConversationBook(repos.conversations, repos.members, clock), conversation_state)
 
@@ -223,6 +239,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.add_routes(page_routes())
     app.add_routes(PilotApi(service, settings, on_reading=card_updater.reading_received).routes())
+    app.add_routes(AuditApi(audits, settings).routes())
     app.add_routes(SchedulerApi(sweep.tick, settings).routes())
 
     async def start(_: web.Application) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic.json_schema import models_json_schema
 
-from api.schemas import PilotIn, PilotPatch, ReadingIn, TickIn
+from api.schemas import AuditIn, PilotIn, PilotPatch, ReadingIn, TickIn
 
 _ERROR = {
     "type": "object",
@@ -41,7 +41,13 @@ def _ok(description: str) -> dict[str, Any]:
 @cache
 def openapi_document() -> dict[str, Any]:
     _, schemas = models_json_schema(
-        [(PilotIn, "validation"), (PilotPatch, "validation"), (ReadingIn, "validation"), (TickIn, "validation")],
+        [
+            (PilotIn, "validation"),
+            (PilotPatch, "validation"),
+            (ReadingIn, "validation"),
+            (TickIn, "validation"),
+            (AuditIn, "validation"),
+        ],
         by_alias=True,
         ref_template="#/components/schemas/{model}",
     )
@@ -89,6 +95,47 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": pilot_id,
                     "requestBody": _json_body("ReadingIn"),
                     "responses": {"201": _ok("the stored reading"), **_errors(400, 401, 403, 404, 409, 503)},
+                }
+            },
+            "/api/audits": {
+                "post": {
+                    "summary": "Open the quarter's audit for a tenant (201), or answer the open one (200)",
+                    "requestBody": _json_body("AuditIn"),
+                    "responses": {
+                        "200": _ok("the open audit"),
+                        "201": _ok("the new audit"),
+                        **_errors(400, 401, 403, 409, 503),
+                    },
+                },
+                "get": {
+                    "summary": "A tenant's quarterly audits, newest first (without their initiatives)",
+                    "parameters": [{"name": "tenantId", "in": "query", "required": True, "schema": {"type": "string"}}],
+                    "responses": {"200": _ok("the audits"), **_errors(400, 401, 403, 503)},
+                },
+            },
+            "/api/audits/{audit_id}": {
+                "get": {
+                    "summary": "An audit's record: every initiative, its attestation, gaps, decision and outcome",
+                    "parameters": [
+                        {"name": "audit_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "tenantId", "in": "query", "required": False, "schema": {"type": "string"}},
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": ["json", "html", "csv", "xlsx"], "default": "json"},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "the record (JSON, or an HTML page)",
+                            "content": {
+                                "application/json": {"schema": {"type": "object"}},
+                                "text/html": {"schema": {"type": "string"}},
+                            },
+                        },
+                        **_errors(400, 401, 403, 404, 503),
+                    },
                 }
             },
             "/api/scheduler/tick": {

@@ -30,9 +30,11 @@ from api.schemas import (
 from config import Settings
 from governance.errors import (
     AmbiguousPilot,
+    AuditClosed,
     ConcurrencyConflict,
     DuplicatePilot,
     GovernanceError,
+    NotAuditor,
     NotPilotOwner,
     PilotNotFound,
     RecordNotFound,
@@ -63,11 +65,13 @@ def error_response(
 _STATUS_BY_ERROR: list[tuple[type[GovernanceError], int]] = [
     (ValidationFailed, 400),
     (NotPilotOwner, 403),
+    (NotAuditor, 403),
     (PilotNotFound, 404),
     (RecordNotFound, 404),
     (AmbiguousPilot, 409),
     (DuplicatePilot, 409),
     (ConcurrencyConflict, 409),
+    (AuditClosed, 409),
     (StorageUnavailable, 503),
 ]
 

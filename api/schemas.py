@@ -294,3 +294,9 @@ def decision_json(decision: GateDecision) -> dict[str, Any]:
         "effectiveDate": decision.effective_date.isoformat() if decision.effective_date else None,
         "details": dict(decision.details),
     }
+
+
+class AuditIn(Body):
+    """POST /api/audits: open the quarter's audit for this tenant."""
+
+    tenant_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]

@@ -17,6 +17,7 @@ from cards.checkin import checkin_card, checkin_summary_card, checkin_superseded
 from cards.portfolio import portfolio_card
 from cards.status import status_card
 from cards.submissions import CheckinRef, CheckinSubmission, PageRequest, PilotRef, checkin_errors, read
+from dialogs import quarterly_audit
 from dialogs.gate_decision import decide, show_gate
 from dialogs.register_pilot import create_pilot
 from governance.errors import GovernanceError, NotPilotOwner, ValidationFailed
@@ -106,10 +107,15 @@ ACTIONS: Final[dict[str, ActionHandler]] = {
     verbs.CHECKIN_VIEW: show_checkin,
     verbs.GATE_DECIDE: decide,
     verbs.GATE_VIEW: show_gate,
+    verbs.AUDIT_VIEW: quarterly_audit.show_board,
+    verbs.AUDIT_ATTEST: quarterly_audit.attest,
+    verbs.AUDIT_DECIDE: quarterly_audit.decide,
+    verbs.AUDIT_ACCEPT_ALL: quarterly_audit.accept_all,
+    verbs.AUDIT_CLOSE: quarterly_audit.close,
 }
 # The verbs a card may refresh itself with: they only read. Teams sends a card's `refresh` action to everyone who
 # looks at the card, so a verb that writes must never run that way.
-REFRESH_VERBS: Final = frozenset({verbs.PILOT_STATUS, verbs.CHECKIN_VIEW, verbs.GATE_VIEW})
+REFRESH_VERBS: Final = frozenset({verbs.PILOT_STATUS, verbs.CHECKIN_VIEW, verbs.GATE_VIEW, verbs.AUDIT_VIEW})
 
 
 async def run_action(turn: Turn, action: CardAction) -> Reply:

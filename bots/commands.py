@@ -18,6 +18,7 @@ from cards.help import help_card
 from cards.portfolio import overdue_card, portfolio_card
 from cards.status import status_card
 from cards.text import plain
+from dialogs.quarterly_audit import open_audit
 from dialogs.register_pilot import show_pilot_form
 from governance.errors import AmbiguousPilot
 from governance.model import ConversationKind
@@ -118,6 +119,7 @@ COMMANDS: Final[tuple[ChatCommand, ...]] = (
     ChatCommand("overdue", "Pilots with a late check-in or a gate passed without a decision", show_overdue),
     ChatCommand("new pilot", "Register a pilot: sponsor, success metric, budget, gate date", new_pilot),
     ChatCommand("link", "link <pilot>: make this channel the pilot's project channel", link_channel, scopes=("team",)),
+    ChatCommand("audit", "Admins: open the quarter's audit of every initiative, or show its board", open_audit),
 )
 
 

@@ -13,6 +13,7 @@ from bots.activity import Asker, card_activity
 from cards.choose import not_found_text
 from cards.text import plain
 from config import Settings
+from governance.audit_service import QuarterlyAuditService
 from governance.errors import (
     AmbiguousPilot,
     ConcurrencyConflict,
@@ -45,6 +46,7 @@ class BotServices:
     clock: Clock
     last_pilot: StatePropertyAccessor  # the pilot a conversation last looked at: `status` alone shows it again
     deciders: DeciderIds  # who may decide a gate, by Teams id: the gate card's refresh names them
+    audits: QuarterlyAuditService
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,27 @@ CHECKIN_SUBMIT: Final = "checkin.submit"
 CHECKIN_VIEW: Final = "checkin.view"  # data {pilotId, period}: the check-in card as it stands now (refresh)
 GATE_DECIDE: Final = "gate.decide"
 GATE_VIEW: Final = "gate.view"  # data {pilotId, gateDate}: the gate card as the asker may see it (refresh, Decide)
+AUDIT_VIEW: Final = "audit.view"  # data {auditId, page}: the audit board as it stands (refresh, paging); admins
+AUDIT_ATTEST: Final = "audit.attest"  # data {auditId, pilotId} + the attestation inputs; the sponsor only
+AUDIT_DECIDE: Final = "audit.decide"  # data {auditId, pilotId, page, accept?} + rec_/date_/note_<pilotId>; admins
+AUDIT_ACCEPT_ALL: Final = "audit.acceptAll"  # data {auditId, page}; admins
+AUDIT_CLOSE: Final = "audit.close"  # data {auditId, page}; admins
 
 VERBS: Final = frozenset(
-    {PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW}
+    {
+        PILOT_CREATE,
+        PILOT_STATUS,
+        PILOTS_PAGE,
+        CHECKIN_SUBMIT,
+        CHECKIN_VIEW,
+        GATE_DECIDE,
+        GATE_VIEW,
+        AUDIT_VIEW,
+        AUDIT_ATTEST,
+        AUDIT_DECIDE,
+        AUDIT_ACCEPT_ALL,
+        AUDIT_CLOSE,
+    }
 )
 # Teams refreshes a card automatically for at most 60 users (``refresh.userIds``); everyone else sees the card as
 # it was sent until they press one of its buttons.

@@ -279,7 +279,7 @@ class QuarterlyAuditService:
         if undecided:
             listed = ", ".join(item.name for item in undecided[:5]) + (", ..." if len(undecided) > 5 else "")
             raise ValidationFailed(
-                {"audit": f"{len(undecided)} initiatives have no decision yet: {listed}. Decide each before closing."}
+                {"audit": f"{_count(len(undecided))} no decision yet: {listed}. Decide each before closing."}
             )
         refused: dict[str, str] = {}
         for item in audit.items:
@@ -291,19 +291,22 @@ class QuarterlyAuditService:
             raise ValidationFailed(refused, "Some decisions need another date before the audit can close.")
         outcomes = {item.pilot_id: await self._carry_out(audit, item, actor) for item in audit.items}
         now = self._clock.now()
+        closed_by_us = [False]
 
         async def attempt() -> QuarterlyAudit:
             current = await self.get(audit_ref, tenant_id)
-            if current.status is AuditStatus.CLOSED:
+            if current.status is AuditStatus.CLOSED:  # another admin closed it meanwhile: they tell leadership
+                closed_by_us[0] = False
                 return current
             items = tuple(dataclasses.replace(i, outcome=outcomes.get(i.pilot_id, i.outcome)) for i in current.items)
             closed = dataclasses.replace(
                 current, items=items, status=AuditStatus.CLOSED, closed_by=actor.person, closed_at=now
             )
+            closed_by_us[0] = True
             return await self._audits.save(closed)
 
         closed = await retry_on_conflict(attempt, gave_up="The audit kept changing; press Close again.")
-        return await self._post_summary(closed)
+        return await self._post_summary(closed) if closed_by_us[0] else closed
 
     async def _carry_out(self, audit: QuarterlyAudit, item: AuditItem, actor: Actor) -> Outcome:
         draft = decision_draft(audit, item)
@@ -350,6 +353,10 @@ class QuarterlyAuditService:
         except Exception:  # posted; only the mark is missing
             logger.warning("audit %s: the summary was posted but not marked", audit.id, exc_info=True)
             return audit
+
+
+def _count(n: int) -> str:
+    return "1 initiative has" if n == 1 else f"{n} initiatives have"
 
 
 def _require_admin(actor: Actor, action: str) -> None:

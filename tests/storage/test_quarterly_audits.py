@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -26,8 +27,11 @@ from governance.quarterly_audit import (
 from governance.services import Actor, PilotService
 from storage.documents import DocumentStore
 from storage.repositories import Repositories
+from tests.bots.test_quarterly_audit import whole_audit
+from tests.conftest import start_harness, stop_harness
 from tests.fakes import FixedClock
 from tests.storage.conftest import StoreFactory
+from tests.teams_sim import FakeConnector
 
 TENANT = "8f0c2b7e-4a51-4c1e-9d3a-2b6f7e1c0a11"
 SPONSOR = Person("5b0c7d1e-0000-4f2a-8b3c-000000005e01", "Sam Sponsor")
@@ -130,3 +134,13 @@ def _service(repos: Repositories) -> QuarterlyAuditService:
         clock,
         agenda=repos.agenda,
     )
+
+
+async def test_the_whole_audit_through_teams_on_this_store(
+    store_factory: StoreFactory, tmp_path: Path, connector: FakeConnector
+) -> None:
+    h = await start_harness(tmp_path, connector, store=await store_factory())
+    try:
+        await whole_audit(h)
+    finally:
+        await stop_harness(h)

@@ -1,0 +1,45 @@
+"""The quarterly audit's messages: one attestation card per initiative to its sponsor, then a nudge after 3 and
+after 7 business days while it is not attested, each through the send-log like every scheduled message.
+
+The card's send-log key is ``audit:<quarter>``, the nudges' ``audit:<quarter>:nudge3`` and ``:nudge7``; the nudges
+count from the day the card really went out (its send-log record), in the pilot's time zone. Only the latest nudge
+due is sent: a sweep that was down for a week sends one reminder, not two.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cards.audit import attestation_card
+from governance.model import Pilot, SendStatus
+from governance.ports import QuarterlyAuditRepository, SendLog
+from governance.quarterly_audit import NUDGE_DAYS, attestation_due_times, card_log_key, nudge_log_key
+from scheduler.sweep import Job, Message, Plan
+
+
+class AuditPlanner:
+    def __init__(self, audits: QuarterlyAuditRepository, sendlog: SendLog) -> None:
+        self._audits = audits
+        self._sendlog = sendlog
+
+    async def __call__(self, pilot: Pilot, now: datetime) -> Plan:
+        audit = await self._audits.open_for(pilot.tenant_id)
+        item = audit.item(pilot.id) if audit is not None else None
+        if audit is None or item is None or item.attestation is not None:
+            return Plan((), ())
+
+        async def compose(nudge: bool = False) -> Message:
+            return Message(card=attestation_card(audit, item, reminder=nudge))
+
+        async def compose_nudge() -> Message:
+            return await compose(nudge=True)
+
+        sent = await self._sendlog.get(pilot.id, card_log_key(audit))
+        if sent is None or sent.status is not SendStatus.SENT or sent.sent_at is None:
+            return Plan((Job(card_log_key(audit), "sponsor", compose),), ())
+        times = attestation_due_times(sent.sent_at, item.timezone)
+        due = [days for days, at in zip(NUDGE_DAYS, times, strict=True) if at <= now]
+        later = tuple(at for at in times if at > now)
+        if not due:
+            return Plan((), later)
+        return Plan((Job(nudge_log_key(audit, due[-1]), "sponsor", compose_nudge),), later)
