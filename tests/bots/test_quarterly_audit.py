@@ -4,17 +4,20 @@ sweep (once, then nudged after 3 and 7 business days), the board, closing with d
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+from bots.notifier import SenderLimits
 from governance.model import ChannelLink, ConversationKind, ConversationRef, Stage, TenantSettings
 from tests import helpers
-from tests.conftest import Harness
+from tests.conftest import Harness, start_harness, stop_harness
 from tests.helpers import card_text, cards_of, inputs
 from tests.teams_sim import (
     ADMIN,
     OUTSIDER,
     SPONSOR,
     TENANT,
+    FakeConnector,
     adaptive_card_invoke,
     installation_update,
     personal_conversation_id,
@@ -242,3 +245,37 @@ async def test_closing_with_fund_to_production_ends_the_check_ins_as_a_gate_deci
     again = await press(harness, "audit.attest", ref, user=SPONSOR, **attestation())
     assert "is closed" in answer_text(again)
     assert "closed" in answer_text(await press(harness, "audit.close", {"auditId": ref["auditId"]}))
+
+
+async def test_an_attestation_card_teams_refused_is_sent_again_later_and_only_once(
+    tmp_path: Path, connector: FakeConnector
+) -> None:
+    h = await start_harness(
+        tmp_path, connector, sender_limits=SenderLimits(attempts=2, base_backoff_s=0.01, max_backoff_s=0.02)
+    )
+    try:
+        await register(h, "Claims triage")
+        await install_sponsor(h)
+        await say(h, "audit")
+        connector.fail_next(503, count=2, match=SPONSOR_CHAT)
+        failed = await tick(h, OPENED)
+        assert failed["failed"] == 1 and attestation_cards(h) == []
+        assert (await tick(h, "2026-11-26T09:06:00Z"))["by_kind"].get("audit") == 1
+        await tick(h, "2026-11-26T09:20:00Z")
+        assert len(attestation_cards(h)) == 1
+    finally:
+        await stop_harness(h)
+
+
+async def test_sponsors_cannot_decide_or_close_and_admins_cannot_attest_for_them(harness: Harness) -> None:
+    pilot = await register(harness, "Claims triage")
+    await say(harness, "audit")
+    ref = {"auditId": f"{TENANT.id}:2026-Q4", "pilotId": pilot["id"]}
+    on_behalf = await press(harness, "audit.attest", ref, user=ADMIN, **attestation())
+    assert "Only the sponsor of Claims triage can attest it." in answer_text(on_behalf)
+    decide = await press(harness, "audit.decide", {**ref, "accept": "1"}, user=SPONSOR)
+    assert "Only a governance admin" in answer_text(decide)
+    close = await press(harness, "audit.close", ref, user=SPONSOR)
+    assert "Only a governance admin" in answer_text(close)
+    [audit] = await harness.repos.audits.list_for(TENANT.id)
+    assert audit.attested == 0 and audit.status.value == "open"
