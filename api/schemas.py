@@ -299,4 +299,4 @@ def decision_json(decision: GateDecision) -> dict[str, Any]:
 class AuditIn(Body):
     """POST /api/audits: open the quarter's audit for this tenant."""
 
-    tenant_id: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    tenant_id: Id
