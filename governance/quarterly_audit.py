@@ -100,11 +100,10 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Attestation:
-    """What the sponsor confirmed or corrected, in their own words, with their recommendation."""
+class AttestationDraft:
+    """An attestation as a card or a request gives it; errors are keyed by these field names (and each governance
+    item's own name)."""
 
-    by: Person
-    at: datetime
     metric_name: str
     baseline: float
     target: float
@@ -114,6 +113,14 @@ class Attestation:
     recommendation: Recommendation
     recommended_date: date
     note: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attestation(AttestationDraft):
+    """What the sponsor confirmed or corrected, in their own words, with their recommendation: who and when."""
+
+    by: Person
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,22 +352,6 @@ NOTE: Final = "note"
 MAX_DATE_AHEAD_DAYS: Final = 730
 
 
-@dataclass(frozen=True, slots=True)
-class AttestationDraft:
-    """An attestation as a card or a request gives it; errors are keyed by these field names (and each governance
-    item's own name)."""
-
-    metric_name: str
-    baseline: float
-    target: float
-    target_date: date
-    integration: Integration
-    governance: dict[str, ItemState]
-    recommendation: Recommendation
-    recommended_date: date
-    note: str = ""
-
-
 def attestation_problems(draft: AttestationDraft, today: date) -> dict[str, str]:
     """What no clock-free parser can check: the dates against today, the texts' lengths, a complete checklist."""
     errors: dict[str, str] = {}
@@ -386,16 +377,10 @@ def attestation_problems(draft: AttestationDraft, today: date) -> dict[str, str]
 
 
 def attestation_of(draft: AttestationDraft, by: Person, at: datetime) -> Attestation:
-    return Attestation(
-        by=by,
-        at=at,
-        metric_name=draft.metric_name.strip(),
-        baseline=draft.baseline,
-        target=draft.target,
-        target_date=draft.target_date,
-        integration=draft.integration,
-        governance=dict(draft.governance),
-        recommendation=draft.recommendation,
-        recommended_date=draft.recommended_date,
-        note=draft.note.strip(),
-    )
+    fields = {f.name: getattr(draft, f.name) for f in dataclasses.fields(draft)}
+    cleaned = {
+        "metric_name": draft.metric_name.strip(),
+        "note": draft.note.strip(),
+        "governance": dict(draft.governance),
+    }
+    return Attestation(**(fields | cleaned), by=by, at=at)

@@ -41,17 +41,17 @@ def _pilot(i: int, name: str, sponsor: str) -> Pilot:
 
 def _attestation(note: str) -> Attestation:
     return Attestation(
-        Person("aad-1", HOSTILE),
-        NOW,
-        HOSTILE,
-        41.0,
-        30.0,
-        date(2027, 3, 31),
-        Integration.NO,
-        dict.fromkeys(GOVERNANCE_ITEMS, ItemState.IN_PROGRESS),
-        Recommendation.RETIRE,
-        date(2027, 7, 15),
-        note,
+        by=Person("aad-1", HOSTILE),
+        at=NOW,
+        metric_name=HOSTILE,
+        baseline=41.0,
+        target=30.0,
+        target_date=date(2027, 3, 31),
+        integration=Integration.NO,
+        governance=dict.fromkeys(GOVERNANCE_ITEMS, ItemState.IN_PROGRESS),
+        recommendation=Recommendation.RETIRE,
+        recommended_date=date(2027, 7, 15),
+        note=note,
     )
 
 
