@@ -36,7 +36,8 @@ class AuditPlanner:
 
         sent = await self._sendlog.get(pilot.id, card_log_key(audit))
         if sent is None or sent.status is not SendStatus.SENT or sent.sent_at is None:
-            return Plan((Job(card_log_key(audit), "sponsor", compose),), ())
+            # Look again when the nudges would be due if the card goes out now (a retry brings its own time).
+            return Plan((Job(card_log_key(audit), "sponsor", compose),), attestation_due_times(now, item.timezone))
         times = attestation_due_times(sent.sent_at, item.timezone)
         due = [days for days, at in zip(NUDGE_DAYS, times, strict=True) if at <= now]
         later = tuple(at for at in times if at > now)

@@ -32,8 +32,9 @@ NUDGE_7 = "2026-12-07T08:00:00Z"  # Monday 09:00 in Berlin: 7 business days
 LEADERSHIP = "19:leadership0000000000000000000000@thread.tacv2"
 
 
-async def register(h: Harness, name: str, sponsor_id: str = SPONSOR.aad_object_id) -> dict[str, Any]:
-    body = helpers.pilot_body(name=name, gateDate="2027-06-30", sponsor={"aadObjectId": sponsor_id, "name": "S"})
+async def register(h: Harness, name: str, sponsor_id: str = SPONSOR.aad_object_id, **more: Any) -> dict[str, Any]:
+    sponsor = {"aadObjectId": sponsor_id, "name": "S"}
+    body = helpers.pilot_body(name=name, gateDate="2027-06-30", sponsor=sponsor, **more)
     status, pilot = await h.api("POST", "/api/pilots", body)
     assert status == 201, pilot
     assert isinstance(pilot, dict)
@@ -179,12 +180,13 @@ async def test_only_admins_open_the_audit_and_audit_again_shows_the_board(harnes
 
 
 async def test_an_unattested_sponsor_is_nudged_after_3_and_7_business_days_once_each(harness: Harness) -> None:
-    await register(harness, "Claims triage")
+    await register(harness, "Claims triage", checkinDay=20)  # no check-in near the nudges to wake the pilot up
     await install_sponsor(harness)
     await say(harness, "audit")
     await tick(harness, OPENED)
     assert (await tick(harness, "2026-12-01T07:59:00Z")).get("by_kind", {}).get("audit") is None
-    assert (await tick(harness, NUDGE_3))["by_kind"].get("audit") == 1
+    nudge = await tick(harness, NUDGE_3)
+    assert nudge["due"] == 1 and nudge["by_kind"] == {"audit": 1}
     await tick(harness, NUDGE_3)
     assert (await tick(harness, NUDGE_7))["by_kind"].get("audit") == 1
     await tick(harness, "2026-12-20T08:00:00Z")
