@@ -109,13 +109,16 @@ ACTIONS: Final[dict[str, ActionHandler]] = {
     verbs.GATE_VIEW: show_gate,
     verbs.AUDIT_VIEW: quarterly_audit.show_board,
     verbs.AUDIT_ATTEST: quarterly_audit.attest,
+    verbs.AUDIT_ATTESTATION: quarterly_audit.show_attestation,
     verbs.AUDIT_DECIDE: quarterly_audit.decide,
     verbs.AUDIT_ACCEPT_ALL: quarterly_audit.accept_all,
     verbs.AUDIT_CLOSE: quarterly_audit.close,
 }
 # The verbs a card may refresh itself with: they only read. Teams sends a card's `refresh` action to everyone who
 # looks at the card, so a verb that writes must never run that way.
-REFRESH_VERBS: Final = frozenset({verbs.PILOT_STATUS, verbs.CHECKIN_VIEW, verbs.GATE_VIEW, verbs.AUDIT_VIEW})
+REFRESH_VERBS: Final = frozenset(
+    {verbs.PILOT_STATUS, verbs.CHECKIN_VIEW, verbs.GATE_VIEW, verbs.AUDIT_VIEW, verbs.AUDIT_ATTESTATION}
+)
 
 
 async def run_action(turn: Turn, action: CardAction) -> Reply:

@@ -27,7 +27,16 @@ from microsoft_teams.cards import (
 from cards.elements import build, facts, heading, section, text
 from cards.pieces import governance_label, kept_number, kept_text, with_error
 from cards.text import fmt_number, plain, shorten
-from cards.verbs import AUDIT_ACCEPT_ALL, AUDIT_ATTEST, AUDIT_CLOSE, AUDIT_DECIDE, AUDIT_VIEW, execute, refresh
+from cards.verbs import (
+    AUDIT_ACCEPT_ALL,
+    AUDIT_ATTEST,
+    AUDIT_ATTESTATION,
+    AUDIT_CLOSE,
+    AUDIT_DECIDE,
+    AUDIT_VIEW,
+    execute,
+    refresh,
+)
 from governance.model import GOVERNANCE_ITEMS
 from governance.quarterly_audit import (
     BASELINE,
@@ -219,7 +228,12 @@ def attestation_card(
         ),
         errors.get(NOTE),
     )
-    return build(body, [execute("Attest", AUDIT_ATTEST, _ref(audit, item), style="positive")])
+    if audit.status is not AuditStatus.OPEN:
+        return build([*body[:1], text("This audit is closed: attestations are no longer taken.", subtle=True)])
+    card = build(body, [execute("Attest", AUDIT_ATTEST, _ref(audit, item), style="positive")])
+    # In the sponsor's 1:1 chat: whenever they look at it, Teams asks for its state (attested, closed, or the form).
+    card.refresh = refresh(AUDIT_ATTESTATION, _ref(audit, item))
+    return card
 
 
 def attested_card(audit: QuarterlyAudit, item: AuditItem) -> AdaptiveCard:

@@ -430,11 +430,15 @@ class AuditRef(CardData):
         return PageRequest(page=self.page).number
 
 
-class AttestationSubmission(CardData):
-    """``audit.attest``: the sponsor's attestation card."""
+class AttestationRef(CardData):
+    """``audit.attestation``: which attestation card asks for its state (its refresh)."""
 
     audit_id: AuditId = Field(alias="auditId")
     pilot_id: PilotId = Field(alias="pilotId")
+
+
+class AttestationSubmission(AttestationRef):
+    """``audit.attest``: the sponsor's attestation card."""
 
     def values(self) -> dict[str, str]:
         """The inputs as the card shows them again."""

@@ -25,6 +25,7 @@ GATE_DECIDE: Final = "gate.decide"
 GATE_VIEW: Final = "gate.view"  # data {pilotId, gateDate}: the gate card as the asker may see it (refresh, Decide)
 AUDIT_VIEW: Final = "audit.view"  # data {auditId, page}: the audit board as it stands (refresh, paging); admins
 AUDIT_ATTEST: Final = "audit.attest"  # data {auditId, pilotId} + the attestation inputs; the sponsor only
+AUDIT_ATTESTATION: Final = "audit.attestation"  # data {auditId, pilotId}: the attestation card as it stands (refresh)
 AUDIT_DECIDE: Final = "audit.decide"  # data {auditId, pilotId, page, accept?} + rec_/date_/note_<pilotId>; admins
 AUDIT_ACCEPT_ALL: Final = "audit.acceptAll"  # data {auditId, page}; admins
 AUDIT_CLOSE: Final = "audit.close"  # data {auditId, page}; admins
@@ -40,6 +41,7 @@ VERBS: Final = frozenset(
         GATE_VIEW,
         AUDIT_VIEW,
         AUDIT_ATTEST,
+        AUDIT_ATTESTATION,
         AUDIT_DECIDE,
         AUDIT_ACCEPT_ALL,
         AUDIT_CLOSE,

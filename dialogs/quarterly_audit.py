@@ -10,6 +10,7 @@ from typing import Any
 from bots.turn import STALE_CARD_REPLY, Reply, Turn
 from cards.audit import attestation_card, attested_card, audit_board_card
 from cards.submissions import (
+    AttestationRef,
     AttestationSubmission,
     AuditDecisionSubmission,
     AuditRef,
@@ -48,6 +49,23 @@ async def show_board(turn: Turn, data: dict[str, Any]) -> Reply:
         raise NotAuditor("Only a governance admin can see the audit board.")
     audit = await turn.app.audits.get(ref.audit_id, turn.asker.tenant_id)
     return _board(turn, audit, ref.number)
+
+
+async def show_attestation(turn: Turn, data: dict[str, Any]) -> Reply:
+    """``audit.attestation``: the attestation card as it stands (its refresh): the form while the audit is open and the
+    initiative not attested, else what was attested. The sponsor's and the admins' view; writes nothing."""
+    try:
+        ref = read(AttestationRef, data)
+    except ValidationFailed:
+        return Reply(text=STALE_CARD_REPLY)
+    audit = await turn.app.audits.get(ref.audit_id, turn.asker.tenant_id)
+    item = audit.item(ref.pilot_id)
+    if item is None:
+        return Reply(text=STALE_CARD_REPLY)
+    actor = turn.asker.actor
+    if not actor.is_admin and actor.aad_object_id.lower() != item.sponsor.aad_object_id.lower():
+        raise NotAuditor(f"Only the sponsor of {item.name} can attest it.")
+    return Reply(card=attestation_card(audit, item))
 
 
 async def attest(turn: Turn, data: dict[str, Any]) -> Reply:

@@ -201,10 +201,16 @@ async def test_an_attested_initiative_is_not_nudged(harness: Harness) -> None:
     await say(harness, "audit")
     await tick(harness, OPENED)
     ref = {"auditId": f"{TENANT.id}:2026-Q4", "pilotId": pilot["id"]}
+    [card] = attestation_cards(harness)
+    assert card["refresh"]["action"]["verb"] == "audit.attestation"
+    assert "Attest" in answer_text(await press(harness, "audit.attestation", ref, user=SPONSOR))
     await press(harness, "audit.attest", ref, user=SPONSOR, **attestation())
     await tick(harness, NUDGE_3)
     await tick(harness, NUDGE_7)
     assert len(attestation_cards(harness)) == 1
+    # The card sent first, looked at again (its refresh): what was attested, to the sponsor only.
+    assert "Attested by" in answer_text(await press(harness, "audit.attestation", ref, user=SPONSOR))
+    assert "Only the sponsor" in answer_text(await press(harness, "audit.attestation", ref, user=OUTSIDER))
 
 
 async def test_the_record_over_rest_in_json_and_escaped_html(harness: Harness) -> None:

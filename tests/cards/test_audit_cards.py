@@ -93,6 +93,7 @@ def audit_cards() -> dict[str, dict[str, Any]]:
         "attestation-reminder": card_json(attestation_card(audit, fresh, reminder=True)),
         "attestation-errors": card_json(attestation_card(audit, fresh, values, errors)),
         "attested": card_json(attested_card(audit, attested)),
+        "attestation-closed": card_json(attestation_card(worst_audit(3, closed=True), fresh)),
         "board-worst": card_json(audit_board_card(audit, notice=HOSTILE, refresh_for=["29:a"] * 70)),
         "board-worst-errors": card_json(
             audit_board_card(audit, 1, {"audit": HOSTILE * 5, first: HOSTILE, f"date_{first}": HOSTILE})
