@@ -129,8 +129,7 @@ class QuarterlyAuditService:
         return await self._audits.get(tenant_id, audit_id(tenant_id, quarter_of(self._clock.now().date())))
 
     async def latest_closed_audit(self, tenant_id: str) -> QuarterlyAudit | None:
-        """For the monthly report: the newest closed audit's outcome (``summary_of`` it)."""
-        return next((a for a in await self._audits.list_for(tenant_id) if a.status is AuditStatus.CLOSED), None)
+        return await latest_closed_audit(self._audits, tenant_id)
 
     # -- open --------------------------------------------------------------------------------------------------
 
@@ -353,6 +352,12 @@ class QuarterlyAuditService:
         except Exception:  # posted; only the mark is missing
             logger.warning("audit %s: the summary was posted but not marked", audit.id, exc_info=True)
             return audit
+
+
+async def latest_closed_audit(audits: QuarterlyAuditRepository, tenant_id: str) -> QuarterlyAudit | None:
+    """For the monthly report: the tenant's newest closed audit (``quarterly_audit.summary_of`` gives its outcome:
+    initiatives, attested, decisions by kind, gaps by kind), or None before the first one closes."""
+    return next((a for a in await audits.list_for(tenant_id) if a.status is AuditStatus.CLOSED), None)
 
 
 def _count(n: int) -> str:
