@@ -117,7 +117,7 @@ def headline(report: MonthlyReport) -> list[tuple[str, str]]:
     totals = report.totals
     count = len(report.pilots)
     by_stage = totals.pilots_by_stage
-    stages = ", ".join(f"{by_stage[stage]:,} {stage_label(stage).lower()}" for stage in Stage if by_stage.get(stage))
+    stages = ", ".join(f"{stage_label(stage)}: {by_stage[stage]:,}" for stage in Stage if by_stage.get(stage))
     purgatory = totals.purgatory
     longest = max((line.days_since for line in purgatory), default=0)
     return [
@@ -147,7 +147,7 @@ def progress_chart(rows: Sequence[PilotRow]) -> list[CardElement]:
         section("Progress to target"),
         HorizontalBarChart(
             data=[HorizontalBarChartDataValue(x=band.label, y=band.count, color=band.color) for band in bands],
-            display_mode="AbsoluteWithAxis",
+            display_mode="AbsoluteNoAxis",
             fallback=text(plain(listing)),
         ),
     ]

@@ -55,7 +55,7 @@ async def test_an_admin_gets_the_whole_portfolio_for_last_month(harness: Harness
     (card,) = cards_of([await ask(harness, "report", ADMIN)])
     shown = shown_text(card)
     assert "Monthly outcome report: November 2026" in shown
-    assert "2 (2 pilot)" in shown  # both pilots in the headline
+    assert "2 (Pilot: 2)" in shown  # both pilots in the headline
 
 
 async def test_a_named_month_is_reported_and_a_future_or_bad_one_explained(harness: Harness) -> None:
@@ -71,7 +71,7 @@ async def test_a_sponsor_gets_their_own_pilots_only(harness: Harness) -> None:
     (card,) = cards_of([await ask(harness, "report", SPONSOR)])
     shown = shown_text(card)
     assert "The pilots Sam Sponsor sponsors." in shown
-    assert "1 (1 pilot)" in shown
+    assert "1 (Pilot: 1)" in shown
     assert "Invoice matching" not in shown
 
 
@@ -91,7 +91,7 @@ async def test_the_leadership_channel_gets_the_whole_portfolio_for_anyone_there(
     settings = await harness.repos.tenants.get(TENANT.id)
     assert settings.leadership_channel is not None and settings.leadership_channel.conversation_id == TEAM.id
     (card,) = cards_of([await ask_in_channel(harness, "report", OUTSIDER)])
-    assert "2 (2 pilot)" in shown_text(card)
+    assert "2 (Pilot: 2)" in shown_text(card)
 
 
 async def test_link_leadership_outside_a_channel_says_where(harness: Harness) -> None:
