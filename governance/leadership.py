@@ -128,28 +128,41 @@ class LeadershipService:
         return await self._tenants.get(tenant_id)
 
     async def link_channel(self, tenant_id: str, channel: ChannelLink, actor: Actor) -> TenantSettings:
-        return await self._change(tenant_id, actor, "link the leadership channel", leadership_channel=channel)
+        def linked(settings: TenantSettings) -> TenantSettings:
+            return dataclasses.replace(settings, leadership_channel=channel)
+
+        return await self._change(tenant_id, actor, "link the leadership channel", linked)
 
     async def set_report_day(self, tenant_id: str, day: int, actor: Actor) -> TenantSettings:
         validate_report_day(day)
-        return await self._change(tenant_id, actor, "set the report day", report_business_day=day)
+
+        def on_day(settings: TenantSettings) -> TenantSettings:
+            return dataclasses.replace(settings, report_business_day=day)
+
+        return await self._change(tenant_id, actor, "set the report day", on_day)
 
     async def set_report_timezone(self, tenant_id: str, timezone: str, actor: Actor) -> TenantSettings:
         validate_report_timezone(timezone)
-        return await self._change(tenant_id, actor, "set the report time zone", report_timezone=timezone)
 
-    async def _change(self, tenant_id: str, actor: Actor, action: str, **changes: object) -> TenantSettings:
+        def in_zone(settings: TenantSettings) -> TenantSettings:
+            return dataclasses.replace(settings, report_timezone=timezone)
+
+        return await self._change(tenant_id, actor, "set the report time zone", in_zone)
+
+    async def _change(
+        self, tenant_id: str, actor: Actor, action: str, change: Callable[[TenantSettings], TenantSettings]
+    ) -> TenantSettings:
         if not actor.is_admin:
             raise AdminsOnly(action)
         now = self._clock.now()
-        preview = dataclasses.replace(await self._tenants.get(tenant_id), **changes)  # type: ignore[arg-type]
+        preview = change(await self._tenants.get(tenant_id))
         if preview.leadership_channel is not None:
             await self._agenda.set(AgendaEntry(tenant_subject(tenant_id), tenant_id, next_report_at(preview, now)))
 
         async def attempt() -> TenantSettings:
-            current = await self._tenants.get(tenant_id)
-            changed = dataclasses.replace(current, updated_by=actor.aad_object_id, updated_at=now, **changes)  # type: ignore[arg-type]
-            return await self._tenants.save(changed)
+            changed = change(await self._tenants.get(tenant_id))
+            stamped = dataclasses.replace(changed, updated_by=actor.aad_object_id, updated_at=now)
+            return await self._tenants.save(stamped)
 
         return await retry_on_conflict(attempt, gave_up="The report settings kept changing; try again.")
 

@@ -124,3 +124,15 @@ async def test_bad_report_settings_get_one_sentence_and_change_nothing(harness: 
     assert refused["text"] == "Only a governance admin can set the report day."
     settings = await harness.repos.tenants.get(TENANT.id)
     assert (settings.report_business_day, settings.report_timezone, settings.version) == (5, "UTC", None)
+
+
+async def test_two_admins_changing_the_settings_at_once_both_land(harness: Harness) -> None:
+    """Each change reads, changes and saves with the document's ETag; the one that loses the race reads again."""
+    await seed(harness)
+    first = personal_message("report day 4", ADMIN, service_url=harness.connector.service_url)
+    second = channel_message("link leadership", ADMIN, service_url=harness.connector.service_url)
+    results = await harness.bot.post_all([first, second])
+    assert all(status in (200, 201) for status, _ in results), results
+    settings = await harness.repos.tenants.get(TENANT.id)
+    assert settings.report_business_day == 4
+    assert settings.leadership_channel is not None and settings.leadership_channel.conversation_id == TEAM.id
