@@ -6,6 +6,9 @@ document with a conditional write before it is sent, so a second tick or a secon
 skips it. A failed send stays due (status retry) and the pilot's agenda entry comes back at the retry time, so
 nothing is lost.
 
+A tenant's own messages (the monthly report to the leadership channel) go the same way: their agenda entry and
+send-log partition are ``tenant:<tenantId>`` (governance.leadership.tenant_subject), planned by the tenant planners.
+
 A claim holds while its sender lives. It carries ``leaseUntil`` and its ``owner`` (the replica's sweep), and the
 sender renews it every quarter lease for as long as the send takes (a slow Teams, the pacer's queue, a
 Retry-After); another sweep takes it over only once the lease has run out, i.e. when its sender stopped renewing.
