@@ -33,6 +33,7 @@ from cards.verbs import MAX_REFRESH_USERS
 from config import Settings, SettingsError, load_settings
 from governance.audit_service import QuarterlyAuditService
 from governance.errors import StorageUnavailable
+from governance.leadership import LeadershipService, ReportLinks, ReportSource, no_links, portfolio_reports
 from governance.portfolio import Deciders, Portfolio
 from governance.ports import Clock, DeciderIds, Messenger, SystemClock
 from governance.services import PilotService
@@ -41,7 +42,8 @@ from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
 from scheduler.gates import CostDriftPlanner, GatePlanner
 from scheduler.loop import SchedulerLoop
 from scheduler.repair import RepairPlanner
-from scheduler.sweep import Planner, Sweep, SweepPorts, withdrawable_sleep
+from scheduler.report import ReportPlanner
+from scheduler.sweep import Planner, Sweep, SweepPorts, TenantPlanner, withdrawable_sleep
 from storage.documents import DocumentStore
 from storage.factory import make_document_store
 from storage.repositories import Repositories
@@ -146,10 +148,13 @@ def build_sweep(
     clock: Clock,
     service: PilotService | None = None,
     deciders: DeciderIds | None = None,
+    reports: ReportSource | None = None,
+    report_links: ReportLinks = no_links,
 ) -> Sweep:
     """The scheduler's sweep with every planner, as the app runs it (the benchmarks build it here too).
 
-    ``deciders``: the Teams ids of who may decide a gate; the gate card's refresh shows them the decision forms."""
+    ``deciders``: the Teams ids of who may decide a gate; the gate card's refresh shows them the decision forms.
+    ``reports``: the monthly report, for the leadership channel on the report day (none: no report planner)."""
     finish = service.finish_decision if service else None
     planners: list[Planner] = [
         CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
@@ -159,7 +164,10 @@ def build_sweep(
     ]
     if service is not None:
         planners.insert(0, RepairPlanner(service.repair))
-    return Sweep(sweep_ports(repos, messenger), planners, clock)
+    tenant_planners: list[TenantPlanner] = []
+    if reports is not None:
+        tenant_planners.append(ReportPlanner(repos.tenants, repos.sendlog, repos.conversations, reports, report_links))
+    return Sweep(sweep_ports(repos, messenger), planners, clock, tenant_planners=tenant_planners)
 
 
 def sweep_ports(repos: Repositories, messenger: Messenger) -> SweepPorts:
@@ -201,12 +209,14 @@ def create_app(
     messenger = ConnectorMessenger(BotToken(credentials, settings.app_id), sender_limits, sleep=withdrawable_sleep)
     # The sponsor and the admins by their Teams ids, for the gate card's per-user views (as many as a refresh takes).
     deciders = Deciders(repos.conversations, repos.members, settings.admin_users, limit=MAX_REFRESH_USERS)
-    sweep = build_sweep(repos, messenger, clock, service, deciders.teams_ids)
-    scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
-    card_updater = CheckinCardUpdater(repos.readings, repos.sendlog, repos.conversations, messenger)
     portfolio = Portfolio(
         repos.pilots, repos.readings, repos.decisions, repos.sendlog, repos.conversations, repos.members, clock
     )
+    reports = portfolio_reports(portfolio, clock)  # SEAM: the `report` branch's builder replaces this
+    report_links = no_links  # SEAM: the `report` branch's signed links (REPORT_LINK_SECRET) replace this
+    sweep = build_sweep(repos, messenger, clock, service, deciders.teams_ids, reports, report_links)
+    scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
+    card_updater = CheckinCardUpdater(repos.readings, repos.sendlog, repos.conversations, messenger)
     audits = QuarterlyAuditService(
         repos.audits,
         repos.pilots,
@@ -230,6 +240,9 @@ def create_app(
         last_pilot=conversation_state.create_property("lastPilotId"),
         deciders=deciders.teams_ids,
         audits=audits,
+        leadership=LeadershipService(repos.tenants, repos.agenda, clock),
+        reports=reports,
+        report_links=report_links,
     )
     bot = PilotGateBot(bot_services, ConversationBook(repos.conversations, repos.members, clock), conversation_state)
 

@@ -29,6 +29,7 @@ from api.schemas import (
 )
 from config import Settings
 from governance.errors import (
+    AdminsOnly,
     AmbiguousPilot,
     AuditClosed,
     ConcurrencyConflict,
@@ -66,6 +67,7 @@ _STATUS_BY_ERROR: list[tuple[type[GovernanceError], int]] = [
     (ValidationFailed, 400),
     (NotPilotOwner, 403),
     (NotAuditor, 403),
+    (AdminsOnly, 403),
     (PilotNotFound, 404),
     (RecordNotFound, 404),
     (AmbiguousPilot, 409),

@@ -17,7 +17,7 @@ from cards.submissions import (
     attestation_errors,
     read,
 )
-from governance.errors import NotAuditor, ValidationFailed
+from governance.errors import AdminsOnly, NotAuditor, ValidationFailed
 from governance.model import ConversationKind
 from governance.quarterly_audit import QuarterlyAudit
 
@@ -46,7 +46,7 @@ async def show_board(turn: Turn, data: dict[str, Any]) -> Reply:
     except ValidationFailed:
         return Reply(text=STALE_CARD_REPLY)
     if not turn.asker.actor.is_admin:
-        raise NotAuditor("Only a governance admin can see the audit board.")
+        raise AdminsOnly("see the audit board")
     audit = await turn.app.audits.get(ref.audit_id, turn.asker.tenant_id)
     return _board(turn, audit, ref.number)
 

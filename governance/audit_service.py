@@ -25,6 +25,7 @@ from governance.decisions import (
     apply_decision,
 )
 from governance.errors import (
+    AdminsOnly,
     AlreadyExists,
     AuditClosed,
     DeliveryFailed,
@@ -366,7 +367,7 @@ def _count(n: int) -> str:
 
 def _require_admin(actor: Actor, action: str) -> None:
     if not actor.is_admin:
-        raise NotAuditor(f"Only a governance admin can {action}.")
+        raise AdminsOnly(action)
 
 
 def _open(audit: QuarterlyAudit) -> QuarterlyAudit:

@@ -96,8 +96,17 @@ class DeliveryFailed(GovernanceError):
         self.retry_after = retry_after
 
 
+class AdminsOnly(GovernanceError):
+    """Only a governance admin (ADMIN_USERS) may do this."""
+
+    code = "forbidden"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"Only a governance admin can {action}.")
+
+
 class NotAuditor(GovernanceError):
-    """Someone other than a governance admin ran the audit, or someone other than the sponsor attested."""
+    """Someone other than an initiative's sponsor attested it in the quarterly audit."""
 
     code = "forbidden"
 

@@ -23,6 +23,7 @@ from cards.verbs import (
 from tests.cards.test_audit_cards import audit_cards
 from tests.cards.test_cards import assert_official_parser_accepts, every_card, rendered_texts
 from tests.cards.test_checkin_gate_cards import checkin_and_gate_cards
+from tests.cards.test_report_card import report_cards
 from tests.helpers import nodes
 
 
@@ -32,6 +33,7 @@ def all_cards() -> dict[str, dict[str, Any]]:
         {f"portfolio:{k}": v for k, v in every_card().items()}
         | {f"gates:{k}": v for k, v in checkin_and_gate_cards().items()}
         | {f"audit:{k}": v for k, v in audit_cards().items()}
+        | {f"report:{k}": v for k, v in report_cards().items()}
     )
 
 
@@ -62,7 +64,8 @@ def test_every_action_carries_its_verb_and_a_submit_fallback_with_the_same_data(
                 if node is not refresh_action or "fallback" in node:
                     assert node["fallback"] == {**node["fallback"], "type": "Action.Submit", "data": node["data"]}, name
                 seen.add(node["verb"])
-            assert node.get("type") != "Action.OpenUrl", name
+            if node.get("type") == "Action.OpenUrl":  # only the report card's signed link to its full page
+                assert name.startswith("report:") and node["url"].startswith("https://"), name
             if node.get("type") == "Action.ShowCard":  # the gate card's decision forms and the audit board's
                 gate_form = name.startswith("gates:") and "gate" in name.split(":", 1)[1]
                 assert gate_form or name.startswith("audit:board"), name
