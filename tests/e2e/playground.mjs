@@ -484,6 +484,43 @@ async function leadershipReport(page) {
   });
 }
 
+function currentQuarter(now = new Date()) {
+  return `${now.getUTCFullYear()}-Q${Math.floor(now.getUTCMonth() / 3) + 1}`;
+}
+
+async function quarterlyAudit(page) {
+  const quarter = currentQuarter();
+  result.observations.auditQuarter = quarter;
+  await step('back in the personal chat, audit as an admin: the audit board answers', async () => {
+    await page.getByRole('treeitem', { name: PERSONAL_CHAT, exact: true }).click({ timeout: REPLY_MS });
+    await sendInChat(page, 'audit');
+    const board = cardWithHeading(page, page, `Quarterly audit ${quarter}`);
+    await board.waitFor({ timeout: REPLY_MS });
+    await board.getByRole('button', { name: 'Close audit', exact: true }).waitFor({ timeout: REPLY_MS });
+    result.observations.auditBoardText = await board.innerText();
+    await board.scrollIntoViewIfNeeded();
+    await shoot(board, '18-audit-board.png');
+  });
+
+  await step('tick the scheduler now: the sponsor gets an attestation card per initiative', async () => {
+    const at = new Date(Date.now() + 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const report = await tick(at);
+    result.observations.auditTick = report;
+    if (!(report.by_kind || {}).audit || report.failed || report.undeliverable) {
+      throw new Error(`expected attestation cards at ${at}, the sweep answered ${JSON.stringify(report)}`);
+    }
+  });
+
+  await step('the attestation card arrives in the personal chat', async () => {
+    const card = cardWithHeading(page, page, `Quarterly audit ${quarter}: ${PILOT}`);
+    await card.waitFor({ timeout: REPLY_MS });
+    await card.getByRole('button', { name: 'Attest', exact: true }).waitFor({ timeout: REPLY_MS });
+    result.observations.attestationCardText = await card.innerText();
+    await card.scrollIntoViewIfNeeded();
+    await shoot(card, '19-audit-attestation-card.png');
+  });
+}
+
 async function playgroundLog(page) {
   // The Playground's log panel lists every exchange with its HTTP status: none may have failed.
   await step('the Playground logged no failed exchange', async () => {
@@ -519,6 +556,7 @@ try {
   await monthlyCheckin(page);
   await gateDay(page, await registerGatePilot(page));
   await leadershipReport(page);
+  await quarterlyAudit(page);
   await playgroundLog(page);
 } catch (error) {
   exitCode = 1;

@@ -387,3 +387,18 @@ def test_leadership_channel_gets_the_monthly_report_card_on_the_report_day(playg
         assert figure in shown, shown
     names = {Path(p).name for p in playground_run.result["screenshots"]}
     assert "17-report-card-channel.png" in names, names
+
+
+def test_the_quarterly_audit_opens_and_the_sponsor_gets_an_attestation_card(playground_run: PlaygroundRun) -> None:
+    """`audit` as an admin answers the board; a tick sends the sponsor one attestation card per initiative."""
+    playground_run.require_steps(
+        "back in the personal chat, audit as an admin",
+        "tick the scheduler now",
+        "the attestation card arrives in the personal chat",
+    )
+    observations = playground_run.result["observations"]
+    assert "of 2 by their sponsors" in observations["auditBoardText"], observations["auditBoardText"]
+    assert observations["auditTick"]["by_kind"].get("audit") == 2, observations["auditTick"]
+    assert "Your recommendation" in observations["attestationCardText"], observations["attestationCardText"]
+    names = {Path(p).name for p in playground_run.result["screenshots"]}
+    assert {"18-audit-board.png", "19-audit-attestation-card.png"} <= names, names
