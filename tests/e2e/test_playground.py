@@ -10,10 +10,11 @@ on ``status <pilot>``, and tick again at the same time to see nothing more sent.
 pilot whose gate is today (a card's own actions are answered at the bot's real clock, only ticks take a chosen
 ``now``), ``link`` it in the channel, tick at 09:00 on its gate day and see the gate card. Its refresh names the
 sponsor (the Playground's user); Playground 0.2.28 does not refresh it ("User specific view is not supported yet"),
-so the read-only card shows and its Decide button brings the sponsor's decision view. Last, the monthly report: `link
+so the read-only card shows and its Decide button brings the sponsor's decision view. Then the monthly report: `link
 leadership` in the channel (the Playground's user is an admin in this run), a tick at 09:00 on the report day, and
-the report card arrives there once. Each rendered card is saved to
-``build/e2e-screenshots/``. The tests then check what that run saw.
+the report card arrives there once. Last, `audit` in the personal chat answers the quarterly audit's board, and a tick
+sends the sponsor an attestation card per initiative. Each rendered card is saved to ``build/e2e-screenshots/``. The
+tests then check what that run saw.
 
 Needs Debian's chromium and ``tools/playground/node_modules``: ``make e2e-deps`` installs both, and the tests fail
 (they do not skip) without them. Every process started here is stopped at the end, whatever happened.
