@@ -132,7 +132,7 @@ class PilotApi:
         body = await parse_body(request, PilotIn)
         if not self._settings.tenant_allowed(body.tenant_id):
             raise ValidationFailed({"tenantId": "This tenant is not in ALLOWED_TENANTS."})
-        pilot = await self._service.register(body.to_draft(), body.tenant_id.lower(), API_ACTOR)
+        pilot = await self._service.register(body.to_draft(), body.tenant_id.lower(), API_ACTOR, stage=body.stage_value)
         return web.json_response(pilot_json(pilot), status=201, headers={"Location": f"/api/pilots/{pilot.id}"})
 
     async def list_pilots(self, request: web.Request) -> web.Response:

@@ -15,6 +15,7 @@ from cards.verbs import (
     GATE_DECIDE,
     GATE_VIEW,
     MAX_REFRESH_USERS,
+    PILOT_COMPLETE,
     PILOT_CREATE,
     PILOT_STATUS,
     PILOTS_PAGE,
@@ -22,14 +23,17 @@ from cards.verbs import (
 )
 from tests.cards.test_cards import assert_official_parser_accepts, every_card, rendered_texts
 from tests.cards.test_checkin_gate_cards import checkin_and_gate_cards
+from tests.cards.test_initiative_cards import initiative_cards
 from tests.helpers import nodes
 
 
 def all_cards() -> dict[str, dict[str, Any]]:
     """Named ``catalogue:card``, e.g. ``gates:gate-day``."""
-    return {f"portfolio:{k}": v for k, v in every_card().items()} | {
-        f"gates:{k}": v for k, v in checkin_and_gate_cards().items()
-    }
+    return (
+        {f"portfolio:{k}": v for k, v in every_card().items()}
+        | {f"gates:{k}": v for k, v in checkin_and_gate_cards().items()}
+        | {f"initiatives:{k}": v for k, v in initiative_cards().items()}
+    )
 
 
 def test_every_card_passes_the_official_parser(tmp_path: Path) -> None:
@@ -62,7 +66,8 @@ def test_every_action_carries_its_verb_and_a_submit_fallback_with_the_same_data(
             assert node.get("type") != "Action.OpenUrl", name
             if node.get("type") == "Action.ShowCard":  # only the gate card's four decision forms open in place
                 assert name.startswith("gates:") and "gate" in name.split(":", 1)[1], name
-    assert {PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW} <= seen
+    assert {PILOT_CREATE, PILOT_COMPLETE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE} <= seen
+    assert GATE_VIEW in seen
 
 
 def test_every_refresh_reads_only_and_names_at_most_60_users() -> None:
