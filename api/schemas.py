@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from governance.errors import ValidationFailed
+from governance.imports import ImportReport, Outcome
 from governance.model import (
     GOVERNANCE_ITEMS,
     ChannelLink,
@@ -347,4 +348,36 @@ def decision_json(decision: GateDecision) -> dict[str, Any]:
         "newGateDate": decision.new_gate_date.isoformat() if decision.new_gate_date else None,
         "effectiveDate": decision.effective_date.isoformat() if decision.effective_date else None,
         "details": dict(decision.details),
+    }
+
+
+def import_json(report: ImportReport) -> dict[str, Any]:
+    """POST /api/imports' answer: one result per row, what needs an admin, and the counts."""
+    return {
+        "dryRun": report.dry_run,
+        "columns": list(report.columns),
+        "unknownColumns": list(report.unknown_columns),
+        "problems": dict(report.problems),
+        "rows": [
+            {
+                "row": result.row,
+                "name": result.name,
+                "outcome": result.outcome,
+                "stage": result.stage,
+                "pilotId": result.pilot_id,
+                "errors": dict(result.errors),
+                **({"unresolvedSponsor": result.unresolved_sponsor} if result.unresolved_sponsor else {}),
+            }
+            for result in report.rows
+        ],
+        "unresolvedSponsors": [
+            {"row": result.row, "name": result.name, "email": result.unresolved_sponsor} for result in report.unresolved
+        ],
+        "summary": {
+            "rows": len(report.rows),
+            **{outcome.value: report.count(outcome) for outcome in Outcome},
+            "drafts": report.drafts,
+            "unresolvedSponsors": len(report.unresolved),
+            "unknownColumns": len(report.unknown_columns),
+        },
     }

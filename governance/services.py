@@ -122,6 +122,13 @@ class PilotService:
         decisions = await self._decisions.list_for(pilot.id)
         return PilotRecord(pilot, tuple(readings), tuple(sorted(decisions, key=lambda d: d.decided_at)))
 
+    async def by_name(self, tenant_id: str, name: str) -> Pilot | None:
+        """The tenant's initiative with exactly this name (as ``name_key`` compares names), if any."""
+        return await self._pilots.find_by_name(tenant_id, name_key(name))
+
+    def today(self) -> date:
+        return self._clock.now().date()
+
     async def reading(self, pilot: Pilot, period: Period) -> MetricReading | None:
         return await self._readings.get(pilot.id, period)
 
@@ -206,7 +213,7 @@ class PilotService:
         if "sponsor" in changes and changes["sponsor"].aad_object_id:
             changes = {**changes, "sponsor_email": ""}
         updated = dataclasses.replace(pilot, **changes, updated_at=now)
-        validate_pilot(_draft_of(updated), today=now.date(), complete=not updated.is_draft)
+        validate_pilot(draft_of(updated), today=now.date(), complete=not updated.is_draft)
         action = "pilot.completed" if pilot.is_draft and not updated.is_draft else "pilot.updated"
         event = audit_event(pilot, actor.aad_object_id, now, action, pilot, updated)
         updated = dataclasses.replace(updated, pending_audit=(*pilot.pending_audit, event))
@@ -359,7 +366,8 @@ def _merged(current: tuple[AuditEvent, ...], ours: tuple[AuditEvent, ...]) -> tu
     return (*current, *(event for event in ours if event.id not in known))
 
 
-def _draft_of(pilot: Pilot) -> PilotDraft:
+def draft_of(pilot: Pilot) -> PilotDraft:
+    """The pilot as the rules check it (``validate_pilot``)."""
     return PilotDraft(
         name=pilot.name,
         sponsor=pilot.sponsor,

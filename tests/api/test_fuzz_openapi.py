@@ -142,7 +142,7 @@ def _names_a_400_may_blame(case: RequestCase) -> set[str]:
     document = openapi_document()
     names = {"body", *(case.path_parameters or {}), *(case.query or {})}
     request_body = document["paths"][case.operation.path][case.method.lower()].get("requestBody")
-    if request_body is not None:
+    if request_body is not None and "application/json" in request_body["content"]:
         model = request_body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
         names.update(document["components"]["schemas"][model]["properties"])
     if isinstance(case.body, dict):
