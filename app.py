@@ -36,6 +36,7 @@ from governance.portfolio import Deciders, Portfolio
 from governance.ports import Clock, DeciderIds, Messenger, SystemClock
 from governance.services import PilotService
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
+from scheduler.drafts import DraftPlanner
 from scheduler.gates import CostDriftPlanner, GatePlanner
 from scheduler.loop import SchedulerLoop
 from scheduler.repair import RepairPlanner
@@ -153,6 +154,7 @@ def build_sweep(
         CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
         GatePlanner(repos.readings, repos.decisions, finish, deciders=deciders),
         CostDriftPlanner(repos.readings),
+        DraftPlanner(repos.sendlog),
     ]
     if service is not None:
         planners.insert(0, RepairPlanner(service.repair))

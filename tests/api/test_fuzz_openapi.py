@@ -138,10 +138,12 @@ def _names_one_of(field: str, names: set[str]) -> bool:
 
 
 def _names_a_400_may_blame(case: RequestCase) -> set[str]:
-    """The whole body, the properties of the operation's body schema, and every key the request sent."""
+    """The whole body, the operation's parameters and body schema properties, and every key the request sent."""
     document = openapi_document()
     names = {"body", *(case.path_parameters or {}), *(case.query or {})}
-    request_body = document["paths"][case.operation.path][case.method.lower()].get("requestBody")
+    operation = document["paths"][case.operation.path][case.method.lower()]
+    names.update(str(parameter["name"]) for parameter in operation.get("parameters", []))  # e.g. a missing tenantId
+    request_body = operation.get("requestBody")
     if request_body is not None and "application/json" in request_body["content"]:
         model = request_body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
         names.update(document["components"]["schemas"][model]["properties"])
