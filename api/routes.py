@@ -208,8 +208,8 @@ class ImportApi:
         report = await self._importer.run(
             tenant_id, table.header, table.rows, API_ACTOR, dry_run=dry_run in ("true", "1")
         )
-        if report.problems:
-            raise ValidationFailed(report.problems)
+        if report.problems:  # about the file as a whole (a required column missing): the body is at fault
+            raise ValidationFailed({"body": " ".join(f"{col}: {problem}" for col, problem in report.problems.items())})
         return web.json_response(import_json(report))
 
 

@@ -227,7 +227,7 @@ async def test_drafts_get_no_checkin_or_gate_card(harness: Harness) -> None:
     [
         (b"", f"tenantId={TENANT.id}", "body"),
         (b"name,sponsor\n", "", "tenantId"),
-        (b"name,budget\nx,1\n", f"tenantId={TENANT.id}", "sponsor"),
+        (b"name,budget\nx,1\n", f"tenantId={TENANT.id}", "body"),  # no sponsor column
         (b"PK\x03\x04 not really a workbook", f"tenantId={TENANT.id}", "body"),
         ("name,sponsor\nMünchen,x\n".encode("latin-1"), f"tenantId={TENANT.id}", "body"),
         (b"name,sponsor\nx,y\n", f"tenantId={TENANT.id}&dryRun=maybe", "dryRun"),
