@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from schemathesis import Case, Response
 
 from api.openapi import openapi_document
+from api.spreadsheets import XLSX_TYPE
 from tests.conftest import API_TOKEN, start_harness, stop_harness
 from tests.helpers import pilot_body
 from tests.teams_sim import FakeConnector
@@ -37,6 +38,14 @@ EXAMPLES_PER_OPERATION: Final = 50
 AUTH: Final = {"Authorization": f"Bearer {API_TOKEN}"}
 # The FixedClock says 2026-11-26 and pilot_body() starts on 2026-09-01: this reading is one the API accepts.
 VALID_READING: Final = {"period": "2026-11", "values": {"Handling time": 40}, "status": "green"}
+
+
+@schemathesis.serializer(XLSX_TYPE)
+def _xlsx_body(ctx: Any, value: Any) -> bytes:
+    """An uploaded Excel file as the fuzzer makes it: whatever bytes (or text) it generated; the reader must refuse
+    what is not a workbook by naming the body, never with a 5xx."""
+    return value if isinstance(value, bytes) else str(value).encode()
+
 
 SCHEMA = schemathesis.openapi.from_dict(
     openapi_document(),
