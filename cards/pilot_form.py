@@ -44,7 +44,7 @@ from cards.pieces import (
 )
 from cards.text import fmt_number, plain, plural, shorten
 from cards.verbs import PILOT_COMPLETE, PILOT_CREATE, PILOT_STATUS, execute
-from governance.model import Integration, Pilot, WorkSurface
+from governance.model import GOVERNANCE_ITEMS, Integration, Pilot, WorkSurface
 from governance.portfolio import Reach
 from governance.rules import GATE_DAYS, MAX_NAME, MAX_SHORT_TEXT, MAX_SYSTEM, MAX_TEXT, default_gate_date
 
@@ -69,6 +69,7 @@ INPUT_IDS: Final = (
     "workflowSurface",
     "workflowSystem",
     "workflowIntegrated",
+    "governanceDone",
 )
 
 # Domain error paths (governance.rules, camelCase like the REST API) -> the input that shows the problem.
@@ -92,8 +93,10 @@ FORM_FIELDS: Final[dict[str, str]] = {
     "workflow.surface": "workflowSurface",
     "workflow.system": "workflowSystem",
     "workflow.integrated": "workflowIntegrated",
+    "governance": "governanceDone",
 }
 
+GOVERNANCE_CHOICES: Final = tuple((item, governance_label(item)) for item in GOVERNANCE_ITEMS)
 SURFACE_CHOICES: Final = tuple((surface.value, SURFACE_LABEL[surface]) for surface in WorkSurface)
 INTEGRATION_CHOICES: Final = (
     (Integration.YES.value, "Yes, built into it"),
@@ -193,6 +196,8 @@ def new_pilot_form(
         "workflowSystem", "Which system", max_length=MAX_SYSTEM, placeholder="e.g. ServiceNow, SAP, Outlook"
     )
     body += field.choice("workflowIntegrated", "Is the pilot built into it?", INTEGRATION_CHOICES)
+    body.append(section("Governance checklist"))
+    body += field.checklist("governanceDone", "Done so far", GOVERNANCE_CHOICES)
     if completing is not None:
         action = execute("Complete the pilot", PILOT_COMPLETE, {"pilotId": completing.id}, style="positive")
         return build(body, [action])
@@ -237,6 +242,9 @@ def draft_values(pilot: Pilot) -> dict[str, str]:
         values["scaleExpand"] = pilot.scale_plan.expand
     if pilot.scale_plan.retire:
         values["scaleRetire"] = pilot.scale_plan.retire
+    done = [item for item in GOVERNANCE_ITEMS if pilot.governance.get(item)]
+    if done:
+        values["governanceDone"] = ",".join(done)
     if pilot.workflow is not None:
         values |= {
             "workflowSurface": pilot.workflow.surface.value,
@@ -305,6 +313,21 @@ class _Fields:
             value=kept if _parse_date(kept) else default,
             is_required=True,
             error_message=self._message(input_id, label),
+        )
+        return self._with_error(input_id, element)
+
+    def checklist(self, input_id: str, label: str, choices: tuple[tuple[str, str], ...]) -> list[CardElement]:
+        """Several choices ticked at once; Teams sends them comma-separated."""
+        known = {value for value, _ in choices}
+        kept = ",".join(v for v in (self.values.get(input_id) or "").split(",") if v in known)
+        element = ChoiceSetInput(
+            id=input_id,
+            label=label,
+            style="expanded",
+            is_multi_select=True,
+            choices=[Choice(title=title, value=value) for value, title in choices],
+            value=kept or None,
+            error_message=self.errors.get(input_id),
         )
         return self._with_error(input_id, element)
 

@@ -41,6 +41,7 @@ from governance.decisions import (
 )
 from governance.errors import ValidationFailed
 from governance.model import (
+    GOVERNANCE_ITEMS,
     DecisionKind,
     Direction,
     HealthStatus,
@@ -144,6 +145,7 @@ class NewPilotSubmission(CardData):
     workflow_surface: Text = Field("", alias="workflowSurface")
     workflow_system: Text = Field("", alias="workflowSystem")
     workflow_integrated: Text = Field("", alias="workflowIntegrated")
+    governance_done: Text = Field("", alias="governanceDone")
 
     @property
     def values(self) -> dict[str, str]:
@@ -179,6 +181,9 @@ class NewPilotSubmission(CardData):
         if users is not None and users != int(users):
             errors["intendedUsers"] = "Enter a whole number of people."
         workflow = _workflow(self.workflow_surface, self.workflow_system, self.workflow_integrated, errors)
+        done = {item.strip() for item in self.governance_done.split(",") if item.strip()}
+        if done - set(GOVERNANCE_ITEMS):
+            errors["governanceDone"] = "This checklist is from an older card: open a fresh one."
         if errors or baseline is None or target is None or direction is None:
             raise ValidationFailed(errors)
         return PilotDraft(
@@ -192,6 +197,7 @@ class NewPilotSubmission(CardData):
             intended_users=int(users) if users is not None else None,
             scale_plan=ScalePlan(clean_text(self.scale_expand), clean_text(self.scale_retire)),
             workflow=workflow,
+            governance={item: item in done for item in GOVERNANCE_ITEMS},
         )
 
 

@@ -88,6 +88,7 @@ async def complete_pilot(turn: Turn, data: dict[str, Any]) -> Reply:
         "intended_users": draft.intended_users,
         "scale_plan": draft.scale_plan,
         "workflow": draft.workflow,
+        "governance": {**pilot.governance, **draft.governance},
         "stage": Stage.PILOT,
     }
     try:

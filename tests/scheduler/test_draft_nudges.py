@@ -106,10 +106,12 @@ async def test_completing_the_draft_from_its_card_makes_a_pilot_and_ends_the_nud
         workflowSurface="m365",
         workflowSystem="Word",
         workflowIntegrated="yes",
+        governanceDone="dlp,auditLogging",
     )
     assert "Pilot registered: Contract summariser" in card_text(done["value"])
     pilot = await harness.repos.pilots.get(draft["id"])
     assert pilot is not None and pilot.stage.value == "pilot" and pilot.workflow is not None
+    assert pilot.governance_gaps == ("dataLabels", "dataResidency", "identityScopes")
     assert (await tick(harness, MONDAY))["sent"] == 0 and len(draft_cards(harness)) == 1
     again = await press(ADMIN)  # an old card pressed after completion: what the pilot is now
     assert "Pilot registered" in card_text(again["value"])
