@@ -37,7 +37,7 @@ from cards.verbs import (
     execute,
     refresh,
 )
-from governance.model import GOVERNANCE_ITEMS
+from governance.model import GOVERNANCE_ITEMS, Integration
 from governance.quarterly_audit import (
     BASELINE,
     INTEGRATION,
@@ -50,7 +50,6 @@ from governance.quarterly_audit import (
     TARGET_DATE,
     AuditItem,
     AuditStatus,
-    Integration,
     ItemState,
     Outcome,
     QuarterlyAudit,

@@ -17,6 +17,7 @@ from microsoft_teams.cards import ExecuteAction, RefreshDefinition, SubmitAction
 from microsoft_teams.cards.core import ActionStyle
 
 PILOT_CREATE: Final = "pilot.create"
+PILOT_COMPLETE: Final = "pilot.complete"  # data {pilotId}: a draft's sponsor completes it (the registration form)
 PILOT_STATUS: Final = "pilot.status"  # data {pilotId}
 PILOTS_PAGE: Final = "pilots.page"  # data {page}
 CHECKIN_SUBMIT: Final = "checkin.submit"
@@ -33,6 +34,7 @@ AUDIT_CLOSE: Final = "audit.close"  # data {auditId, page}; admins
 VERBS: Final = frozenset(
     {
         PILOT_CREATE,
+        PILOT_COMPLETE,
         PILOT_STATUS,
         PILOTS_PAGE,
         CHECKIN_SUBMIT,

@@ -21,11 +21,11 @@ from typing import Final
 
 from governance.decisions import DecisionDraft
 from governance.localtime import add_business_days, local_date, local_send_time
-from governance.model import GOVERNANCE_ITEMS, DecisionKind, Metric, Person, Pilot
+from governance.model import GOVERNANCE_ITEMS, DecisionKind, Integration, Metric, Person, Pilot, Stage
 
 OPEN_KEY: Final = "open"
 NUDGE_DAYS: Final = (3, 7)  # business days after the attestation card went out
-DRAFT_STAGE: Final = "draft"  # Stage.DRAFT comes with the imports lane; read here as a stage value
+DRAFT_STAGE: Final = Stage.DRAFT.value
 MAX_NOTE: Final = 500
 
 
@@ -62,14 +62,6 @@ class ItemState(StrEnum):
     DONE = "done"
     IN_PROGRESS = "inProgress"
     NOT_STARTED = "notStarted"
-
-
-class Integration(StrEnum):
-    """Whether the initiative lives in the work people already do (trait 3)."""
-
-    YES = "yes"
-    PARTLY = "partly"
-    NO = "no"
 
 
 class Gap(StrEnum):
@@ -148,7 +140,9 @@ class AuditItem:
     governance: dict[str, bool]
     reachable: bool
     timezone: str = "UTC"
-    integration: Integration | None = None  # the pilot's own workflow record once that exists; else the attestation's
+    integration: Integration | None = (
+        None  # from the pilot's workflow (no: standalone or not integrated); None: unknown
+    )
     attestation: Attestation | None = None
     decision: AdminDecision | None = None
     outcome: Outcome | None = None
@@ -239,7 +233,7 @@ def audit_id(tenant_id: str, quarter: str) -> str:
 
 def in_audit(pilot: Pilot) -> bool:
     """The initiatives an audit lists: those in the pilot stages, and drafts."""
-    return pilot.stage.is_active or pilot.stage.value == DRAFT_STAGE
+    return pilot.stage.is_active or pilot.stage is Stage.DRAFT
 
 
 def snapshot_item(pilot: Pilot, reachable: bool) -> AuditItem:
@@ -253,6 +247,11 @@ def snapshot_item(pilot: Pilot, reachable: bool) -> AuditItem:
         governance=dict(pilot.governance),
         reachable=reachable,
         timezone=pilot.timezone,
+        integration=None
+        if pilot.workflow is None
+        else Integration.NO
+        if pilot.workflow.gap
+        else pilot.workflow.integrated,
     )
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from governance.model import Direction, Metric, Person
+from governance.model import Direction, Integration, Metric, Person
 from governance.quarterly_audit import (
     AdminDecision,
     Attestation,
     AuditItem,
     AuditStatus,
-    Integration,
     ItemState,
     Outcome,
     QuarterlyAudit,

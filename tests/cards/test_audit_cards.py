@@ -9,12 +9,11 @@ from typing import Any
 
 from cards.audit import PAGE_SIZE, attestation_card, attested_card, audit_board_card
 from cards.text import card_json
-from governance.model import GOVERNANCE_ITEMS, Direction, Metric, Person, Pilot
+from governance.model import GOVERNANCE_ITEMS, Direction, Integration, Metric, Person, Pilot
 from governance.quarterly_audit import (
     AdminDecision,
     Attestation,
     AuditStatus,
-    Integration,
     ItemState,
     Outcome,
     QuarterlyAudit,

@@ -15,6 +15,7 @@ from cards.verbs import (
     GATE_DECIDE,
     GATE_VIEW,
     MAX_REFRESH_USERS,
+    PILOT_COMPLETE,
     PILOT_CREATE,
     PILOT_STATUS,
     PILOTS_PAGE,
@@ -23,6 +24,7 @@ from cards.verbs import (
 from tests.cards.test_audit_cards import audit_cards
 from tests.cards.test_cards import assert_official_parser_accepts, every_card, rendered_texts
 from tests.cards.test_checkin_gate_cards import checkin_and_gate_cards
+from tests.cards.test_initiative_cards import initiative_cards
 from tests.cards.test_report_card import report_cards
 from tests.helpers import nodes
 
@@ -34,6 +36,7 @@ def all_cards() -> dict[str, dict[str, Any]]:
         | {f"gates:{k}": v for k, v in checkin_and_gate_cards().items()}
         | {f"audit:{k}": v for k, v in audit_cards().items()}
         | {f"report:{k}": v for k, v in report_cards().items()}
+        | {f"initiatives:{k}": v for k, v in initiative_cards().items()}
     )
 
 
@@ -69,7 +72,8 @@ def test_every_action_carries_its_verb_and_a_submit_fallback_with_the_same_data(
             if node.get("type") == "Action.ShowCard":  # the gate card's decision forms and the audit board's
                 gate_form = name.startswith("gates:") and "gate" in name.split(":", 1)[1]
                 assert gate_form or name.startswith("audit:board"), name
-    assert {PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW} <= seen
+    assert {PILOT_CREATE, PILOT_COMPLETE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE} <= seen
+    assert GATE_VIEW in seen
 
 
 def test_every_refresh_reads_only_and_names_at_most_60_users() -> None:

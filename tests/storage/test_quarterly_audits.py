@@ -11,12 +11,11 @@ import pytest
 
 from governance.audit_service import QuarterlyAuditService
 from governance.errors import AlreadyExists, ConcurrencyConflict
-from governance.model import Direction, Metric, Person, Pilot
+from governance.model import Direction, Integration, Metric, Person, Pilot
 from governance.quarterly_audit import (
     AdminDecision,
     Attestation,
     AuditStatus,
-    Integration,
     ItemState,
     Outcome,
     QuarterlyAudit,

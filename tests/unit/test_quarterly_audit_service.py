@@ -10,12 +10,11 @@ import pytest
 
 from governance.audit_service import QuarterlyAuditService
 from governance.errors import StorageUnavailable, ValidationFailed
-from governance.model import GOVERNANCE_ITEMS, Direction, Metric, Pilot, Stage
+from governance.model import GOVERNANCE_ITEMS, Direction, Integration, Metric, Pilot, Stage
 from governance.quarterly_audit import (
     AttestationDraft,
     AuditStatus,
     Gap,
-    Integration,
     ItemState,
     Outcome,
     Recommendation,
@@ -144,3 +143,27 @@ async def test_a_gate_decided_meanwhile_stands() -> None:
     assert [item.outcome for item in closed.items] == [Outcome.DECIDED_AT_GATE, Outcome.DECIDED]
     stored = await repos.pilots.get("p1", TENANT)
     assert stored is not None and stored.stage is Stage.EXTENDED
+
+
+async def test_drafts_are_listed_as_gaps_and_left_undecided_and_the_workflow_is_read() -> None:
+    from governance.model import Integration, Workflow, WorkSurface
+
+    _, repos, service = await setup()
+    await repos.pilots.add(dataclasses.replace(a_pilot("p4", "Draft idea"), stage=Stage.DRAFT, metrics=()))
+    integrated = Workflow(WorkSurface.M365, Integration.YES, "Outlook")
+    standalone = Workflow(WorkSurface.STANDALONE, Integration.YES)
+    for pilot_id, workflow in (("p1", integrated), ("p2", standalone)):
+        pilot = await repos.pilots.get(pilot_id, TENANT)
+        assert pilot is not None
+        await repos.pilots.save(dataclasses.replace(pilot, workflow=workflow))
+    audit, _ = await service.open(TENANT, ADMIN)
+    by_name = {item.name: item for item in audit.items}
+    assert by_name["Claims triage"].integration is Integration.YES
+    assert Gap.NO_INTEGRATION not in by_name["Claims triage"].gaps
+    assert Gap.NO_INTEGRATION in by_name["Invoice OCR"].gaps  # standalone: outside real work
+    assert {Gap.DRAFT, Gap.NO_METRIC} <= set(by_name["Draft idea"].gaps)
+    assert [item.name for item in audit.undecided] == ["Claims triage", "Invoice OCR"]
+    for pilot_id in ("p1", "p2"):
+        await service.decide(TENANT, audit.id, pilot_id, ADMIN, (Recommendation.RETIRE, date(2027, 7, 1), ""))
+    closed = await service.close(TENANT, audit.id, ADMIN)
+    assert {item.name: item.outcome for item in closed.items}["Draft idea"] is Outcome.DRAFT
