@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from microsoft_teams.cards import AdaptiveCard, CardElement
+from microsoft_teams.cards import Action, AdaptiveCard, CardElement
 from microsoft_teams.cards.core import TextColor
 
+from cards.checkin import correct_action
 from cards.elements import build, facts, heading, section, text
 from cards.pieces import (
     DECISION_LABEL,
@@ -52,7 +53,10 @@ def status_card(status: PilotStatus) -> AdaptiveCard:
     body += governance_block(status)
     body += _gate(status)
     show_again = {"pilotId": pilot.id}
-    actions = [execute("Refresh", PILOT_STATUS, show_again)]
+    actions: list[Action] = [execute("Refresh", PILOT_STATUS, show_again)]
+    correct = correct_action(pilot, status.correctable)  # the server checks who presses (sponsor, lead or admin)
+    if correct is not None:
+        actions.append(correct)
     # The card refreshes itself when shown: a status card pasted into a chat from the message extension, or an old
     # one scrolled back to, shows today's numbers.
     return build(body, actions, full_width=True, refresh=execute("Refresh", PILOT_STATUS, show_again))
@@ -92,7 +96,11 @@ def _checkins(status: PilotStatus) -> list[CardElement]:
     recent = status.readings[-HISTORY_ROWS:][::-1]
     elements.append(
         facts(
-            (str(r.period), f"{HEALTH_LABEL[r.status]} · {fmt_number(r.values.get(metric.name), metric.unit)}")
+            (
+                str(r.period),
+                f"{HEALTH_LABEL[r.status]} · {fmt_number(r.values.get(metric.name), metric.unit)}"
+                + (" (corrected)" if r.corrected else ""),
+            )
             for r in recent
         )
     )

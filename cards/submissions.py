@@ -15,7 +15,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from cards.checkin import (
     ACTIVE_USERS_INPUT,
+    BASED_ON_FIELD,
     BLOCKERS_INPUT,
+    CORRECT_PERIOD_INPUT,
     NOTES_INPUT,
     SPEND_INPUT,
     STATUS_INPUT,
@@ -319,6 +321,31 @@ class CheckinSubmission(CheckinRef):
         else:
             return amount
         return None
+
+
+class CorrectionSubmission(CheckinSubmission):
+    """``correction.submit``: the check-in's inputs, validated the same way, and the reading the form was built on."""
+
+    based_on: Text = Field("", alias=BASED_ON_FIELD)
+
+
+class ConfirmRef(CheckinRef):
+    """``reading.confirm``: the month and the values (their stamp) the sponsor confirms."""
+
+    based_on: Text = Field("", alias=BASED_ON_FIELD)
+
+
+class CorrectionRequest(CheckinRef):
+    """``reading.correct``: the month chosen under the status card (input), or the one a Correct button names."""
+
+    correct_period: Text = Field("", alias=CORRECT_PERIOD_INPUT)
+
+    @property
+    def chosen_period(self) -> Period | None:
+        try:
+            return Period.parse((self.correct_period or self.period).strip())
+        except ValueError:
+            return None
 
 
 def checkin_errors(pilot: Pilot, problems: Mapping[str, str]) -> dict[str, str]:

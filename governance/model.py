@@ -41,6 +41,14 @@ class ReadingSource(StrEnum):
     API = "api"
 
 
+class CheckinRecipient(StrEnum):
+    """Who gets a pilot's monthly check-in (and its reminder): the sponsor, the sponsor and the lead, or the lead."""
+
+    SPONSOR = "sponsor"
+    BOTH = "both"
+    LEAD = "lead"
+
+
 class DecisionKind(StrEnum):
     GO = "go"
     NARROW = "narrow"
@@ -131,6 +139,9 @@ class Pilot:
     governance: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(GOVERNANCE_ITEMS, False))
     stage: Stage = Stage.PILOT
     extensions: int = 0
+    # Someone who answers check-ins on the sponsor's behalf (e.g. a chief of staff); the sponsor stays accountable.
+    lead: Person | None = None
+    checkin_recipient: CheckinRecipient = CheckinRecipient.SPONSOR
     created_by: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -160,8 +171,33 @@ class MetricReading:
     spend: float | None = None
     blockers: str = ""
     notes: str = ""
+    # A correction keeps who first submitted; the audit trail keeps the values before it.
+    corrected_by: Person | None = None
+    corrected_at: datetime | None = None
+    # The sponsor's confirmation of a reading the lead submitted (governance.lead).
+    confirmed_by: Person | None = None
+    confirmed_at: datetime | None = None
     pending_audit: tuple[AuditEvent, ...] = ()  # see governance.audit: written with the change, then copied
     version: str | None = None
+
+    @property
+    def corrected(self) -> bool:
+        return self.corrected_at is not None
+
+    @property
+    def changed_by(self) -> Person:
+        """Who wrote the values as they stand: the last corrector, else the submitter."""
+        return self.corrected_by or self.submitted_by
+
+    @property
+    def changed_at(self) -> datetime:
+        return self.corrected_at or self.submitted_at
+
+    @property
+    def stamp(self) -> str:
+        """Names the values as they stand, for a card built on them (a correction form, a Confirm button): it
+        changes with every submit and correction, unlike the ETag, which also changes when the audit is copied."""
+        return self.changed_at.isoformat()
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,17 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from governance.errors import ValidationFailed
-from governance.model import GOVERNANCE_ITEMS, ChannelLink, Direction, HealthStatus, Metric, Person, ScalePlan
+from governance.lead import lead_problems
+from governance.model import (
+    GOVERNANCE_ITEMS,
+    ChannelLink,
+    CheckinRecipient,
+    Direction,
+    HealthStatus,
+    Metric,
+    Person,
+    ScalePlan,
+)
 from governance.period import Period
 
 GATE_DAYS = 90
@@ -50,6 +60,8 @@ class PilotDraft:
     scale_plan: ScalePlan = field(default_factory=ScalePlan)
     governance: dict[str, bool] = field(default_factory=dict)
     channel: ChannelLink | None = None
+    lead: Person | None = None
+    checkin_recipient: CheckinRecipient = CheckinRecipient.SPONSOR
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +139,7 @@ def validate_pilot(draft: PilotDraft, today: date | None = None) -> None:
         errors["name"] = f"Keep the name under {MAX_NAME} characters."
     if not draft.sponsor.aad_object_id:
         errors["sponsor"] = "Every pilot needs an executive sponsor."
+    errors.update(lead_problems(draft.sponsor, draft.lead, draft.checkin_recipient))
     if not draft.metrics:
         errors["metrics"] = "Add at least one success metric."
     elif len(draft.metrics) > MAX_METRICS:

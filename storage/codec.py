@@ -12,6 +12,7 @@ from governance.model import (
     AgendaEntry,
     AuditEvent,
     ChannelLink,
+    CheckinRecipient,
     ConversationKind,
     ConversationRef,
     DecisionKind,
@@ -73,6 +74,14 @@ def _person(doc: dict[str, Any]) -> Person:
     return Person(doc.get("aadObjectId", ""), doc.get("name", ""))
 
 
+def _person_doc(person: Person | None) -> Document | None:
+    return {"aadObjectId": person.aad_object_id, "name": person.name} if person is not None else None
+
+
+def _person_or_none(doc: dict[str, Any] | None) -> Person | None:
+    return _person(doc) if doc else None
+
+
 def _channel_doc(channel: ChannelLink | None) -> Document | None:
     if channel is None:
         return None
@@ -92,7 +101,7 @@ def pilot_to_doc(pilot: Pilot) -> Document:
         "tenantId": pilot.tenant_id,
         "name": pilot.name,
         "nameKey": name_key(pilot.name),
-        "sponsor": {"aadObjectId": pilot.sponsor.aad_object_id, "name": pilot.sponsor.name},
+        "sponsor": _person_doc(pilot.sponsor),
         "metrics": [
             {"name": m.name, "unit": m.unit, "baseline": m.baseline, "target": m.target, "direction": m.direction.value}
             for m in pilot.metrics
@@ -108,6 +117,8 @@ def pilot_to_doc(pilot: Pilot) -> Document:
         "governance": dict(pilot.governance),
         "stage": pilot.stage.value,
         "extensions": pilot.extensions,
+        "lead": _person_doc(pilot.lead),
+        "checkinRecipient": pilot.checkin_recipient.value,
         "createdBy": pilot.created_by,
         "createdAt": _dt(pilot.created_at),
         "updatedAt": _dt(pilot.updated_at),
@@ -136,6 +147,8 @@ def pilot_from_doc(doc: Document) -> Pilot:
         governance={str(k): bool(v) for k, v in (doc.get("governance") or {}).items()},
         stage=Stage(doc.get("stage", "pilot")),
         extensions=int(doc.get("extensions", 0)),
+        lead=_person_or_none(doc.get("lead")),
+        checkin_recipient=CheckinRecipient(doc.get("checkinRecipient") or "sponsor"),
         created_by=doc.get("createdBy", ""),
         created_at=_parse_dt(doc.get("createdAt")),
         updated_at=_parse_dt(doc.get("updatedAt")),
@@ -158,8 +171,12 @@ def reading_to_doc(reading: MetricReading) -> Document:
         "blockers": reading.blockers,
         "notes": reading.notes,
         "source": reading.source.value,
-        "submittedBy": {"aadObjectId": reading.submitted_by.aad_object_id, "name": reading.submitted_by.name},
+        "submittedBy": _person_doc(reading.submitted_by),
         "submittedAt": _dt(reading.submitted_at),
+        "correctedBy": _person_doc(reading.corrected_by),
+        "correctedAt": _dt(reading.corrected_at),
+        "confirmedBy": _person_doc(reading.confirmed_by),
+        "confirmedAt": _dt(reading.confirmed_at),
         **_pending(reading.pending_audit),
     }
 
@@ -179,6 +196,10 @@ def reading_from_doc(doc: Document) -> MetricReading:
         source=ReadingSource(doc.get("source", "teams")),
         submitted_by=_person(doc["submittedBy"]),
         submitted_at=submitted_at,
+        corrected_by=_person_or_none(doc.get("correctedBy")),
+        corrected_at=_parse_dt(doc.get("correctedAt")),
+        confirmed_by=_person_or_none(doc.get("confirmedBy")),
+        confirmed_at=_parse_dt(doc.get("confirmedAt")),
         pending_audit=_pending_of(doc),
         version=doc.get(ETAG),
     )
