@@ -26,7 +26,7 @@ from cards.checkin import (
 )
 from cards.decision import DECISION_INPUTS, decision_errors
 from cards.inputs import BadNumber, parse_date, parse_number
-from cards.pilot_form import INPUT_IDS
+from cards.pilot_form import INPUT_IDS, NO_LEAD
 from governance.decisions import (
     ACCESS_REVOKED,
     ARCHIVED,
@@ -42,7 +42,16 @@ from governance.decisions import (
     draft_problems,
 )
 from governance.errors import ValidationFailed
-from governance.model import DecisionKind, Direction, HealthStatus, Metric, Person, Pilot, ScalePlan
+from governance.model import (
+    CheckinRecipient,
+    DecisionKind,
+    Direction,
+    HealthStatus,
+    Metric,
+    Person,
+    Pilot,
+    ScalePlan,
+)
 from governance.period import Period
 from governance.rules import (
     MAX_MONEY,
@@ -132,6 +141,8 @@ class NewPilotSubmission(CardData):
     intended_users: Text = Field("", alias="intendedUsers")
     scale_expand: Text = Field("", alias="scaleExpand")
     scale_retire: Text = Field("", alias="scaleRetire")
+    lead: Text = ""
+    checkin_recipient: Text = Field("", alias="checkinRecipient")
 
     @property
     def values(self) -> dict[str, str]:
@@ -143,7 +154,12 @@ class NewPilotSubmission(CardData):
     def sponsor_id(self) -> str:
         return self.sponsor.strip().lower()
 
-    def to_draft(self, sponsor_name: str, today: date) -> PilotDraft:
+    @property
+    def lead_id(self) -> str:
+        chosen = self.lead.strip().lower()
+        return "" if chosen == NO_LEAD else chosen
+
+    def to_draft(self, sponsor_name: str, today: date, lead_name: str = "") -> PilotDraft:
         """A PilotDraft, or ValidationFailed keyed by input id for what cannot be read at all."""
         errors: dict[str, str] = {}
         name = clean_text(self.name)
@@ -166,7 +182,11 @@ class NewPilotSubmission(CardData):
         users = _number(self.intended_users, "intendedUsers", errors, required=False)
         if users is not None and users != int(users):
             errors["intendedUsers"] = "Enter a whole number of people."
-        if errors or baseline is None or target is None or direction is None:
+        recipient_raw = self.checkin_recipient.strip().lower() or CheckinRecipient.SPONSOR.value
+        recipient = CheckinRecipient(recipient_raw) if recipient_raw in {r.value for r in CheckinRecipient} else None
+        if recipient is None:
+            errors["checkinRecipient"] = "Choose who gets the monthly check-in."
+        if errors or baseline is None or target is None or direction is None or recipient is None:
             raise ValidationFailed(errors)
         return PilotDraft(
             name=name,
@@ -178,6 +198,8 @@ class NewPilotSubmission(CardData):
             budget_monthly=budget,
             intended_users=int(users) if users is not None else None,
             scale_plan=ScalePlan(clean_text(self.scale_expand), clean_text(self.scale_retire)),
+            lead=Person(self.lead_id, lead_name) if self.lead_id else None,
+            checkin_recipient=recipient,
         )
 
 

@@ -33,10 +33,11 @@ async def create_pilot(turn: Turn, data: dict[str, Any]) -> Reply:
         return Reply(card=await _form(turn, {}, exc.fields))
     values = submission.values
     asker = turn.asker
-    sponsor_name = await _sponsor_name(turn, submission.sponsor_id)
+    sponsor_name = await _person_name(turn, submission.sponsor_id)
+    lead_name = await _person_name(turn, submission.lead_id)
     today = local_date(turn.app.clock.now(), "UTC")
     try:
-        draft = submission.to_draft(sponsor_name, today)
+        draft = submission.to_draft(sponsor_name, today, lead_name)
     except ValidationFailed as exc:
         return Reply(card=await _form(turn, values, exc.fields))
     try:
@@ -81,24 +82,31 @@ async def _same_registration(turn: Turn, draft: PilotDraft) -> Pilot | None:
     return existing if recent and same else None
 
 
-async def _sponsor_name(turn: Turn, sponsor_id: str) -> str:
+async def _person_name(turn: Turn, person_id: str) -> str:
+    """The name of the sponsor or lead picked: the asker's own, or as a team roster knows them ("" if unknown)."""
     actor = turn.asker.actor
-    if sponsor_id == actor.aad_object_id.lower():
+    if person_id == actor.aad_object_id.lower():
         return actor.name
-    if not sponsor_id:
+    if not person_id:
         return ""
-    member = await turn.app.members.find(turn.asker.tenant_id, sponsor_id)
+    member = await turn.app.members.find(turn.asker.tenant_id, person_id)
     return member.name if member else ""
 
 
 async def _form(turn: Turn, values: dict[str, str], errors: dict[str, str]) -> AdaptiveCard:
     asker = turn.asker
-    others: list[tuple[str, str]] = []
-    if asker.actor.is_admin:  # only admins may register a pilot for someone else
-        members = await turn.app.members.list_for_tenant(asker.tenant_id)
-        others = sorted(((m.aad_object_id, m.name or m.aad_object_id) for m in members), key=lambda p: p[1])
+    members = await turn.app.members.list_for_tenant(asker.tenant_id)
+    known = sorted(((m.aad_object_id, m.name or m.aad_object_id) for m in members), key=lambda p: p[1])
+    others = known if asker.actor.is_admin else []  # only admins may register a pilot for someone else
     today = local_date(turn.app.clock.now(), "UTC")
     actor = asker.actor
     return new_pilot_form(
-        values, errors, actor.name or "Me", actor.aad_object_id, today, others, people_picker=actor.is_admin
+        values,
+        errors,
+        actor.name or "Me",
+        actor.aad_object_id,
+        today,
+        others,
+        people_picker=actor.is_admin,
+        leads=known,  # anyone may name a lead among the people the bot knows
     )

@@ -52,8 +52,8 @@ def needs_confirmation(pilot: Pilot, reading: MetricReading) -> bool:
 
 def confirm_log_key(reading: MetricReading) -> str:
     """The send-log key of the sponsor's confirmation card for these values: a new correction by the lead asks
-    again. Compact UTC digits: Cosmos DB ids may not contain ``/``."""
-    return f"confirm:{reading.period}:{reading.changed_at.strftime('%Y%m%dT%H%M%S%f')}"
+    again. (The stamp is hex: Cosmos DB ids may not contain ``/``.)"""
+    return f"confirm:{reading.period}:{reading.stamp}"
 
 
 def lead_problems(sponsor: Person, lead: Person | None, recipient: CheckinRecipient) -> dict[str, str]:

@@ -6,6 +6,7 @@ carry the storage's opaque concurrency token (an ETag) so that a read-modify-wri
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -196,8 +197,19 @@ class MetricReading:
     @property
     def stamp(self) -> str:
         """Names the values as they stand, for a card built on them (a correction form, a Confirm button): it
-        changes with every submit and correction, unlike the ETag, which also changes when the audit is copied."""
-        return self.changed_at.isoformat()
+        changes with every submit and correction (when, by whom, what), unlike the ETag, which also changes when the
+        audit is copied."""
+        content = (
+            self.changed_at.isoformat(),
+            self.changed_by.aad_object_id,
+            sorted((name, float(value)) for name, value in self.values.items()),  # 9500 and 9500.0 alike
+            self.status.value,
+            None if self.active_users is None else int(self.active_users),
+            None if self.spend is None else float(self.spend),
+            self.blockers,
+            self.notes,
+        )
+        return hashlib.sha256(repr(content).encode()).hexdigest()[:20]
 
 
 @dataclass(frozen=True, slots=True)
