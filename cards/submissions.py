@@ -363,7 +363,7 @@ class CorrectionRequest(CheckinRef):
     correct_period: Text = Field("", alias=CORRECT_PERIOD_INPUT)
 
     @property
-    def chosen_period(self) -> Period | None:
+    def valid_period(self) -> Period | None:
         try:
             return Period.parse((self.correct_period or self.period).strip())
         except ValueError:

@@ -9,13 +9,14 @@ lost and nothing is overwritten unseen. "Confirm" records that the sponsor confi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from bots.turn import STALE_CARD_REPLY, Reply, Turn
 from cards.checkin import checkin_summary_card, correction_card, reading_values, received_from
 from cards.lead import confirmation_card, confirmed_card
 from cards.pieces import period_label
 from cards.submissions import (
+    CheckinRef,
     CheckinSubmission,
     ConfirmRef,
     CorrectionRequest,
@@ -46,19 +47,34 @@ def changed_note(period: Period, current: MetricReading | None, *, correcting: b
     )
 
 
+R = TypeVar("R", bound=CheckinRef)
+
+
+async def _target(
+    turn: Turn, model: type[R], data: dict[str, Any], *, correcting: bool = False
+) -> tuple[R, Pilot, Period] | None:
+    """The pressed card's data, its pilot and its month; None when the card is too old to say (STALE_CARD_REPLY).
+    ``correcting``: NotPilotOwner unless the presser may correct the pilot's readings (sponsor, lead, admin)."""
+    try:
+        ref = read(model, data)
+    except ValidationFailed:
+        return None
+    period = ref.valid_period
+    if period is None:
+        return None
+    pilot = await turn.app.pilots.get(ref.pilot_id, turn.asker.tenant_id)
+    if correcting and not may_answer(pilot, turn.asker.actor):
+        raise NotPilotOwner("correct this pilot's readings", lead_too=True)
+    return ref, pilot, period
+
+
 async def open_correction(turn: Turn, data: dict[str, Any]) -> Reply:
     """The correction form for the chosen month, filled with its reading (or empty for a month without one)."""
-    try:
-        request = read(CorrectionRequest, data)
-    except ValidationFailed:
+    target = await _target(turn, CorrectionRequest, data, correcting=True)
+    if target is None:
         return Reply(text=STALE_CARD_REPLY)
-    period = request.chosen_period
-    if period is None:
-        return Reply(text="Choose the month to correct.")
+    _, pilot, period = target
     service = turn.app.pilots
-    pilot = await service.get(request.pilot_id, turn.asker.tenant_id)
-    if not may_answer(pilot, turn.asker.actor):
-        raise NotPilotOwner("correct this pilot's readings", lead_too=True)
     problem = correction_problem(pilot, period, local_date(turn.app.clock.now(), pilot.timezone))
     if problem is not None:
         return Reply(text=problem)
@@ -69,17 +85,11 @@ async def open_correction(turn: Turn, data: dict[str, Any]) -> Reply:
 
 
 async def save_correction(turn: Turn, data: dict[str, Any]) -> Reply:
-    try:
-        submission = read(CorrectionSubmission, data)
-    except ValidationFailed:
+    target = await _target(turn, CorrectionSubmission, data, correcting=True)
+    if target is None:
         return Reply(text=STALE_CARD_REPLY)
-    period = submission.valid_period
-    if period is None:
-        return Reply(text=STALE_CARD_REPLY)
+    submission, pilot, period = target
     service = turn.app.pilots
-    pilot = await service.get(submission.pilot_id, turn.asker.tenant_id)
-    if not may_answer(pilot, turn.asker.actor):
-        raise NotPilotOwner("correct this pilot's readings", lead_too=True)
     current = await service.reading(pilot, period)
     try:
         draft = submission.to_draft(pilot)
@@ -123,15 +133,11 @@ async def _form_again(
 
 async def confirm_reading(turn: Turn, data: dict[str, Any]) -> Reply:
     """The sponsor (or an admin) confirms the values the lead sent; the lead is refused like anyone else."""
-    try:
-        ref = read(ConfirmRef, data)
-    except ValidationFailed:
+    target = await _target(turn, ConfirmRef, data)
+    if target is None:
         return Reply(text=STALE_CARD_REPLY)
-    period = ref.valid_period
-    if period is None:
-        return Reply(text=STALE_CARD_REPLY)
+    ref, pilot, period = target
     service = turn.app.pilots
-    pilot = await service.get(ref.pilot_id, turn.asker.tenant_id)
     try:
         reading = await service.confirm_reading(pilot.id, period, ref.based_on, turn.asker.actor, pilot.tenant_id)
     except ReadingChanged as exc:

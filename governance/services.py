@@ -280,12 +280,7 @@ class PilotService:
                 return await self._write(pilot, None, missed, actor)
             corrected = dataclasses.replace(
                 current,
-                values=dict(draft.values),
-                status=draft.status,
-                active_users=draft.active_users,
-                spend=draft.spend,
-                blockers=draft.blockers,
-                notes=draft.notes,
+                **_answered(draft),
                 corrected_by=actor.person,
                 corrected_at=now,
                 confirmed_by=None,  # a confirmation was of the values before; the lead's correction asks again
@@ -429,16 +424,23 @@ def _new_reading(
         pilot_id=pilot.id,
         tenant_id=pilot.tenant_id,
         period=draft.period,
-        values=dict(draft.values),
-        status=draft.status,
-        active_users=draft.active_users,
-        spend=draft.spend,
-        blockers=draft.blockers,
-        notes=draft.notes,
         source=source,
         submitted_by=actor.person,
         submitted_at=now,
+        **_answered(draft),
     )
+
+
+def _answered(draft: ReadingDraft) -> dict[str, Any]:
+    """The reading's fields a check-in (or a correction of one) sets."""
+    return {
+        "values": dict(draft.values),
+        "status": draft.status,
+        "active_users": draft.active_users,
+        "spend": draft.spend,
+        "blockers": draft.blockers,
+        "notes": draft.notes,
+    }
 
 
 def _merged(current: tuple[AuditEvent, ...], ours: tuple[AuditEvent, ...]) -> tuple[AuditEvent, ...]:
