@@ -46,6 +46,7 @@ from cards.text import card_size, fmt_number, plain, plural, shorten
 from cards.verbs import CHECKIN_SUBMIT, CHECKIN_VIEW, CORRECTION_SUBMIT, PILOT_STATUS, READING_CORRECT, execute, refresh
 from governance.checkin import checkin_send_date
 from governance.corrections import CORRECTION_MONTHS
+from governance.lead import LEAD, checkin_audiences
 from governance.localtime import local_date
 from governance.model import HealthStatus, Metric, MetricReading, Pilot, ReadingSource
 from governance.period import Period
@@ -419,6 +420,8 @@ def overdue_channel_card(pilot: Pilot, period: Period, now: datetime, sent_on: d
     ``sent_on`` (the local day the card went out) defaults to the scheduled send day.
     """
     sponsor = sponsor_label(pilot)
+    if pilot.lead is not None and checkin_audiences(pilot) == (LEAD,):  # the lead answers instead of the sponsor
+        sponsor = pilot.lead.name or "The pilot's lead"
     sent = sent_on or checkin_send_date(pilot, period)
     days = max(0, (local_date(now, pilot.timezone) - sent).days)
     body: list[CardElement] = [
@@ -430,6 +433,6 @@ def overdue_channel_card(pilot: Pilot, period: Period, now: datetime, sent_on: d
             ),
             color="Accent",
         ),
-        text("The sponsor can answer the card in their chat with PilotGate.", subtle=True, spacing="Small"),
+        text("They can answer the card in their chat with PilotGate.", subtle=True, spacing="Small"),
     ]
     return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])

@@ -26,6 +26,7 @@ from cards.pieces import (
 )
 from cards.text import THUMBNAIL_CONTENT_TYPE, fmt_number, plain, plural, shorten
 from cards.verbs import PILOT_STATUS, execute
+from governance.lead import needs_confirmation
 from governance.model import DecisionKind, GateDecision, Metric
 from governance.views import PilotStatus
 
@@ -108,6 +109,11 @@ def _checkins(status: PilotStatus) -> list[CardElement]:
     if earlier:
         elements.append(text(f"{earlier:,} more earlier.", subtle=True, spacing="Small"))
     last = status.last_checkin
+    waiting = [r for r in recent if needs_confirmation(status.pilot, r)]
+    if waiting:
+        months = ", ".join(str(r.period) for r in waiting)
+        who = sponsor_label(status.pilot)
+        elements.append(text(plain(f"Sent by the lead, not yet confirmed by {who}: {months}."), subtle=True))
     if last is not None and last.blockers:
         elements.append(text(plain(f"Blockers ({last.period}): {shorten(last.blockers, MAX_FREE_TEXT)}")))
     return elements

@@ -12,13 +12,14 @@ from cards.checkin import (
     CORRECT_PERIOD_INPUT,
     checkin_summary_card,
     correction_card,
+    overdue_channel_card,
     reading_values,
 )
 from cards.lead import confirmation_card, confirmed_card
 from cards.status import status_card
 from cards.text import card_json
 from cards.verbs import CORRECTION_SUBMIT, READING_CONFIRM, READING_CORRECT
-from governance.model import MetricReading, Person
+from governance.model import CheckinRecipient, MetricReading, Person
 from governance.period import Period
 from tests.cards.test_cards import make_pilot, make_readings, shown_text, status_of
 from tests.cards.test_checkin_gate_cards import (
@@ -68,6 +69,10 @@ def lead_cards() -> dict[str, dict[str, Any]]:
         ),
         "corrected-summary": card_json(checkin_summary_card(pilot, fixed, "Reading corrected")),
         "status-corrected": card_json(status_card(status)),
+        "status-awaiting-confirmation": card_json(status_card(status_of(pilot, (*readings[:-1], by_lead(april))))),
+        "overdue-lead": card_json(
+            overdue_channel_card(replace(pilot, checkin_recipient=CheckinRecipient.LEAD), APRIL, CORRECTED_AT)
+        ),
         "gate-corrected": gate_of(status, milestone="t-30"),
     }
 
@@ -118,3 +123,12 @@ def test_the_status_card_offers_the_last_three_months_to_correct() -> None:
     assert [c["value"] for c in picker["choices"]] == ["2026-04", "2026-03", "2026-02"]
     assert picker["choices"][0]["title"] == "April 2026: 38 min (corrected)"
     assert READING_CORRECT in {node.get("verb") for node in nodes(card)}
+
+
+def test_the_status_card_says_what_the_sponsor_has_not_confirmed_and_the_channel_names_who_owes_it() -> None:
+    cards = lead_cards()
+    assert "Sent by the lead, not yet confirmed by Dana Whitfield: 2026-04." in shown_text(
+        cards["status-awaiting-confirmation"]
+    )
+    assert "not yet confirmed" not in shown_text(cards["status-corrected"])
+    assert shown_text(cards["overdue-lead"]).startswith("Check-in overdue: Invoice triage copilot Lee Lead")
