@@ -356,3 +356,16 @@ async def race_correction_and_checkin(h: Harness) -> None:
 
 async def test_a_correction_racing_a_checkin_submit_has_one_winner_and_loses_nothing(harness: Harness) -> None:
     await race_correction_and_checkin(harness)
+
+
+async def test_a_reading_from_a_system_of_record_marks_both_cards_received(harness: Harness) -> None:
+    pilot = await register_with_lead(harness)
+    await install(harness, SPONSOR, LEAD)
+    await tick_at(harness, CHECKIN_TIME)
+    body = {"period": "2026-11", "values": {"Handling time": 36}, "status": "green"}
+    status, _ = await harness.api("POST", f"/api/pilots/{pilot['id']}/readings", body)
+    assert status == 201
+    for chat in (SPONSOR_CHAT, LEAD_CHAT):
+        [update] = cards_of(harness.connector.updates(chat))
+        assert "already in" in card_text(update)
+    assert (await tick_at(harness, REMINDER_TIME))["sent"] == 0
