@@ -26,6 +26,7 @@ from governance.imports import ImportReport, Outcome
 from governance.model import (
     GOVERNANCE_ITEMS,
     ChannelLink,
+    CheckinRecipient,
     Direction,
     GateDecision,
     HealthStatus,
@@ -71,6 +72,9 @@ class Body(BaseModel):
 class SponsorIn(Body):
     aad_object_id: Id
     name: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+PersonIn = SponsorIn  # a lead is given the same way as the sponsor
 
 
 class MetricIn(Body):
@@ -134,6 +138,9 @@ class PilotIn(Body):
     def stage_value(self) -> Stage:
         return Stage(self.stage)
 
+    lead: PersonIn | None = None
+    checkin_recipient: CheckinRecipient = CheckinRecipient.SPONSOR
+
     def to_draft(self) -> PilotDraft:
         if self.stage_value is Stage.PILOT:
             missing = {key: "This field is required." for key, value in (("metrics", self.metrics),) if value is None}
@@ -155,7 +162,13 @@ class PilotIn(Body):
             governance=dict(self.governance),
             channel=self.channel.to_domain() if self.channel else None,
             workflow=self.workflow.to_domain() if self.workflow else None,
+            lead=_person(self.lead) if self.lead else None,
+            checkin_recipient=self.checkin_recipient,
         )
+
+
+def _person(body: SponsorIn) -> Person:
+    return Person(body.aad_object_id.lower(), clean_text(body.name))
 
 
 class PilotPatch(Body):
@@ -176,6 +189,8 @@ class PilotPatch(Body):
     governance: dict[str, StrictBool] | None = Field(None, max_length=len(GOVERNANCE_ITEMS))
     workflow: WorkflowIn | None = None
     stage: Literal["pilot"] | None = None
+    lead: PersonIn | None = None
+    checkin_recipient: CheckinRecipient | None = None
 
     def changes(self, current: Pilot) -> dict[str, Any]:
         """Pilot field name -> new value, for the fields the body set (null clears optional ones)."""
@@ -191,6 +206,7 @@ class PilotPatch(Body):
             "scale_plan",
             "governance",
             "stage",
+            "checkin_recipient",
         }
         nulls = sorted(f for f in required & self.model_fields_set if getattr(self, f) is None)
         if nulls:
@@ -201,8 +217,8 @@ class PilotPatch(Body):
                 out[field] = None
             elif field == "name":
                 out["name"] = clean_text(value)
-            elif field == "sponsor":
-                out["sponsor"] = Person(value.aad_object_id.lower(), clean_text(value.name))
+            elif field in ("sponsor", "lead"):
+                out[field] = _person(value)
             elif field == "metrics":
                 out["metrics"] = tuple(m.to_domain() for m in value)
             elif field == "channel":
@@ -217,6 +233,8 @@ class PilotPatch(Body):
                 out["stage"] = Stage(value)
             else:
                 out[field] = value
+        if "lead" in out and out["lead"] is None and "checkin_recipient" not in out:
+            out["checkin_recipient"] = CheckinRecipient.SPONSOR  # without a lead, check-ins go to the sponsor
         return out
 
 
@@ -287,7 +305,7 @@ def pilot_json(pilot: Pilot) -> dict[str, Any]:
         "id": pilot.id,
         "name": pilot.name,
         "tenantId": pilot.tenant_id,
-        "sponsor": {"aadObjectId": pilot.sponsor.aad_object_id, "name": pilot.sponsor.name},
+        "sponsor": _person_json(pilot.sponsor),
         "metrics": [
             {"name": m.name, "unit": m.unit, "baseline": m.baseline, "target": m.target, "direction": m.direction}
             for m in pilot.metrics
@@ -318,6 +336,8 @@ def pilot_json(pilot: Pilot) -> dict[str, Any]:
         "stage": pilot.stage,
         "draftGaps": list(pilot.draft_gaps),
         "sponsorEmail": pilot.sponsor_email or None,
+        "lead": _person_json(pilot.lead),
+        "checkinRecipient": pilot.checkin_recipient,
         "createdAt": pilot.created_at.isoformat() if pilot.created_at else None,
         "updatedAt": pilot.updated_at.isoformat() if pilot.updated_at else None,
     }
@@ -333,9 +353,18 @@ def reading_json(reading: MetricReading) -> dict[str, Any]:
         "blockers": reading.blockers,
         "notes": reading.notes,
         "source": reading.source,
-        "submittedBy": {"aadObjectId": reading.submitted_by.aad_object_id, "name": reading.submitted_by.name},
+        "submittedBy": _person_json(reading.submitted_by),
         "submittedAt": reading.submitted_at.isoformat(),
+        "corrected": reading.corrected,
+        "correctedBy": _person_json(reading.corrected_by),
+        "correctedAt": reading.corrected_at.isoformat() if reading.corrected_at else None,
+        "confirmedBy": _person_json(reading.confirmed_by),
+        "confirmedAt": reading.confirmed_at.isoformat() if reading.confirmed_at else None,
     }
+
+
+def _person_json(person: Person | None) -> dict[str, str] | None:
+    return {"aadObjectId": person.aad_object_id, "name": person.name} if person is not None else None
 
 
 def decision_json(decision: GateDecision) -> dict[str, Any]:
@@ -343,7 +372,7 @@ def decision_json(decision: GateDecision) -> dict[str, Any]:
         "gateDate": decision.gate_date.isoformat(),
         "kind": decision.kind,
         "rationale": decision.rationale,
-        "decidedBy": {"aadObjectId": decision.decided_by.aad_object_id, "name": decision.decided_by.name},
+        "decidedBy": _person_json(decision.decided_by),
         "decidedAt": decision.decided_at.isoformat(),
         "newGateDate": decision.new_gate_date.isoformat() if decision.new_gate_date else None,
         "effectiveDate": decision.effective_date.isoformat() if decision.effective_date else None,

@@ -17,11 +17,12 @@ from cards.checkin import checkin_card, checkin_summary_card, checkin_superseded
 from cards.portfolio import portfolio_card
 from cards.status import status_card
 from cards.submissions import CheckinRef, CheckinSubmission, PageRequest, PilotRef, checkin_errors, read
+from dialogs.correct_reading import confirm_reading, open_correction, reading_taken, save_correction
 from dialogs.gate_decision import decide, show_gate
 from dialogs.register_pilot import complete_pilot, create_pilot
-from governance.errors import GovernanceError, NotPilotOwner, ValidationFailed
+from governance.errors import GovernanceError, NotPilotOwner, ReadingChanged, ValidationFailed
 from governance.model import ReadingSource
-from governance.services import may_change
+from governance.services import may_answer
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,8 @@ async def submit_checkin(turn: Turn, data: dict[str, Any]) -> Reply:
         return Reply(text=STALE_CARD_REPLY)
     service = turn.app.pilots
     pilot = await service.get(submission.pilot_id, turn.asker.tenant_id)
-    if not may_change(pilot, turn.asker.actor):
-        raise NotPilotOwner("submit this check-in")
+    if not may_answer(pilot, turn.asker.actor):
+        raise NotPilotOwner("submit this check-in", lead_too=True)
     period = submission.valid_period
     if period is None:
         return Reply(text=STALE_CARD_REPLY)
@@ -67,9 +68,13 @@ async def submit_checkin(turn: Turn, data: dict[str, Any]) -> Reply:
     except ValidationFailed as exc:
         return Reply(card=checkin_card(pilot, period, last, values, exc.fields))
     try:
-        reading = await service.record_reading(pilot.id, draft, turn.asker.actor, ReadingSource.TEAMS, pilot.tenant_id)
+        reading = await service.record_reading(
+            pilot.id, draft, turn.asker.actor, ReadingSource.TEAMS, pilot.tenant_id, only_own=True
+        )
     except ValidationFailed as exc:
         return Reply(card=checkin_card(pilot, period, last, values, checkin_errors(pilot, exc.fields)))
+    except ReadingChanged as exc:  # the other recipient answered first, or the month was corrected: nothing lost
+        return await reading_taken(turn, pilot, period, exc, submission)
     summary = checkin_summary_card(pilot, reading)
     await turn.replace_pressed_card(summary)
     return Reply(card=summary)
@@ -107,6 +112,9 @@ ACTIONS: Final[dict[str, ActionHandler]] = {
     verbs.CHECKIN_VIEW: show_checkin,
     verbs.GATE_DECIDE: decide,
     verbs.GATE_VIEW: show_gate,
+    verbs.READING_CORRECT: open_correction,
+    verbs.CORRECTION_SUBMIT: save_correction,
+    verbs.READING_CONFIRM: confirm_reading,
 }
 # The verbs a card may refresh itself with: they only read. Teams sends a card's `refresh` action to everyone who
 # looks at the card, so a verb that writes must never run that way.

@@ -37,6 +37,7 @@ from cards.elements import CARD_BUDGET, build, facts, heading, section, text
 from cards.pieces import (
     MAX_FREE_TEXT,
     governance_block,
+    latest_value,
     metric_summary,
     milestone_label,
     period_label,
@@ -245,6 +246,7 @@ def _checkins(status: PilotStatus) -> list[CardElement]:
     line = f"{answered} of {plural(due, 'check-in')} answered" if due else "No check-in was due yet"
     if status.last_checkin is not None:
         line += f"; the latest is for {period_label(status.last_checkin.period)}"
+        line += " (corrected)" if status.last_checkin.corrected else ""
     color: TextColor | None = "Attention" if due and answered < due else None
     return [section("Check-ins"), text(plain(line + "."), color=color)]
 
@@ -286,9 +288,9 @@ def _criteria(status: PilotStatus, gate: date, *, compact: bool) -> list[CardEle
     if view.latest is None:
         line += "; there is no reading yet."
     elif view.met:
-        line += f"; the latest reading ({fmt_number(view.latest, metric.unit)}) meets it."
+        line += f"; the latest reading ({latest_value(view)}) meets it."
     else:
-        line += f"; the latest reading ({fmt_number(view.latest, metric.unit)}) does not yet."
+        line += f"; the latest reading ({latest_value(view)}) does not yet."
     elements: list[CardElement] = [section("Go/no-go criteria and scale plan"), text(plain(line))]
     limit = 120 if compact else MAX_FREE_TEXT
     plan = pilot.scale_plan

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from microsoft_teams.cards import AdaptiveCard, CardElement
+from microsoft_teams.cards import Action, AdaptiveCard, CardElement
 from microsoft_teams.cards.core import TextColor
 
+from cards.checkin import correct_action
 from cards.elements import build, facts, heading, section, text
 from cards.pieces import (
     DECISION_LABEL,
@@ -28,6 +29,7 @@ from cards.pieces import (
 )
 from cards.text import THUMBNAIL_CONTENT_TYPE, fmt_number, plain, plural, shorten
 from cards.verbs import PILOT_STATUS, execute
+from governance.lead import needs_confirmation
 from governance.model import DecisionKind, GateDecision, Metric
 from governance.views import PilotStatus
 
@@ -60,7 +62,10 @@ def status_card(status: PilotStatus) -> AdaptiveCard:
     if not pilot.is_draft:
         body += _gate(status)
     show_again = {"pilotId": pilot.id}
-    actions = [execute("Refresh", PILOT_STATUS, show_again)]
+    actions: list[Action] = [execute("Refresh", PILOT_STATUS, show_again)]
+    correct = correct_action(pilot, status.correctable)  # the server checks who presses (sponsor, lead or admin)
+    if correct is not None:
+        actions.append(correct)
     # The card refreshes itself when shown: a status card pasted into a chat from the message extension, or an old
     # one scrolled back to, shows today's numbers.
     return build(body, actions, full_width=True, refresh=execute("Refresh", PILOT_STATUS, show_again))
@@ -125,7 +130,11 @@ def _checkins(status: PilotStatus) -> list[CardElement]:
     recent = status.readings[-HISTORY_ROWS:][::-1]
     elements.append(
         facts(
-            (str(r.period), f"{HEALTH_LABEL[r.status]} · {fmt_number(r.values.get(metric.name), metric.unit)}")
+            (
+                str(r.period),
+                f"{HEALTH_LABEL[r.status]} · {fmt_number(r.values.get(metric.name), metric.unit)}"
+                + (" (corrected)" if r.corrected else ""),
+            )
             for r in recent
         )
     )
@@ -133,6 +142,11 @@ def _checkins(status: PilotStatus) -> list[CardElement]:
     if earlier:
         elements.append(text(f"{earlier:,} more earlier.", subtle=True, spacing="Small"))
     last = status.last_checkin
+    waiting = [r for r in recent if needs_confirmation(status.pilot, r)]
+    if waiting:
+        months = ", ".join(str(r.period) for r in waiting)
+        who = sponsor_label(status.pilot)
+        elements.append(text(plain(f"Sent by the lead, not yet confirmed by {who}: {months}."), subtle=True))
     if last is not None and last.blockers:
         elements.append(text(plain(f"Blockers ({last.period}): {shorten(last.blockers, MAX_FREE_TEXT)}")))
     return elements

@@ -15,7 +15,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from cards.checkin import (
     ACTIVE_USERS_INPUT,
+    BASED_ON_FIELD,
     BLOCKERS_INPUT,
+    CORRECT_PERIOD_INPUT,
     NOTES_INPUT,
     SPEND_INPUT,
     STATUS_INPUT,
@@ -24,7 +26,7 @@ from cards.checkin import (
 )
 from cards.decision import DECISION_INPUTS, decision_errors
 from cards.inputs import BadNumber, parse_date, parse_number
-from cards.pilot_form import INPUT_IDS
+from cards.pilot_form import INPUT_IDS, NO_LEAD
 from governance.decisions import (
     ACCESS_REVOKED,
     ARCHIVED,
@@ -42,6 +44,7 @@ from governance.decisions import (
 from governance.errors import ValidationFailed
 from governance.model import (
     GOVERNANCE_ITEMS,
+    CheckinRecipient,
     DecisionKind,
     Direction,
     HealthStatus,
@@ -146,6 +149,8 @@ class NewPilotSubmission(CardData):
     workflow_system: Text = Field("", alias="workflowSystem")
     workflow_integrated: Text = Field("", alias="workflowIntegrated")
     governance_done: Text = Field("", alias="governanceDone")
+    lead: Text = ""
+    checkin_recipient: Text = Field("", alias="checkinRecipient")
 
     @property
     def values(self) -> dict[str, str]:
@@ -157,7 +162,12 @@ class NewPilotSubmission(CardData):
     def sponsor_id(self) -> str:
         return self.sponsor.strip().lower()
 
-    def to_draft(self, sponsor_name: str, today: date) -> PilotDraft:
+    @property
+    def lead_id(self) -> str:
+        chosen = self.lead.strip().lower()
+        return "" if chosen == NO_LEAD else chosen
+
+    def to_draft(self, sponsor_name: str, today: date, lead_name: str = "") -> PilotDraft:
         """A PilotDraft, or ValidationFailed keyed by input id for what cannot be read at all."""
         errors: dict[str, str] = {}
         name = clean_text(self.name)
@@ -184,7 +194,11 @@ class NewPilotSubmission(CardData):
         done = {item.strip() for item in self.governance_done.split(",") if item.strip()}
         if done - set(GOVERNANCE_ITEMS):
             errors["governanceDone"] = "This checklist is from an older card: open a fresh one."
-        if errors or baseline is None or target is None or direction is None:
+        recipient_raw = self.checkin_recipient.strip().lower() or CheckinRecipient.SPONSOR.value
+        recipient = CheckinRecipient(recipient_raw) if recipient_raw in {r.value for r in CheckinRecipient} else None
+        if recipient is None:
+            errors["checkinRecipient"] = "Choose who gets the monthly check-in."
+        if errors or baseline is None or target is None or direction is None or recipient is None:
             raise ValidationFailed(errors)
         return PilotDraft(
             name=name,
@@ -198,6 +212,8 @@ class NewPilotSubmission(CardData):
             scale_plan=ScalePlan(clean_text(self.scale_expand), clean_text(self.scale_retire)),
             workflow=workflow,
             governance={item: item in done for item in GOVERNANCE_ITEMS},
+            lead=Person(self.lead_id, lead_name) if self.lead_id else None,
+            checkin_recipient=recipient,
         )
 
 
@@ -363,6 +379,31 @@ class CheckinSubmission(CheckinRef):
         else:
             return amount
         return None
+
+
+class CorrectionSubmission(CheckinSubmission):
+    """``correction.submit``: the check-in's inputs, validated the same way, and the reading the form was built on."""
+
+    based_on: Text = Field("", alias=BASED_ON_FIELD)
+
+
+class ConfirmRef(CheckinRef):
+    """``reading.confirm``: the month and the values (their stamp) the sponsor confirms."""
+
+    based_on: Text = Field("", alias=BASED_ON_FIELD)
+
+
+class CorrectionRequest(CheckinRef):
+    """``reading.correct``: the month chosen under the status card (input), or the one a Correct button names."""
+
+    correct_period: Text = Field("", alias=CORRECT_PERIOD_INPUT)
+
+    @property
+    def valid_period(self) -> Period | None:
+        try:
+            return Period.parse((self.correct_period or self.period).strip())
+        except ValueError:
+            return None
 
 
 def checkin_errors(pilot: Pilot, problems: Mapping[str, str]) -> dict[str, str]:

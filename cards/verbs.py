@@ -24,9 +24,24 @@ CHECKIN_SUBMIT: Final = "checkin.submit"
 CHECKIN_VIEW: Final = "checkin.view"  # data {pilotId, period}: the check-in card as it stands now (refresh)
 GATE_DECIDE: Final = "gate.decide"
 GATE_VIEW: Final = "gate.view"  # data {pilotId, gateDate}: the gate card as the asker may see it (refresh, Decide)
+READING_CORRECT: Final = "reading.correct"  # data {pilotId, period?} or input correctPeriod: the correction form
+CORRECTION_SUBMIT: Final = "correction.submit"  # data {pilotId, period, basedOn} + the check-in's inputs
+READING_CONFIRM: Final = "reading.confirm"  # data {pilotId, period, basedOn}: the sponsor confirms the lead's values
 
 VERBS: Final = frozenset(
-    {PILOT_CREATE, PILOT_COMPLETE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW}
+    {
+        PILOT_CREATE,
+        PILOT_COMPLETE,
+        PILOT_STATUS,
+        PILOTS_PAGE,
+        CHECKIN_SUBMIT,
+        CHECKIN_VIEW,
+        GATE_DECIDE,
+        GATE_VIEW,
+        READING_CORRECT,
+        CORRECTION_SUBMIT,
+        READING_CONFIRM,
+    }
 )
 # Teams refreshes a card automatically for at most 60 users (``refresh.userIds``); everyone else sees the card as
 # it was sent until they press one of its buttons.

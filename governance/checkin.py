@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final, Literal
 
+from governance.lead import SPONSOR, Audience
 from governance.localtime import add_business_days, checkin_date, local_date, local_send_time
 from governance.model import Pilot, Stage
 from governance.period import Period
@@ -212,10 +213,11 @@ def checkins_answered(pilot: Pilot, answered_periods: Iterable[Period], now: dat
     return answered, last.months_since(first) + 1
 
 
-def checkin_log_key(period: Period) -> str:
-    """The send-log key of a period's check-in card (no ``/``: Cosmos DB ids may not contain it)."""
-    return f"checkin:{period}"
+def checkin_log_key(period: Period, audience: Audience = SPONSOR) -> str:
+    """The send-log key of a period's check-in card to ``audience`` (no ``/``: Cosmos DB ids may not contain it).
+    The sponsor's keeps the form it had before pilots had leads; the lead's card is logged on its own."""
+    return f"checkin:{period}" if audience == SPONSOR else f"checkin:{period}:{audience}"
 
 
-def nudge_log_key(nudge: Nudge, period: Period) -> str:
-    return f"{nudge}:{period}"
+def nudge_log_key(nudge: Nudge, period: Period, audience: Audience = SPONSOR) -> str:
+    return f"{nudge}:{period}" if audience == SPONSOR else f"{nudge}:{period}:{audience}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from governance.checkin import checkin_log_key
+from governance.lead import checkin_audiences
 from governance.model import ConversationRef, Pilot, SendStatus, TeamMember
 from governance.ports import (
     Clock,
@@ -54,11 +55,17 @@ class SponsorRoute:
 
 async def sponsor_route(pilot: Pilot, conversations: ConversationRepository, members: MemberRepository) -> SponsorRoute:
     """How to reach the pilot's sponsor, reading the roster only when there is no working chat."""
-    sponsor = pilot.sponsor.aad_object_id
-    chat = await conversations.find_personal(pilot.tenant_id, sponsor)
+    return await person_route(pilot.tenant_id, pilot.sponsor.aad_object_id, conversations, members)
+
+
+async def person_route(
+    tenant_id: str, aad_object_id: str, conversations: ConversationRepository, members: MemberRepository
+) -> SponsorRoute:
+    """How to reach someone in their 1:1 chat (a sponsor, a pilot's lead), by the same rule as ``sponsor_reach``."""
+    chat = await conversations.find_personal(tenant_id, aad_object_id)
     if sponsor_reach(chat, None) is Reach.CHAT:
         return SponsorRoute(Reach.CHAT, chat, None)
-    member = await members.find(pilot.tenant_id, sponsor)
+    member = await members.find(tenant_id, aad_object_id)
     return SponsorRoute(sponsor_reach(chat, member), chat, member)
 
 
@@ -90,7 +97,7 @@ class Portfolio:
         if period is None:
             return status
         # Nudges and "overdue" count from the day the card really went out, as the scheduler does.
-        sent = await self._sendlog.get(pilot.id, checkin_log_key(period))
+        sent = await self._sendlog.get(pilot.id, checkin_log_key(period, checkin_audiences(pilot)[0]))
         if sent is None or sent.status is not SendStatus.SENT or sent.sent_at is None:
             return status
         return dataclasses.replace(status, checkin=dataclasses.replace(status.checkin, sent_at=sent.sent_at))

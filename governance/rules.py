@@ -16,9 +16,11 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from governance.errors import ValidationFailed
+from governance.lead import lead_problems
 from governance.model import (
     GOVERNANCE_ITEMS,
     ChannelLink,
+    CheckinRecipient,
     Direction,
     HealthStatus,
     Integration,
@@ -65,6 +67,8 @@ class PilotDraft:
     channel: ChannelLink | None = None
     workflow: Workflow | None = None
     sponsor_email: str = ""  # a draft's sponsor by email that matched nobody known (sponsor id then empty)
+    lead: Person | None = None
+    checkin_recipient: CheckinRecipient = CheckinRecipient.SPONSOR
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +169,7 @@ def validate_pilot(draft: PilotDraft, today: date | None = None, *, complete: bo
         errors["sponsor"] = "This is not an email address."
     elif not draft.sponsor.aad_object_id and (complete or not draft.sponsor_email):
         errors["sponsor"] = "Every pilot needs an executive sponsor."
+    errors.update(lead_problems(draft.sponsor, draft.lead, draft.checkin_recipient))
     if not draft.metrics and complete:
         errors["metrics"] = "Add at least one success metric."
     elif len(draft.metrics) > MAX_METRICS:

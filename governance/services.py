@@ -9,11 +9,12 @@ import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from governance.audit import AuditTrail, audit_event
 from governance.conflicts import retry_on_conflict
+from governance.corrections import correction_problem
 from governance.decisions import DecisionDraft, apply_decision, decision_effects
 from governance.errors import (
     AlreadyExists,
@@ -23,8 +24,10 @@ from governance.errors import (
     GateAlreadyDecided,
     NotPilotOwner,
     PilotNotFound,
+    ReadingChanged,
     ValidationFailed,
 )
+from governance.lead import may_answer_checkin
 from governance.localtime import local_date
 from governance.model import (
     GOVERNANCE_ITEMS,
@@ -85,6 +88,11 @@ def may_change(pilot: Pilot, actor: Actor) -> bool:
     return actor.is_admin or (
         bool(actor.aad_object_id) and actor.aad_object_id.lower() == pilot.sponsor.aad_object_id.lower()
     )
+
+
+def may_answer(pilot: Pilot, actor: Actor) -> bool:
+    """Who may answer or correct the pilot's check-ins: the sponsor, the lead, or an admin (governance.lead)."""
+    return actor.is_admin or may_answer_checkin(pilot, actor.aad_object_id, ())
 
 
 class PilotService:
@@ -181,6 +189,8 @@ class PilotService:
             workflow=draft.workflow,
             stage=stage,
             sponsor_email=draft.sponsor_email,
+            lead=draft.lead,
+            checkin_recipient=draft.checkin_recipient,
             created_by=actor.aad_object_id,
             created_at=now,
             updated_at=now,
@@ -244,43 +254,118 @@ class PilotService:
         return await self._trail.copy(stored)
 
     async def record_reading(
-        self, pilot_id: str, draft: ReadingDraft, actor: Actor, source: ReadingSource, tenant_id: str | None = None
+        self,
+        pilot_id: str,
+        draft: ReadingDraft,
+        actor: Actor,
+        source: ReadingSource,
+        tenant_id: str | None = None,
+        *,
+        only_own: bool = False,
     ) -> MetricReading:
-        """Store the reading for (pilot, period); a later one for the same period replaces it, audited."""
+        """Store the reading for (pilot, period); a later one for the same period replaces it, audited.
+
+        ``only_own`` (a check-in card): replace only a reading this person submitted and nobody corrected since, so
+        that the lead's card cannot overwrite the sponsor's answer or a correction; ReadingChanged otherwise."""
         pilot = await self.get(pilot_id, tenant_id)
-        if not may_change(pilot, actor):
-            raise NotPilotOwner("submit readings for this pilot")
+        if not may_answer(pilot, actor):
+            raise NotPilotOwner("submit readings for this pilot", lead_too=True)
         now = self._clock.now()
         validate_reading(draft, pilot.metrics, pilot.start_date, local_date(now, pilot.timezone))
-        reading = MetricReading(
-            pilot_id=pilot.id,
-            tenant_id=pilot.tenant_id,
-            period=draft.period,
-            values=dict(draft.values),
-            status=draft.status,
-            active_users=draft.active_users,
-            spend=draft.spend,
-            blockers=draft.blockers,
-            notes=draft.notes,
-            source=source,
-            submitted_by=actor.person,
-            submitted_at=now,
-        )
+        reading = _new_reading(pilot, draft, actor, source, now)
 
         async def attempt() -> MetricReading:
             previous = await self._readings.get(pilot.id, draft.period)
-            action = "reading.recorded" if previous is None else "reading.replaced"
-            event = audit_event(pilot, actor.aad_object_id, now, action, previous, reading)
-            if previous is None:  # AlreadyExists: someone stored this period meanwhile
-                return await self._readings.add(dataclasses.replace(reading, pending_audit=(event,)))
-            pending = (*previous.pending_audit, event)
-            return await self._readings.save(
-                dataclasses.replace(reading, version=previous.version, pending_audit=pending)
-            )
+            if previous is not None and only_own and (previous.corrected or not _by(previous.submitted_by, actor)):
+                raise ReadingChanged(previous)
+            return await self._write(pilot, previous, reading, actor, "reading.replaced")
 
         await self._reschedule(pilot)  # a new reading can end nudges or raise a cost-drift alert
         stored = await retry_on_conflict(attempt, gave_up="The reading kept changing; try again.")
         return await self._trail.copy(stored)
+
+    async def correct_reading(
+        self, pilot_id: str, draft: ReadingDraft, based_on: str, actor: Actor, tenant_id: str | None = None
+    ) -> MetricReading:
+        """Correct (or fill in a missed) reading of one of the last months (governance.corrections).
+
+        ``based_on`` is the ``stamp`` of the reading the correction form showed ("" for a month that had none): if
+        the reading changed since, nothing is written and ReadingChanged says what it is now. The write is
+        conditional on the ETag just read, so a submit racing the correction makes one of them win and the other
+        read the change."""
+        pilot = await self.get(pilot_id, tenant_id)
+        if not may_answer(pilot, actor):
+            raise NotPilotOwner("correct this pilot's readings", lead_too=True)
+        now = self._clock.now()
+        today = local_date(now, pilot.timezone)
+        problem = correction_problem(pilot, draft.period, today)
+        if problem is not None:
+            raise ValidationFailed({"period": problem})
+        validate_reading(draft, pilot.metrics, pilot.start_date, today)
+
+        async def attempt() -> MetricReading:
+            current = await self._readings.get(pilot.id, draft.period)
+            if (current.stamp if current is not None else "") != based_on:
+                raise ReadingChanged(current)
+            if current is None:
+                missed = _new_reading(pilot, draft, actor, ReadingSource.TEAMS, now)
+                return await self._write(pilot, None, missed, actor)
+            corrected = dataclasses.replace(
+                current,
+                **_answered(draft),
+                corrected_by=actor.person,
+                corrected_at=now,
+                confirmed_by=None,  # a confirmation was of the values before; the lead's correction asks again
+                confirmed_at=None,
+            )
+            return await self._write(pilot, current, corrected, actor, "reading.corrected")
+
+        await self._reschedule(pilot)  # a lead's correction asks the sponsor to confirm; spend may drift
+        stored = await retry_on_conflict(attempt, gave_up="The reading kept changing; try again.")
+        return await self._trail.copy(stored)
+
+    async def confirm_reading(
+        self, pilot_id: str, period: Period, stamp: str, actor: Actor, tenant_id: str | None = None
+    ) -> MetricReading:
+        """The sponsor confirms the values the lead wrote (``stamp``: those the confirmation card showed); pressing
+        twice confirms once. ReadingChanged when they changed since the card was sent."""
+        pilot = await self.get(pilot_id, tenant_id)
+        if not may_change(pilot, actor):
+            raise NotPilotOwner("confirm this pilot's readings")
+        now = self._clock.now()
+
+        async def attempt() -> MetricReading:
+            current = await self._readings.get(pilot.id, period)
+            if current is None or current.stamp != stamp:
+                raise ReadingChanged(current)
+            if current.confirmed_at is not None:
+                return current
+            confirmed = dataclasses.replace(current, confirmed_by=actor.person, confirmed_at=now)
+            event = audit_event(pilot, actor.aad_object_id, now, "reading.confirmed", current, confirmed)
+            return await self._readings.save(
+                dataclasses.replace(confirmed, pending_audit=(*current.pending_audit, event))
+            )
+
+        stored = await retry_on_conflict(attempt, gave_up="The reading kept changing; try again.")
+        return await self._trail.copy(stored)
+
+    async def _write(
+        self,
+        pilot: Pilot,
+        previous: MetricReading | None,
+        reading: MetricReading,
+        actor: Actor,
+        action: str = "reading.recorded",
+    ) -> MetricReading:
+        """Add ``reading`` (AlreadyExists if someone stored the period meanwhile) or replace ``previous`` under its
+        ETag (ConcurrencyConflict if it changed), with its audit event in the same write."""
+        now = reading.changed_at
+        if previous is None:
+            event = audit_event(pilot, actor.aad_object_id, now, "reading.recorded", None, reading)
+            return await self._readings.add(dataclasses.replace(reading, pending_audit=(event,)))
+        event = audit_event(pilot, actor.aad_object_id, now, action, previous, reading)
+        pending = (*previous.pending_audit, event)
+        return await self._readings.save(dataclasses.replace(reading, version=previous.version, pending_audit=pending))
 
     async def decide(
         self, pilot_id: str, tenant_id: str, gate_date: date, draft: DecisionDraft, actor: Actor
@@ -360,6 +445,36 @@ class PilotService:
             await self._agenda.set(AgendaEntry(pilot.id, pilot.tenant_id, self._clock.now()))
 
 
+def _by(person: Person, actor: Actor) -> bool:
+    return bool(actor.aad_object_id) and person.aad_object_id.lower() == actor.aad_object_id.lower()
+
+
+def _new_reading(
+    pilot: Pilot, draft: ReadingDraft, actor: Actor, source: ReadingSource, now: datetime
+) -> MetricReading:
+    return MetricReading(
+        pilot_id=pilot.id,
+        tenant_id=pilot.tenant_id,
+        period=draft.period,
+        source=source,
+        submitted_by=actor.person,
+        submitted_at=now,
+        **_answered(draft),
+    )
+
+
+def _answered(draft: ReadingDraft) -> dict[str, Any]:
+    """The reading's fields a check-in (or a correction of one) sets."""
+    return {
+        "values": dict(draft.values),
+        "status": draft.status,
+        "active_users": draft.active_users,
+        "spend": draft.spend,
+        "blockers": draft.blockers,
+        "notes": draft.notes,
+    }
+
+
 def _merged(current: tuple[AuditEvent, ...], ours: tuple[AuditEvent, ...]) -> tuple[AuditEvent, ...]:
     """The pending events of the stored version, then ours that it lacks (each event once, by id)."""
     known = {event.id for event in current}
@@ -383,4 +498,6 @@ def draft_of(pilot: Pilot) -> PilotDraft:
         channel=pilot.channel,
         workflow=pilot.workflow,
         sponsor_email=pilot.sponsor_email,
+        lead=pilot.lead,
+        checkin_recipient=pilot.checkin_recipient,
     )

@@ -468,7 +468,7 @@ async function leadershipReport(page) {
     await expectText(card, 'Headline figures');
     await expectText(card, 'Progress to target');
     await card.scrollIntoViewIfNeeded();
-    await shoot(card, '17-report-card-channel.png');
+    await shoot(card, '21-report-card-channel.png');
     result.observations.reportCardText = await card.innerText();
   });
 
@@ -481,6 +481,85 @@ async function leadershipReport(page) {
     await page.waitForTimeout(500); // a stray proactive message would show by now
     const cards = await cardsWithHeading(page, page, `Monthly outcome report: ${monthLabel(period)}`).count();
     if (cards !== 1) throw new Error(`expected one report card in the channel, found ${cards}`);
+async function api(method, path, body) {
+  // The bot's REST API, as a system of record uses it.
+  const response = await fetch(`${BOT_URL}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${API_TOKEN}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(REPLY_MS),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+  return JSON.parse(text);
+}
+
+function lastMonth() {
+  // The month before today's (UTC, the pilot's time zone), as 'YYYY-MM': the latest month that can be corrected.
+  const day = new Date();
+  day.setUTCDate(1);
+  day.setUTCMonth(day.getUTCMonth() - 1);
+  return day.toISOString().slice(0, 7);
+}
+
+async function correctLastMonth(page) {
+  // The gate pilot started 90 days ago: last month's reading arrives from a system of record with a wrong figure,
+  // and the sponsor corrects it from the status card.
+  const period = lastMonth();
+  result.observations.correctedPeriod = period;
+  await step('last month\'s reading arrives through the REST API', async () => {
+    const { pilots } = await api('GET', '/api/pilots');
+    const pilot = pilots.find((p) => p.name === GATE_PILOT);
+    if (!pilot) throw new Error(`no pilot named ${GATE_PILOT} in GET /api/pilots`);
+    result.observations.correctedPilotId = pilot.id;
+    await api('POST', `/api/pilots/${pilot.id}/readings`, {
+      period, values: { 'Handling time': 48 }, status: 'amber',
+    });
+  });
+
+  let form;
+  await step('status <pilot>, Correct a reading, last month: the form comes filled with the reading', async () => {
+    await page.getByRole('treeitem', { name: PERSONAL_CHAT, exact: true }).click({ timeout: REPLY_MS });
+    await sendInChat(page, 'status intake routing e2e');
+    const status = cardWithHeading(page, page, GATE_PILOT);
+    await expectText(status, '48 min');
+    await settledAfterRefresh(page, status);
+    await status.getByRole('button', { name: 'Correct a reading', exact: true }).click();
+    // The month picker opens in place, the latest month first and chosen.
+    await status.getByRole('button', { name: 'Open the form', exact: true }).waitFor({ timeout: REPLY_MS });
+    await status.scrollIntoViewIfNeeded();
+    await shoot(status, '17-status-correct-a-reading.png');
+    await status.getByRole('button', { name: 'Open the form', exact: true }).click();
+    form = cardWithHeading(page, page, `Correct a reading: ${GATE_PILOT}`);
+    await form.waitFor({ timeout: REPLY_MS });
+    const metric = form.getByRole('spinbutton', { name: /^Handling time \(min\): baseline 42 min, target 30 min/ });
+    const shown = await metric.inputValue();
+    result.observations.correctionFormValue = shown;
+    if (Number(shown) !== 48) throw new Error(`the correction form shows ${shown}, not the reading 48`);
+  });
+
+  await step('change the figure and press Save correction: the corrected reading replaces the form', async () => {
+    const metric = form.getByRole('spinbutton', { name: /^Handling time \(min\): baseline 42 min, target 30 min/ });
+    await metric.fill('38');
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await form.scrollIntoViewIfNeeded();
+    await shoot(form, '18-correction-form.png');
+    await form.getByRole('button', { name: 'Save correction', exact: true }).click();
+    const saved = cardWithHeading(page, page, `Reading corrected: ${GATE_PILOT}`);
+    await saved.waitFor({ timeout: REPLY_MS });
+    await expectText(saved, '38 min (target 30 min)');
+    await shoot(saved, '19-reading-corrected.png');
+  });
+
+  await step('status <pilot> shows the value as corrected', async () => {
+    await sendInChat(page, 'status intake routing e2e');
+    const status = cardWithHeading(page, page, GATE_PILOT);
+    await expectText(status, '38 min (corrected)');
+    await settledAfterRefresh(page, status);
+    await status.scrollIntoViewIfNeeded();
+    await shoot(status, '20-status-corrected.png');
+    const stored = await api('GET', `/api/pilots/${result.observations.correctedPilotId}`);
+    result.observations.correctedReading = stored.readings.find((r) => r.period === period);
   });
 }
 
@@ -518,6 +597,7 @@ try {
   await teamChannel(page);
   await monthlyCheckin(page);
   await gateDay(page, await registerGatePilot(page));
+  await correctLastMonth(page);
   await leadershipReport(page);
   await playgroundLog(page);
 } catch (error) {
