@@ -33,7 +33,7 @@ from config import Settings, SettingsError, load_settings
 from governance.errors import StorageUnavailable
 from governance.portfolio import Deciders, Portfolio
 from governance.ports import Clock, DeciderIds, Messenger, SystemClock
-from governance.services import PilotService
+from governance.services import PilotService, TenantCalendar
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
 from scheduler.gates import CostDriftPlanner, GatePlanner
 from scheduler.loop import SchedulerLoop
@@ -149,7 +149,7 @@ def build_sweep(
     ``deciders``: the Teams ids of who may decide a gate; the gate card's refresh shows them the decision forms."""
     finish = service.finish_decision if service else None
     planners: list[Planner] = [
-        CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
+        CheckinPlanner(repos.readings, repos.decisions, repos.sendlog, repos.tenants),
         GatePlanner(repos.readings, repos.decisions, finish, deciders=deciders),
         CostDriftPlanner(repos.readings),
     ]
@@ -201,13 +201,21 @@ def create_app(
     scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
     card_updater = CheckinCardUpdater(repos.readings, repos.sendlog, repos.conversations, messenger)
     portfolio = Portfolio(
-        repos.pilots, repos.readings, repos.decisions, repos.sendlog, repos.conversations, repos.members, clock
+        repos.pilots,
+        repos.readings,
+        repos.decisions,
+        repos.sendlog,
+        repos.conversations,
+        repos.members,
+        clock,
+        tenants=repos.tenants,
     )
     conversation_state = ConversationState(DocumentBotStorage(store))
     bot_services = BotServices(
         settings=settings,
         pilots=service,
         portfolio=portfolio,
+        calendar=TenantCalendar(repos.tenants, repos.pilots, clock, repos.agenda),
         conversations=repos.conversations,
         members=repos.members,
         messenger=messenger,

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from governance.calendars import normalize_country
 from governance.model import (
     GOVERNANCE_ITEMS,
     ChannelLink,
@@ -91,6 +92,10 @@ class ScalePlanIn(Body):
     retire: Text = ""
 
 
+# ISO 3166-1 alpha-2 (governance.rules checks it has a calendar); any case, "" or null for none.
+Country = Annotated[str, StringConstraints(max_length=8)]
+
+
 class PilotIn(Body):
     name: Name
     tenant_id: Id
@@ -100,6 +105,7 @@ class PilotIn(Body):
     gate_date: date | None = None
     checkin_day: Annotated[int, Strict(), Field(ge=1, le=28)] = 1
     timezone: Annotated[str, StringConstraints(max_length=64)] = "UTC"
+    country: Country | None = None
     channel: ChannelIn | None = None
     budget_monthly: Money | None = None
     intended_users: Annotated[int, Strict(), Field(ge=1, le=MAX_USERS)] | None = None
@@ -115,6 +121,7 @@ class PilotIn(Body):
             gate_date=self.gate_date,
             checkin_day=self.checkin_day,
             timezone=self.timezone,
+            country=normalize_country(self.country),
             budget_monthly=self.budget_monthly,
             intended_users=self.intended_users,
             scale_plan=ScalePlan(clean_text(self.scale_plan.expand), clean_text(self.scale_plan.retire)),
@@ -133,6 +140,7 @@ class PilotPatch(Body):
     gate_date: date | None = None
     checkin_day: Annotated[int, Strict(), Field(ge=1, le=28)] | None = None
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    country: Country | None = None
     channel: ChannelIn | None = None
     budget_monthly: Money | None = None
     intended_users: Annotated[int, Strict(), Field(ge=1, le=MAX_USERS)] | None = None
@@ -172,6 +180,8 @@ class PilotPatch(Body):
                 out["scale_plan"] = ScalePlan(clean_text(value.expand), clean_text(value.retire))
             elif field == "governance":
                 out["governance"] = {**current.governance, **value}
+            elif field == "country":
+                out["country"] = normalize_country(value)
             else:
                 out[field] = value
         return out
@@ -253,6 +263,18 @@ def pilot_json(pilot: Pilot) -> dict[str, Any]:
         "gateDate": pilot.gate_date.isoformat(),
         "checkinDay": pilot.checkin_day,
         "timezone": pilot.timezone,
+        "country": pilot.country,
+        "checkinHolds": [
+            {
+                "period": str(hold.period),
+                "skipped": hold.skipped,
+                "skipReason": hold.reason if hold.skipped else None,
+                "remindOn": hold.remind_on.isoformat() if hold.remind_on else None,
+                "by": {"aadObjectId": hold.by.aad_object_id, "name": hold.by.name},
+                "at": hold.at.isoformat(),
+            }
+            for hold in pilot.checkin_holds
+        ],
         "channel": (
             {"conversationId": pilot.channel.conversation_id, "teamId": pilot.channel.team_id}
             if pilot.channel

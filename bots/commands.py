@@ -65,7 +65,7 @@ async def show_pilots(turn: Turn, argument: str) -> None:
 
 async def show_overdue(turn: Turn, argument: str) -> None:
     tenant_id = turn.asker.tenant_id
-    late = await turn.app.portfolio.overdue(tenant_id)
+    late = await turn.app.portfolio.statuses(tenant_id)  # overdue_card picks the late ones and the skipped months
     unreachable = await turn.app.portfolio.unreachable_sponsors(tenant_id) if turn.asker.actor.is_admin else []
     await turn.show(overdue_card(late, unreachable))
 
@@ -105,6 +105,28 @@ async def link_channel(turn: Turn, argument: str) -> None:
     )
 
 
+async def set_country(turn: Turn, argument: str) -> None:
+    """`country`: the organisation's default public-holiday calendar; `country DE` / `country none` (admins) set it."""
+    calendar = turn.app.calendar
+    tenant_id = turn.asker.tenant_id
+    if not argument.strip():
+        current = await calendar.default_country(tenant_id)
+        shown = f"the public holidays of **{current}**" if current else "weekends only (no country set)"
+        await turn.say(
+            f"Check-in days and reminders skip {shown} for pilots that name no country of their own. "
+            "Admins change it with **country** and a two-letter code (e.g. country US), or **country none**."
+        )
+        return
+    settings = await calendar.set_default_country(tenant_id, argument.strip(), turn.asker.actor)
+    if settings.default_country:
+        await turn.say(
+            f"Check-in days and reminders now skip the public holidays of **{settings.default_country}** "
+            "for every pilot that names no country of its own."
+        )
+    else:
+        await turn.say("Check-in days and reminders now skip weekends only, for pilots that name no country.")
+
+
 async def new_pilot(turn: Turn, argument: str) -> None:
     await show_pilot_form(turn, name=argument)
 
@@ -118,6 +140,11 @@ COMMANDS: Final[tuple[ChatCommand, ...]] = (
     ChatCommand("overdue", "Pilots with a late check-in or a gate passed without a decision", show_overdue),
     ChatCommand("new pilot", "Register a pilot: sponsor, success metric, budget, gate date", new_pilot),
     ChatCommand("link", "link <pilot>: make this channel the pilot's project channel", link_channel, scopes=("team",)),
+    ChatCommand(
+        "country",
+        "country <code>: public holidays check-ins skip (admins; e.g. country US, country none)",
+        set_country,
+    ),
 )
 
 

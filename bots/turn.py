@@ -23,7 +23,7 @@ from governance.errors import (
 )
 from governance.portfolio import Portfolio
 from governance.ports import Clock, ConversationRepository, DeciderIds, MemberRepository, Messenger
-from governance.services import PilotService
+from governance.services import PilotService, TenantCalendar
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ class BotServices:
     settings: Settings
     pilots: PilotService
     portfolio: Portfolio
+    calendar: TenantCalendar  # the tenant's default public-holiday calendar (`country`)
     conversations: ConversationRepository
     members: MemberRepository
     messenger: Messenger

@@ -53,6 +53,7 @@ INPUT_IDS: Final = (
     "gateDate",
     "sponsor",
     "timezone",
+    "country",
     "budgetMonthly",
     "intendedUsers",
     "scaleExpand",
@@ -72,6 +73,7 @@ FORM_FIELDS: Final[dict[str, str]] = {
     "startDate": "startDate",
     "gateDate": "gateDate",
     "timezone": "timezone",
+    "country": "country",
     "budgetMonthly": "budgetMonthly",
     "intendedUsers": "intendedUsers",
     "scalePlan.expand": "scaleExpand",
@@ -154,6 +156,12 @@ def new_pilot_form(
         default=default_gate_date(start).isoformat(),
     )
     body += field.text("timezone", "Time zone (IANA)", default="UTC", placeholder="e.g. Europe/Berlin")
+    body += field.text(
+        "country",
+        "Public holidays of (country code, optional)",
+        max_length=8,
+        placeholder="e.g. US, GB, DE; blank: your organisation's default",
+    )
     body.append(section("Budget, adoption and scale plan"))
     body += field.number("budgetMonthly", "Monthly budget (optional)", minimum=0)
     body += field.number("intendedUsers", "Intended users (optional)", minimum=1)
@@ -284,6 +292,7 @@ def pilot_created_card(pilot: Pilot, reach: Reach = Reach.CHAT) -> AdaptiveCard:
         ("Start", pilot.start_date.isoformat()),
         ("Gate", f"{pilot.gate_date} ({plural((pilot.gate_date - pilot.start_date).days, 'day')} after start)"),
         ("Time zone", pilot.timezone),
+        ("Public holidays", pilot.country or "the organisation's default"),
         ("Monthly budget", fmt_number(pilot.budget_monthly) if pilot.budget_monthly is not None else "not set"),
         ("Intended users", fmt_number(pilot.intended_users) if pilot.intended_users is not None else "not set"),
     ]

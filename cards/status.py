@@ -84,7 +84,13 @@ def _checkins(status: PilotStatus) -> list[CardElement]:
             )
         )
     elif status.due_period:
-        elements.append(text(plain(f"The check-in for {status.due_period} is due."), color="Accent"))
+        line = f"The check-in for {status.due_period} is due."
+        if status.checkin.remind_on is not None:
+            line += f" The sponsor is away: reminder on {status.checkin.remind_on.isoformat()}."
+        elements.append(text(plain(line), color="Accent"))
+    elif status.checkin.skipped and status.checkin.period is not None:
+        skipped = f"The check-in for {status.checkin.period} was skipped: {status.checkin.skip_reason}"
+        elements.append(text(plain(shorten(skipped, MAX_FREE_TEXT)), color="Accent"))
     if not status.readings:
         elements.append(text("No check-ins yet.", subtle=True))
         return elements

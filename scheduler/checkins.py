@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
 from cards.checkin import checkin_card, checkin_reminder_text, overdue_channel_card
+from governance.calendars import with_tenant_country
 from governance.checkin import (
     ESCALATION,
     REMINDER,
@@ -24,7 +25,14 @@ from governance.decisions import retirement_date
 from governance.errors import DeliveryFailed, Undeliverable
 from governance.model import MetricReading, Pilot, SendStatus
 from governance.period import Period
-from governance.ports import ConversationRepository, DecisionRepository, Messenger, ReadingRepository, SendLog
+from governance.ports import (
+    ConversationRepository,
+    DecisionRepository,
+    Messenger,
+    ReadingRepository,
+    SendLog,
+    TenantSettingsRepository,
+)
 from scheduler.sweep import DONE, Job, Message, Plan
 
 logger = logging.getLogger(__name__)
@@ -33,12 +41,21 @@ Compose = Callable[[], Awaitable[Message]]
 
 
 class CheckinPlanner:
-    def __init__(self, readings: ReadingRepository, decisions: DecisionRepository, sendlog: SendLog) -> None:
+    def __init__(
+        self,
+        readings: ReadingRepository,
+        decisions: DecisionRepository,
+        sendlog: SendLog,
+        tenants: TenantSettingsRepository | None = None,
+    ) -> None:
         self._readings = readings
         self._decisions = decisions
         self._sendlog = sendlog
+        self._tenants = tenants  # the tenant's default holiday calendar, for pilots that name no country
 
     async def __call__(self, pilot: Pilot, now: datetime) -> Plan:
+        if pilot.country is None and self._tenants is not None:
+            pilot = with_tenant_country(pilot, (await self._tenants.get(pilot.tenant_id)).default_country)
         retired_on = None
         if not pilot.stage.is_active:
             retired_on = retirement_date(await self._decisions.list_for(pilot.id))
@@ -48,6 +65,9 @@ class CheckinPlanner:
             later.append(upcoming)
         period = due_checkin_period(pilot, now, retired_on=retired_on)
         if period is None or await self._readings.get(pilot.id, period) is not None:
+            return Plan((), tuple(later))
+        hold = pilot.hold_for(period)
+        if hold is not None and hold.skipped:  # the sponsor skipped the month: nothing more is asked
             return Plan((), tuple(later))
 
         log = await self._sendlog.get(pilot.id, checkin_log_key(period))
@@ -62,7 +82,8 @@ class CheckinPlanner:
         jobs: list[Job] = []
         for nudge in state.due_nudges:
             if nudge == REMINDER:
-                jobs.append(Job(nudge_log_key(REMINDER, period), "sponsor", self._reminder(state)))
+                key = nudge_log_key(REMINDER, period, state.remind_on)
+                jobs.append(Job(key, "sponsor", self._reminder(state)))
             elif pilot.channel is not None:  # without a project channel, `overdue` shows it instead
                 jobs.append(Job(nudge_log_key(ESCALATION, period), "channel", self._escalation(state, now)))
         if state.next_nudge_at is not None:
@@ -81,7 +102,7 @@ class CheckinPlanner:
         period, sent = _due(state)
 
         async def compose() -> Message:
-            return Message(text=checkin_reminder_text(state.pilot, period, sent))
+            return Message(text=checkin_reminder_text(state.pilot, period, sent, asked=state.remind_on is not None))
 
         return compose
 

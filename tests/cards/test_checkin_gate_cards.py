@@ -24,7 +24,16 @@ from cards.decision import DECISION_INPUTS, decision_errors, decision_summary_te
 from cards.gate import render_gate_card
 from cards.submissions import CheckinSubmission, DecisionSubmission, read
 from cards.text import MAX_CARD_BYTES, card_json, card_size, plain
-from cards.verbs import CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW, MAX_REFRESH_USERS, PILOT_STATUS
+from cards.verbs import (
+    CHECKIN_AWAY,
+    CHECKIN_SKIP,
+    CHECKIN_SUBMIT,
+    CHECKIN_VIEW,
+    GATE_DECIDE,
+    GATE_VIEW,
+    MAX_REFRESH_USERS,
+    PILOT_STATUS,
+)
 from governance.decisions import apply_decision
 from governance.errors import ValidationFailed
 from governance.model import (
@@ -291,9 +300,13 @@ def test_checkin_card_has_one_number_input_per_metric_with_unit_baseline_target_
     assert "monthly budget: 1,000" in fields["spend"]["label"]
     for text_id in ("blockers", "notes"):
         assert fields[text_id]["isMultiline"] and fields[text_id]["maxLength"] == MAX_TEXT
-    (action,) = card["actions"]
+    action, away, skip = card["actions"]
     assert action["type"] == "Action.Execute" and action["verb"] == CHECKIN_SUBMIT
     assert action["data"] == {"verb": CHECKIN_SUBMIT, "pilotId": "p-1", "period": "2026-04"}
+    # Away and skip leave the form unanswered: they send none of its inputs, so its required ones do not block them.
+    assert [away["verb"], skip["verb"]] == [CHECKIN_AWAY, CHECKIN_SKIP]
+    assert away["associatedInputs"] == skip["associatedInputs"] == "none"
+    assert away["fallback"]["associatedInputs"] == "none"
     assert "How did April 2026 go?" in shown_text(card)
 
 
