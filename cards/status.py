@@ -16,6 +16,7 @@ from cards.pieces import (
     gate_phrase,
     governance_block,
     metric_summary,
+    period_label,
     primary_metric,
     spend_line,
     sponsor_label,
@@ -74,6 +75,9 @@ def status_preview(status: PilotStatus) -> dict[str, Any]:
     }
 
 
+SKIPS_SHOWN = 3  # the latest skipped months on the status card, with their reasons
+
+
 def _checkins(status: PilotStatus) -> list[CardElement]:
     elements: list[CardElement] = [section("Check-ins")]
     if status.checkin_overdue_days and status.due_period:
@@ -91,6 +95,11 @@ def _checkins(status: PilotStatus) -> list[CardElement]:
     elif status.checkin.skipped and status.checkin.period is not None:
         skipped = f"The check-in for {status.checkin.period} was skipped: {status.checkin.skip_reason}"
         elements.append(text(plain(shorten(skipped, MAX_FREE_TEXT)), color="Accent"))
+    answered = {r.period for r in status.readings}
+    skips = [h for h in status.pilot.checkin_holds if h.skipped and h.period not in answered]
+    if skips:
+        listed = "; ".join(f"{period_label(h.period)} ({shorten(h.reason, 80)})" for h in skips[-SKIPS_SHOWN:])
+        elements.append(text(plain(f"Skipped months: {listed}."), subtle=True, spacing="Small"))
     if not status.readings:
         elements.append(text("No check-ins yet.", subtle=True))
         return elements

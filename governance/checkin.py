@@ -176,8 +176,9 @@ def away_problem(pilot: Pilot, period: Period, day: date, now: datetime) -> str 
 
 
 def skip_problem(pilot: Pilot, period: Period, now: datetime) -> str | None:
-    """Why ``period`` cannot be skipped, or None: its check-in must have been asked for already."""
-    if not is_checkin_period(pilot, period) or checkin_due_at(pilot, period) > now:
+    """Why ``period`` cannot be skipped, or None: it must be a month the pilot reports on that has begun (a sponsor
+    may skip the month in progress before its card comes, e.g. before going on leave)."""
+    if not is_checkin_period(pilot, period) or period > Period.of(local_date(now, pilot.timezone)):
         return f"There is no {_month(period)} check-in to skip."
     return None
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from governance.period import Period
+from tests.cards.test_cards import shown_text
 from tests.conftest import Harness
 from tests.helpers import card_text, cards_of, inputs, texts_of
 from tests.scheduler.test_checkins import (
@@ -305,3 +306,18 @@ async def test_a_reading_after_a_skip_counts_as_answered(harness: Harness) -> No
     assert await harness.repos.readings.get(pilot["id"], NOVEMBER) is not None
     status = card_text(cards_of(await say(harness, "status claims triage"))[-1])
     assert "skipped" not in status
+
+
+async def test_a_sponsor_may_skip_the_month_in_progress_before_its_card_comes_but_no_later_one(
+    harness: Harness,
+) -> None:
+    pilot = await register(harness)
+    await install_sponsor(harness)
+    harness.clock.set(at("2026-11-27T15:00:00Z"))  # November's card goes out on 1 December
+    ahead = await press(harness, "checkin.skip", pilot["id"], period="2026-12", confirm="1", skipReason="Leave")
+    assert "There is no December 2026 check-in to skip." in card_text(ahead["value"])
+    body = await press(harness, "checkin.skip", pilot["id"], confirm="1", skipReason="Leave")
+    assert "Check-in skipped" in card_text(body["value"])
+    assert (await tick(harness, CHECKIN_TIME))["sent"] == 0  # no card for a skipped month
+    status = shown_text(cards_of(await say(harness, "status claims triage"))[-1])
+    assert "Skipped months: November 2026 (Leave)." in status
