@@ -363,3 +363,20 @@ def test_gate_card_in_the_project_channel_gives_the_sponsor_the_decision_view(pl
     assert isinstance(observations["gateRefreshedAutomatically"], bool), observations
     names = {Path(p).name for p in playground_run.result["screenshots"]}
     assert {"11-gate-card-channel.png", "12-gate-card-sponsor-view.png"} <= names, names
+
+
+def test_the_sponsor_skips_a_month_with_a_reason_and_status_shows_it_skipped(playground_run: PlaygroundRun) -> None:
+    """ "Skip this month" on the check-in card, a reason, and `status` lists the month as skipped with it; the next
+    tick sends that month nothing (no reminder, no escalation)."""
+    playground_run.require_steps(
+        "register a third pilot through the REST API",
+        "tick at its first check-in time",
+        "press Skip this month, give the reason and skip",
+        "status <pilot> shows the month skipped with its reason",
+        "a tick after the skip sends the skipped month nothing more",
+    )
+    observations = playground_run.result["observations"]
+    assert observations["skipTick"]["by_kind"].get("checkin", 0) >= 1, observations
+    assert observations["skipRetick"]["sent"] == 0, observations
+    names = {Path(p).name for p in playground_run.result["screenshots"]}
+    assert {"31-skip-month-form.png", "32-checkin-skipped.png", "33-status-skipped-month.png"} <= names, names
