@@ -118,27 +118,30 @@ async def show_checkin(turn: Turn, data: dict[str, Any]) -> Reply:
     return Reply(card=checkin_card(pilot, period, last, {}, {}))
 
 
-async def _hold_target(turn: Turn, ref: CheckinHoldRequest, action: str) -> tuple[Pilot, Period] | None:
-    """The pilot and month a "Remind me on ..." or "Skip this month" press is about, once the presser may."""
+async def _hold_target(
+    turn: Turn, data: dict[str, Any], action: str
+) -> tuple[CheckinHoldRequest, Pilot, Period] | None:
+    """A "Remind me on ..." or "Skip this month" press: what it asks, about which pilot and month, once the presser
+    may (NotPilotOwner otherwise); None for a card too old to read."""
+    try:
+        ref = read(CheckinHoldRequest, data)
+    except ValidationFailed:
+        return None
     period = ref.valid_period
     if period is None:
         return None
     pilot = await turn.app.pilots.get(ref.pilot_id, turn.asker.tenant_id)
     if not may_hold_checkin(pilot, turn.asker.actor):
         raise NotPilotOwner(action)
-    return pilot, period
+    return ref, pilot, period
 
 
 async def checkin_away(turn: Turn, data: dict[str, Any]) -> Reply:
     """ "Remind me on ...": the day picker, then the reminder moved to that day (the check-in form comes back)."""
-    try:
-        ref = read(CheckinHoldRequest, data)
-    except ValidationFailed:
-        return Reply(text=STALE_CARD_REPLY)
-    target = await _hold_target(turn, ref, "postpone this check-in")
+    target = await _hold_target(turn, data, "postpone this check-in")
     if target is None:
         return Reply(text=STALE_CARD_REPLY)
-    pilot, period = target
+    ref, pilot, period = target
     today = local_date(turn.app.clock.now(), pilot.timezone)
     if not ref.confirmed:
         return Reply(card=checkin_away_card(pilot, period, today))
@@ -155,14 +158,10 @@ async def checkin_away(turn: Turn, data: dict[str, Any]) -> Reply:
 
 async def checkin_skip(turn: Turn, data: dict[str, Any]) -> Reply:
     """ "Skip this month": the reason, then the month skipped (the card says so for everyone)."""
-    try:
-        ref = read(CheckinHoldRequest, data)
-    except ValidationFailed:
-        return Reply(text=STALE_CARD_REPLY)
-    target = await _hold_target(turn, ref, "skip this check-in")
+    target = await _hold_target(turn, data, "skip this check-in")
     if target is None:
         return Reply(text=STALE_CARD_REPLY)
-    pilot, period = target
+    ref, pilot, period = target
     if not ref.confirmed:
         return Reply(card=checkin_skip_card(pilot, period))
     try:

@@ -321,3 +321,14 @@ async def test_a_sponsor_may_skip_the_month_in_progress_before_its_card_comes_bu
     assert (await tick(harness, CHECKIN_TIME))["sent"] == 0  # no card for a skipped month
     status = shown_text(cards_of(await say(harness, "status claims triage"))[-1])
     assert "Skipped months: November 2026 (Leave)." in status
+
+
+async def test_the_rest_api_sets_and_clears_a_pilots_country(harness: Harness) -> None:
+    pilot = await register(harness)
+    assert pilot["country"] is None and pilot["checkinHolds"] == []
+    status, changed = await harness.api("PATCH", f"/api/pilots/{pilot['id']}", {"country": " de "})
+    assert status == 200 and changed["country"] == "DE"
+    status, cleared = await harness.api("PATCH", f"/api/pilots/{pilot['id']}", {"country": None})
+    assert status == 200 and cleared["country"] is None
+    status, body = await harness.api("PATCH", f"/api/pilots/{pilot['id']}", {"country": "ZZ"})
+    assert status == 400 and set(body["fields"]) == {"country"}
