@@ -150,7 +150,7 @@ def build_sweep(
     finish = service.finish_decision if service else None
     planners: list[Planner] = [
         CheckinPlanner(repos.readings, repos.decisions, repos.sendlog, repos.tenants),
-        GatePlanner(repos.readings, repos.decisions, finish, deciders=deciders),
+        GatePlanner(repos.readings, repos.decisions, finish, deciders=deciders, tenants=repos.tenants),
         CostDriftPlanner(repos.readings),
     ]
     if service is not None:

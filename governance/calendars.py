@@ -15,6 +15,7 @@ from functools import cache
 import holidays
 
 from governance.model import Pilot
+from governance.ports import TenantSettingsRepository
 
 # A pilot's dates lie within governance.rules' EARLIEST_DATE..LATEST_DATE; the package computes any year, but no
 # calendar is built for a year nobody can schedule in (a bad "now" must not fill the cache).
@@ -58,3 +59,10 @@ def with_tenant_country(pilot: Pilot, default_country: str | None) -> Pilot:
     if pilot.tenant_country == default_country:
         return pilot
     return dataclasses.replace(pilot, tenant_country=default_country)
+
+
+async def read_tenant_country(pilot: Pilot, tenants: TenantSettingsRepository | None) -> Pilot:
+    """``pilot`` with its tenant's default calendar, read only when the pilot names no country of its own."""
+    if pilot.country is not None or tenants is None:
+        return pilot
+    return with_tenant_country(pilot, (await tenants.get(pilot.tenant_id)).default_country)

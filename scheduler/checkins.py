@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
 from cards.checkin import checkin_card, checkin_reminder_text, overdue_channel_card
-from governance.calendars import with_tenant_country
+from governance.calendars import read_tenant_country
 from governance.checkin import (
     ESCALATION,
     REMINDER,
@@ -54,8 +54,7 @@ class CheckinPlanner:
         self._tenants = tenants  # the tenant's default holiday calendar, for pilots that name no country
 
     async def __call__(self, pilot: Pilot, now: datetime) -> Plan:
-        if pilot.country is None and self._tenants is not None:
-            pilot = with_tenant_country(pilot, (await self._tenants.get(pilot.tenant_id)).default_country)
+        pilot = await read_tenant_country(pilot, self._tenants)
         retired_on = None
         if not pilot.stage.is_active:
             retired_on = retirement_date(await self._decisions.list_for(pilot.id))

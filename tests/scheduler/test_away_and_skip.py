@@ -332,3 +332,22 @@ async def test_the_rest_api_sets_and_clears_a_pilots_country(harness: Harness) -
     assert status == 200 and cleared["country"] is None
     status, body = await harness.api("PATCH", f"/api/pilots/{pilot['id']}", {"country": "ZZ"})
     assert status == 400 and set(body["fields"]) == {"country"}
+
+
+async def test_away_after_the_usual_reminder_still_reminds_on_the_day_and_a_new_day_moves_it(
+    harness: Harness,
+) -> None:
+    pilot = await with_project_channel(harness)
+    await install_sponsor(harness)
+    await tick(harness, CHECKIN_TIME)
+    assert (await tick(harness, REMINDER_TIME))["by_kind"] == {"reminder": 1}  # the usual one, on 4 December
+    harness.clock.set(at("2026-12-07T15:00:00Z"))
+    await press(harness, "checkin.away", pilot["id"], confirm="1", remindOn=AWAY_DAY)
+    assert (await tick(harness, ESCALATION_TIME))["sent"] == 0  # the escalation waits too
+    assert (await tick(harness, AWAY_REMINDER_TIME))["by_kind"] == {"reminder": 1}
+    harness.clock.set(at("2026-12-15T15:00:00Z"))
+    await press(harness, "checkin.away", pilot["id"], confirm="1", remindOn="2026-12-18")
+    assert (await tick(harness, "2026-12-17T14:00:00Z"))["sent"] == 0
+    assert (await tick(harness, "2026-12-18T14:00:00Z"))["by_kind"] == {"reminder": 1}
+    actions = [e.action for e in await harness.repos.audit.list_for(pilot["id"]) if e.action == "checkin.away"]
+    assert len(actions) == 2
