@@ -182,7 +182,9 @@ def create_app(
     clock = clock or SystemClock()
     store = store or make_document_store(settings)
     repos = Repositories.on(store)
-    service = PilotService(repos.pilots, repos.readings, repos.decisions, repos.audit, clock, repos.agenda)
+    service = PilotService(
+        repos.pilots, repos.readings, repos.decisions, repos.audit, clock, repos.agenda, tenants=repos.tenants
+    )
 
     bot_config = BotFrameworkConfig(settings)
     signing_keys = signing_keys or BotFrameworkSigningKeys(settings.bot_openid_metadata_url)

@@ -165,7 +165,7 @@ def away_problem(pilot: Pilot, period: Period, day: date, now: datetime) -> str 
     """Why the sponsor cannot be reminded of ``period``'s check-in on ``day``, or None: the check-in must be the
     one due now, and the day after today and within the month the card went out."""
     if due_checkin_period(pilot, now) != period:
-        return f"The {_month(period)} check-in is no longer the one due, so there is nothing to postpone."
+        return f"The {_month(period)} check-in is not the one due now, so there is nothing to postpone."
     today = local_date(now, pilot.timezone)
     month = period.next
     if day <= today:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any, Final
 
 from governance.audit import AuditTrail, audit_event
-from governance.calendars import is_valid_country, normalize_country
+from governance.calendars import is_valid_country, normalize_country, read_tenant_country
 from governance.checkin import away_problem, skip_problem
 from governance.conflicts import retry_on_conflict
 from governance.decisions import DecisionDraft, apply_decision, decision_effects
@@ -119,7 +119,9 @@ class PilotService:
         audit: AuditRepository,
         clock: Clock,
         agenda: Agenda | None = None,
+        tenants: TenantSettingsRepository | None = None,
     ) -> None:
+        self._tenants = tenants  # the tenant's default holiday calendar, for the check-in rules of away and skip
         self._trail = AuditTrail(audit, pilots, readings, decisions)
         self._pilots = pilots
         self._readings = readings
@@ -330,7 +332,7 @@ class PilotService:
         async def attempt() -> Pilot:
             current = await self.get(pilot.id, pilot.tenant_id)
             now = self._clock.now()
-            new = hold(current, now)
+            new = hold(await read_tenant_country(current, self._tenants), now)
             if new is None:
                 return current
             holds = tuple(sorted((*(h for h in current.checkin_holds if h.period != period), new), key=_by_period))

@@ -351,3 +351,16 @@ async def test_away_after_the_usual_reminder_still_reminds_on_the_day_and_a_new_
     assert (await tick(harness, "2026-12-18T14:00:00Z"))["by_kind"] == {"reminder": 1}
     actions = [e.action for e in await harness.repos.audit.list_for(pilot["id"]) if e.action == "checkin.away"]
     assert len(actions) == 2
+
+
+async def test_away_follows_the_tenants_holidays_too(harness: Harness) -> None:
+    """On Saturday 2 January 2027 the December check-in went out the day before on weekdays alone, but not on the
+    US calendar (it goes out on Monday the 4th): there is nothing to postpone yet."""
+    pilot = await register(harness)
+    harness.clock.set(at("2027-01-02T15:00:00Z"))
+    await say(harness, "country US", ADMIN)
+    early = await press(harness, "checkin.away", pilot["id"], period="2026-12", confirm="1", remindOn="2027-01-20")
+    assert "The December 2026 check-in is not the one due now" in card_text(early["value"])
+    await say(harness, "country none", ADMIN)
+    body = await press(harness, "checkin.away", pilot["id"], period="2026-12", confirm="1", remindOn="2027-01-20")
+    assert "You asked to be reminded on Wednesday 20 January 2027" in card_text(body["value"])
