@@ -247,6 +247,11 @@ def checkin_away_card(
             subtle=True,
         ),
     ]
+    ref = _ref(pilot, period)
+    back = execute("Back to the check-in", CHECKIN_VIEW, ref, with_inputs=False)
+    if first > month.last_day:
+        body.append(text(plain(f"No day is left in {period_label(month)}: answer the check-in or skip the month.")))
+        return build(body, [back])
     body += with_error(
         DateInput(
             id=REMIND_ON_INPUT,
@@ -259,14 +264,7 @@ def checkin_away_card(
         ),
         error,
     )
-    ref = _ref(pilot, period)
-    return build(
-        body,
-        [
-            execute("Remind me then", CHECKIN_AWAY, {**ref, CONFIRM_FIELD: "1"}, style="positive"),
-            execute("Back to the check-in", CHECKIN_VIEW, ref, with_inputs=False),
-        ],
-    )
+    return build(body, [execute("Remind me then", CHECKIN_AWAY, {**ref, CONFIRM_FIELD: "1"}, style="positive"), back])
 
 
 def checkin_skip_card(pilot: Pilot, period: Period, value: str = "", error: str | None = None) -> AdaptiveCard:

@@ -197,6 +197,7 @@ def away_and_skip_cards(pilot: Pilot, reason: str, prefix: str = "") -> dict[str
     status = skipped_status(reason, pilot.name)
     return {
         f"{prefix}checkin-away": card_json(checkin_away_card(pilot, APRIL, TODAY)),
+        f"{prefix}checkin-away-too-late": card_json(checkin_away_card(pilot, APRIL, date(2026, 5, 31))),
         f"{prefix}checkin-away-error": card_json(checkin_away_card(pilot, APRIL, TODAY, reason[:20], MARKUP)),
         f"{prefix}checkin-away-noted": card_json(checkin_card(away, APRIL, None, {}, {})),
         f"{prefix}checkin-skip": card_json(checkin_skip_card(pilot, APRIL)),
@@ -682,3 +683,5 @@ def test_the_away_form_offers_only_days_left_in_the_month_it_is_answered_in() ->
     card = card_json(checkin_away_card(make_pilot(), APRIL, TODAY))
     field = inputs(card)["remindOn"]
     assert (field["min"], field["max"]) == ("2026-05-13", "2026-05-31") and field["isRequired"]
+    last_day = card_json(checkin_away_card(make_pilot(), APRIL, date(2026, 5, 31)))
+    assert inputs(last_day) == {} and "No day is left in May 2026" in shown_text(last_day)

@@ -169,6 +169,8 @@ async def test_remind_me_on_moves_the_nudges_to_one_reminder_that_day(harness: H
     body = await away_until_the_15th(harness, pilot["id"])
     assert "You asked to be reminded on Tuesday 15 December 2026" in card_text(body["value"])
     assert "Submit check-in" in card_text(body["value"])  # the form again, to answer later
+    status = card_text(cards_of(await say(harness, "status claims triage"))[-1])
+    assert "The sponsor is away: reminder on 2026-12-15." in status
     assert (await tick(harness, REMINDER_TIME))["sent"] == 0
     assert (await tick(harness, ESCALATION_TIME))["sent"] == 0  # the project channel hears nothing either
     assert (await tick(harness, "2026-12-15T13:59:00Z"))["sent"] == 0
