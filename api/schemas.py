@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from governance.calendars import normalize_country
 from governance.errors import ValidationFailed
 from governance.imports import ImportReport, Outcome
 from governance.model import (
@@ -114,6 +115,10 @@ class WorkflowIn(Body):
         return Workflow(self.surface, self.integrated, clean_text(self.system))
 
 
+# ISO 3166-1 alpha-2 (governance.rules checks it has a calendar); any case, "" or null for none.
+Country = Annotated[str, StringConstraints(max_length=8)]
+
+
 class PilotIn(Body):
     """A pilot, or with ``stage: "draft"`` an initiative known by its name and sponsor only (metrics and dates may
     follow; its sponsor is asked for them)."""
@@ -127,6 +132,7 @@ class PilotIn(Body):
     gate_date: date | None = None
     checkin_day: Annotated[int, Strict(), Field(ge=1, le=28)] = 1
     timezone: Annotated[str, StringConstraints(max_length=64)] = "UTC"
+    country: Country | None = None
     channel: ChannelIn | None = None
     budget_monthly: Money | None = None
     intended_users: Annotated[int, Strict(), Field(ge=1, le=MAX_USERS)] | None = None
@@ -156,6 +162,7 @@ class PilotIn(Body):
             gate_date=self.gate_date,
             checkin_day=self.checkin_day,
             timezone=self.timezone,
+            country=normalize_country(self.country),
             budget_monthly=self.budget_monthly,
             intended_users=self.intended_users,
             scale_plan=ScalePlan(clean_text(self.scale_plan.expand), clean_text(self.scale_plan.retire)),
@@ -182,6 +189,7 @@ class PilotPatch(Body):
     gate_date: date | None = None
     checkin_day: Annotated[int, Strict(), Field(ge=1, le=28)] | None = None
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    country: Country | None = None
     channel: ChannelIn | None = None
     budget_monthly: Money | None = None
     intended_users: Annotated[int, Strict(), Field(ge=1, le=MAX_USERS)] | None = None
@@ -231,6 +239,8 @@ class PilotPatch(Body):
                 out["workflow"] = value.to_domain()
             elif field == "stage":
                 out["stage"] = Stage(value)
+            elif field == "country":
+                out["country"] = normalize_country(value)
             else:
                 out[field] = value
         if "lead" in out and out["lead"] is None and "checkin_recipient" not in out:
@@ -314,6 +324,18 @@ def pilot_json(pilot: Pilot) -> dict[str, Any]:
         "gateDate": pilot.gate_date.isoformat(),
         "checkinDay": pilot.checkin_day,
         "timezone": pilot.timezone,
+        "country": pilot.country,
+        "checkinHolds": [
+            {
+                "period": str(hold.period),
+                "skipped": hold.skipped,
+                "skipReason": hold.reason if hold.skipped else None,
+                "remindOn": hold.remind_on.isoformat() if hold.remind_on else None,
+                "by": {"aadObjectId": hold.by.aad_object_id, "name": hold.by.name},
+                "at": hold.at.isoformat(),
+            }
+            for hold in pilot.checkin_holds
+        ],
         "channel": (
             {"conversationId": pilot.channel.conversation_id, "teamId": pilot.channel.team_id}
             if pilot.channel

@@ -17,7 +17,7 @@ input values do; everything in a TextBlock or FactSet goes through plain().
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Final
 
 from microsoft_teams.cards import (
@@ -25,6 +25,7 @@ from microsoft_teams.cards import (
     CardElement,
     Choice,
     ChoiceSetInput,
+    DateInput,
     NumberInput,
     ShowCardAction,
     TextInput,
@@ -43,12 +44,23 @@ from cards.pieces import (
     with_error,
 )
 from cards.text import card_size, fmt_number, plain, plural, shorten
-from cards.verbs import CHECKIN_SUBMIT, CHECKIN_VIEW, CORRECTION_SUBMIT, PILOT_STATUS, READING_CORRECT, execute, refresh
+from cards.verbs import (
+    CHECKIN_AWAY,
+    CHECKIN_SKIP,
+    CHECKIN_SUBMIT,
+    CHECKIN_VIEW,
+    CORRECTION_SUBMIT,
+    PILOT_STATUS,
+    READING_CORRECT,
+    execute,
+    refresh,
+)
 from governance.checkin import checkin_send_date
+from governance.checkin import remind_on as checkin_remind_on
 from governance.corrections import CORRECTION_MONTHS
 from governance.lead import LEAD, checkin_audiences
 from governance.localtime import local_date
-from governance.model import HealthStatus, Metric, MetricReading, Pilot, ReadingSource
+from governance.model import CheckinHold, HealthStatus, Metric, MetricReading, Pilot, ReadingSource
 from governance.period import Period
 from governance.rules import MAX_TEXT
 
@@ -62,6 +74,11 @@ NOTES_INPUT: Final = "notes"
 PERIOD_FIELD: Final = "period"
 BASED_ON_FIELD: Final = "basedOn"  # the stamp of the reading a correction form (or a Confirm button) was built on
 CORRECT_PERIOD_INPUT: Final = "correctPeriod"  # the month chosen under the status card's "Correct a reading"
+# The away and skip forms ("Remind me on ...", "Skip this month"); ``confirm`` in the data marks their own button.
+REMIND_ON_INPUT: Final = "remindOn"
+SKIP_REASON_INPUT: Final = "skipReason"
+CONFIRM_FIELD: Final = "confirm"
+MAX_SKIP_REASON: Final = 200
 STATUS_CHOICES: Final = tuple((status.value, HEALTH_LABEL[status]) for status in HealthStatus)
 # How much submitted free text a refilled form keeps: all of it, then less while the card is too large.
 KEEP_TEXT_LIMITS: Final = (MAX_TEXT, 300, 0)
@@ -142,8 +159,18 @@ def _checkin_card(
         return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
 
     body += _form(pilot, period, last_reading, values, errors, keep)
-    action = execute("Submit check-in", CHECKIN_SUBMIT, _ref(pilot, period), style="positive")
-    return build(body, [action])
+    remind_on = checkin_remind_on(pilot, period)
+    if remind_on is not None:
+        body.append(text(plain(f"You asked to be reminded on {_day(remind_on)}."), subtle=True))
+    ref = _ref(pilot, period)
+    return build(
+        body,
+        [
+            execute("Submit check-in", CHECKIN_SUBMIT, ref, style="positive"),
+            execute("Remind me on ...", CHECKIN_AWAY, ref, with_inputs=False),
+            execute("Skip this month", CHECKIN_SKIP, ref, with_inputs=False),
+        ],
+    )
 
 
 def _form(
@@ -227,6 +254,97 @@ def _form(
             errors.get(input_id),
         )
     return body
+
+
+def _day(day: date) -> str:
+    """``Tuesday 15 December 2026``."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def checkin_away_card(
+    pilot: Pilot, period: Period, today: date, value: str = "", error: str | None = None
+) -> AdaptiveCard:
+    """ "Remind me on ...": a day in the month the check-in is answered in, after today (governance.checkin rules)."""
+    month = period.next
+    first = max(today + timedelta(days=1), month.first_day)
+    body: list[CardElement] = [
+        heading(plain(f"Remind me later: {pilot.name}")),
+        text(
+            plain(
+                f"Away? Pick the day to be reminded of the {period_label(period)} check-in. Until then no reminder "
+                "comes and the project channel hears nothing."
+            ),
+            subtle=True,
+        ),
+    ]
+    ref = _ref(pilot, period)
+    back = execute("Back to the check-in", CHECKIN_VIEW, ref, with_inputs=False)
+    if first > month.last_day:
+        body.append(text(plain(f"No day is left in {period_label(month)}: answer the check-in or skip the month.")))
+        return build(body, [back])
+    body += with_error(
+        DateInput(
+            id=REMIND_ON_INPUT,
+            label="Remind me on",
+            value=value or None,
+            min=first.isoformat(),
+            max=month.last_day.isoformat(),
+            is_required=True,
+            error_message=error or f"Pick a day from {first.isoformat()} to {month.last_day.isoformat()}.",
+        ),
+        error,
+    )
+    return build(body, [execute("Remind me then", CHECKIN_AWAY, {**ref, CONFIRM_FIELD: "1"}, style="positive"), back])
+
+
+def checkin_skip_card(pilot: Pilot, period: Period, value: str = "", error: str | None = None) -> AdaptiveCard:
+    """ "Skip this month", with the reason the status and gate cards will show."""
+    month = period_label(period)
+    body: list[CardElement] = [
+        heading(plain(f"Skip {month}: {pilot.name}")),
+        text(
+            plain(
+                "A skipped month gets no reminders and counts as skipped, not late. The reason is shown with it "
+                "on the status and gate cards."
+            ),
+            subtle=True,
+        ),
+    ]
+    body += with_error(
+        TextInput(
+            id=SKIP_REASON_INPUT,
+            label="Why is this month skipped?",
+            value=kept_text(value, MAX_SKIP_REASON),
+            placeholder="e.g. on leave; pilot paused for the holidays",
+            max_length=MAX_SKIP_REASON,
+            is_required=True,
+            error_message=error or "Say why this month is skipped.",
+        ),
+        error,
+    )
+    ref = _ref(pilot, period)
+    return build(
+        body,
+        [
+            execute(f"Skip {month}", CHECKIN_SKIP, {**ref, CONFIRM_FIELD: "1"}, style="destructive"),
+            execute("Back to the check-in", CHECKIN_VIEW, ref, with_inputs=False),
+        ],
+    )
+
+
+def checkin_skipped_card(pilot: Pilot, hold: CheckinHold) -> AdaptiveCard:
+    """What the check-in card turns into once its month is skipped: read-only, with the reason and who skipped it."""
+    who = hold.by.name or "the sponsor"
+    body: list[CardElement] = [
+        heading(plain(f"Check-in skipped: {pilot.name}")),
+        text(
+            plain(f"{period_label(hold.period)} was skipped by {who} on {hold.at.date().isoformat()}: {hold.reason}"),
+            color="Accent",
+            spacing="None",
+        ),
+        text("No reminders will come for this month.", subtle=True, spacing="Small"),
+    ]
+    return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
 
 
 def received_from(reading: MetricReading) -> str:
@@ -404,9 +522,15 @@ def checkin_superseded_card(
     return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
 
 
-def checkin_reminder_text(pilot: Pilot, period: Period, sent_on: date | None = None) -> str:
-    """The one reminder to the sponsor (markdown; user text escaped). ``sent_on`` defaults to the scheduled day."""
+def checkin_reminder_text(pilot: Pilot, period: Period, sent_on: date | None = None, *, asked: bool = False) -> str:
+    """The one reminder to the sponsor (markdown; user text escaped). ``sent_on`` defaults to the scheduled day;
+    ``asked``: the day the sponsor asked to be reminded on ("Remind me on ...")."""
     sent = sent_on or checkin_send_date(pilot, period)
+    if asked:
+        return (
+            f"You asked to be reminded today: the {period_label(period)} check-in for **{plain(pilot.name)}** is "
+            f"still open (sent {sent.isoformat()}). Fill in the card above, or skip the month there with a reason."
+        )
     return (
         f"Reminder: the {period_label(period)} check-in for **{plain(pilot.name)}** is still open "
         f"(sent {sent.isoformat()}). It takes a minute: fill in the card above, or type "

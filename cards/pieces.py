@@ -5,7 +5,6 @@ numbers come from governance/.
 
 from __future__ import annotations
 
-import calendar
 from typing import Final
 
 from microsoft_teams.cards import (
@@ -24,7 +23,7 @@ from cards.inputs import BadNumber, parse_number
 from cards.text import fmt_number, plain, plural, shorten
 from governance.milestones import milestone_offset
 from governance.model import DecisionKind, Direction, HealthStatus, Integration, Pilot, Stage, Workflow, WorkSurface
-from governance.period import Period
+from governance.period import Period, month_name
 from governance.projections import CostDrift, DriftKind, Projection, SpendProjection
 from governance.views import MetricView, PilotStatus
 
@@ -114,7 +113,7 @@ def stage_label(stage: Stage) -> str:
 
 def period_label(period: Period) -> str:
     """``2026-04`` -> ``April 2026``."""
-    return f"{calendar.month_name[period.month]} {period.year}"
+    return month_name(period)
 
 
 def sponsor_label(pilot: Pilot, default: str = "The sponsor") -> str:

@@ -63,6 +63,7 @@ INPUT_IDS: Final = (
     "gateDate",
     "sponsor",
     "timezone",
+    "country",
     "budgetMonthly",
     "intendedUsers",
     "scaleExpand",
@@ -88,6 +89,7 @@ FORM_FIELDS: Final[dict[str, str]] = {
     "startDate": "startDate",
     "gateDate": "gateDate",
     "timezone": "timezone",
+    "country": "country",
     "budgetMonthly": "budgetMonthly",
     "intendedUsers": "intendedUsers",
     "scalePlan.expand": "scaleExpand",
@@ -222,6 +224,12 @@ def new_pilot_form(
         default=default_gate_date(start).isoformat(),
     )
     body += field.text("timezone", "Time zone (IANA)", default="UTC", placeholder="e.g. Europe/Berlin")
+    body += field.text(
+        "country",
+        "Public holidays of (country code, optional)",
+        max_length=8,
+        placeholder="e.g. US, GB, DE; blank: your organisation's default",
+    )
     body.append(section("Budget, adoption and scale plan"))
     body += field.number("budgetMonthly", "Monthly budget (optional)", minimum=0)
     body += field.number("intendedUsers", "Intended users (optional)", minimum=1)
@@ -435,6 +443,7 @@ def pilot_created_card(pilot: Pilot, reach: Reach = Reach.CHAT) -> AdaptiveCard:
         ("Time zone", pilot.timezone),
         *((("Lead", pilot.lead.name or "picked from the directory"),) if pilot.lead is not None else ()),
         ("Check-ins go to", RECIPIENT_LABEL[pilot.checkin_recipient]),
+        ("Public holidays", pilot.country or "the organisation's default"),
         ("Monthly budget", fmt_number(pilot.budget_monthly) if pilot.budget_monthly is not None else "not set"),
         ("Intended users", fmt_number(pilot.intended_users) if pilot.intended_users is not None else "not set"),
         ("Workflow", workflow_line(pilot.workflow)),

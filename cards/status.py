@@ -19,6 +19,7 @@ from cards.pieces import (
     gate_phrase,
     governance_block,
     metric_summary,
+    period_label,
     primary_metric,
     spend_line,
     sponsor_label,
@@ -87,6 +88,9 @@ def status_preview(status: PilotStatus) -> dict[str, Any]:
     }
 
 
+SKIPS_SHOWN = 3  # the latest skipped months on the status card, with their reasons
+
+
 def _draft(status: PilotStatus) -> list[CardElement]:
     """A draft initiative: what it still lacks; no metric, check-ins or gate until its sponsor completes it."""
     pilot = status.pilot
@@ -122,7 +126,18 @@ def _checkins(status: PilotStatus) -> list[CardElement]:
             )
         )
     elif status.due_period:
-        elements.append(text(plain(f"The check-in for {status.due_period} is due."), color="Accent"))
+        line = f"The check-in for {status.due_period} is due."
+        if status.checkin.remind_on is not None:
+            line += f" The sponsor is away: reminder on {status.checkin.remind_on.isoformat()}."
+        elements.append(text(plain(line), color="Accent"))
+    elif status.checkin.skipped and status.checkin.period is not None:
+        skipped = f"The check-in for {status.checkin.period} was skipped: {status.checkin.skip_reason}"
+        elements.append(text(plain(shorten(skipped, MAX_FREE_TEXT)), color="Accent"))
+    answered = {r.period for r in status.readings}
+    skips = [h for h in status.pilot.checkin_holds if h.skipped and h.period not in answered]
+    if skips:
+        listed = "; ".join(f"{period_label(h.period)} ({shorten(h.reason, 80)})" for h in skips[-SKIPS_SHOWN:])
+        elements.append(text(plain(f"Skipped months: {listed}."), subtle=True, spacing="Small"))
     if not status.readings:
         elements.append(text("No check-ins yet.", subtle=True))
         return elements

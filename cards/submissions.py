@@ -19,6 +19,8 @@ from cards.checkin import (
     BLOCKERS_INPUT,
     CORRECT_PERIOD_INPUT,
     NOTES_INPUT,
+    REMIND_ON_INPUT,
+    SKIP_REASON_INPUT,
     SPEND_INPUT,
     STATUS_INPUT,
     input_for,
@@ -27,6 +29,7 @@ from cards.checkin import (
 from cards.decision import DECISION_INPUTS, decision_errors
 from cards.inputs import BadNumber, parse_date, parse_number
 from cards.pilot_form import INPUT_IDS, NO_LEAD
+from governance.calendars import normalize_country
 from governance.decisions import (
     ACCESS_REVOKED,
     ARCHIVED,
@@ -141,6 +144,7 @@ class NewPilotSubmission(CardData):
     gate_date: Text = Field("", alias="gateDate")
     sponsor: Text = ""
     timezone: Text = ""
+    country: Text = ""
     budget_monthly: Text = Field("", alias="budgetMonthly")
     intended_users: Text = Field("", alias="intendedUsers")
     scale_expand: Text = Field("", alias="scaleExpand")
@@ -207,6 +211,7 @@ class NewPilotSubmission(CardData):
             start_date=start,
             gate_date=gate,
             timezone=self.timezone.strip() or "UTC",
+            country=normalize_country(self.country),
             budget_monthly=budget,
             intended_users=int(users) if users is not None else None,
             scale_plan=ScalePlan(clean_text(self.scale_expand), clean_text(self.scale_retire)),
@@ -271,6 +276,32 @@ class CheckinRef(CardData):
             return Period.parse(self.period.strip())
         except ValueError:
             return None
+
+
+class CheckinHoldRequest(CheckinRef):
+    """``checkin.away`` and ``checkin.skip``: without ``confirm`` the button that opens the form, with it the form's
+    own button and its input."""
+
+    confirm: Text = ""
+    remind_on: Text = Field("", alias=REMIND_ON_INPUT)
+    skip_reason: Text = Field("", alias=SKIP_REASON_INPUT)
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(self.confirm.strip())
+
+    def remind_day(self) -> date:
+        """The day typed in "Remind me on"; ValidationFailed keyed by the input otherwise."""
+        try:
+            day = parse_date(self.remind_on)
+        except ValueError:
+            day = None
+            problem = "Use a date like 2026-12-15."
+        else:
+            problem = "Pick the day to be reminded on."
+        if day is None:
+            raise ValidationFailed({REMIND_ON_INPUT: problem})
+        return day
 
 
 class CheckinSubmission(CheckinRef):

@@ -62,6 +62,24 @@ class GateAlreadyDecided(GovernanceError):
     code = "already_decided"
 
 
+class CheckinAnswered(GovernanceError):
+    """A month whose reading is in cannot be skipped or postponed."""
+
+    code = "already_answered"
+
+    def __init__(self, month: str) -> None:
+        super().__init__(f"The check-in for {month} is already answered, so there is nothing to skip or postpone.")
+
+
+class CheckinSkipped(GovernanceError):
+    """A skipped month asks for nothing more, so it has no reminder to postpone."""
+
+    code = "already_skipped"
+
+    def __init__(self, month: str, reason: str) -> None:
+        super().__init__(f"The check-in for {month} was skipped ({reason}), so no reminder will come.")
+
+
 class DuplicatePilot(GovernanceError):
     code = "duplicate_pilot"
 

@@ -155,6 +155,22 @@ class TenantSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckinHold:
+    """What the sponsor said about one month's check-in instead of answering it (governance.checkin reads it).
+
+    Away: ``remind_on`` postpones that month's reminder and escalation until 09:00 local on that day. Skipped: the
+    month asks for nothing more and counts as skipped, with ``reason``, rather than late or unanswered.
+    """
+
+    period: Period
+    by: Person
+    at: datetime
+    remind_on: date | None = None
+    skipped: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Pilot:
     id: str
     tenant_id: str
@@ -165,6 +181,8 @@ class Pilot:
     gate_date: date
     checkin_day: int = 1
     timezone: str = "UTC"
+    # The public-holiday calendar (ISO 3166-1 alpha-2) its business days skip; None: the tenant's default.
+    country: str | None = None
     channel: ChannelLink | None = None
     budget_monthly: float | None = None
     intended_users: int | None = None
@@ -179,15 +197,28 @@ class Pilot:
     # Someone who answers check-ins on the sponsor's behalf (e.g. a chief of staff); the sponsor stays accountable.
     lead: Person | None = None
     checkin_recipient: CheckinRecipient = CheckinRecipient.SPONSOR
+    # Away and skipped months (one entry per period at most), oldest first.
+    checkin_holds: tuple[CheckinHold, ...] = ()
     created_by: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
     pending_audit: tuple[AuditEvent, ...] = ()  # see governance.audit: written with the change, then copied
     version: str | None = None
+    # The tenant's TenantSettings.default_country, filled in where check-in dates are computed
+    # (governance.calendars.with_tenant_country); never stored: a changed tenant default applies at once.
+    tenant_country: str | None = field(default=None, compare=False)
 
     @property
     def primary_metric(self) -> Metric:
         return self.metrics[0]
+
+    @property
+    def holiday_country(self) -> str | None:
+        """Whose public holidays its business days skip: its own country, else the tenant's default."""
+        return self.country or self.tenant_country
+
+    def hold_for(self, period: Period) -> CheckinHold | None:
+        return next((hold for hold in self.checkin_holds if hold.period == period), None)
 
     @property
     def governance_gaps(self) -> tuple[str, ...]:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Final
 
+from governance.calendars import with_tenant_country
 from governance.checkin import checkin_log_key
 from governance.lead import checkin_audiences
 from governance.model import ConversationRef, Pilot, SendStatus, TeamMember
@@ -23,9 +25,19 @@ from governance.ports import (
     PilotRepository,
     ReadingRepository,
     SendLog,
+    TenantSettingsRepository,
 )
 from governance.rules import name_key, search_names
 from governance.views import PilotStatus, attention_first, pilot_status
+
+
+class Unread(Enum):
+    """A value the caller has not read (so ``status`` reads it), as opposed to one that is None."""
+
+    UNREAD = "unread"
+
+
+UNREAD: Final = Unread.UNREAD
 
 
 class Reach(StrEnum):
@@ -79,7 +91,9 @@ class Portfolio:
         conversations: ConversationRepository,
         members: MemberRepository,
         clock: Clock,
+        tenants: TenantSettingsRepository | None = None,
     ) -> None:
+        self._tenants = tenants  # the tenant's default holiday calendar, for pilots that name no country
         self._pilots = pilots
         self._readings = readings
         self._decisions = decisions
@@ -88,7 +102,12 @@ class Portfolio:
         self._members = members
         self._clock = clock
 
-    async def status(self, pilot: Pilot) -> PilotStatus:
+    async def status(self, pilot: Pilot, default_country: str | Unread | None = UNREAD) -> PilotStatus:
+        """``default_country``: the tenant's default holiday calendar, when the caller has read it already."""
+        if pilot.country is None:
+            if isinstance(default_country, Unread):
+                default_country = await self.default_country(pilot.tenant_id)
+            pilot = with_tenant_country(pilot, default_country)
         readings = await self._readings.list_for(pilot.id)
         decisions = await self._decisions.list_for(pilot.id)
         now = self._clock.now()
@@ -102,9 +121,13 @@ class Portfolio:
             return status
         return dataclasses.replace(status, checkin=dataclasses.replace(status.checkin, sent_at=sent.sent_at))
 
+    async def default_country(self, tenant_id: str) -> str | None:
+        return (await self._tenants.get(tenant_id)).default_country if self._tenants is not None else None
+
     async def statuses(self, tenant_id: str) -> list[PilotStatus]:
         pilots = sorted(await self._pilots.list(tenant_id), key=lambda p: name_key(p.name))
-        return [await self.status(pilot) for pilot in pilots]
+        country = await self.default_country(tenant_id)
+        return [await self.status(pilot, country) for pilot in pilots]
 
     async def search(self, tenant_id: str, query: str, limit: int) -> list[PilotStatus]:
         """At most ``limit`` pilots for a search box, best first: the names ``status <query>`` would offer (see
@@ -113,7 +136,8 @@ class Portfolio:
             return sorted(await self.statuses(tenant_id), key=attention_first)[:limit]
         pilots = await self._pilots.list(tenant_id)
         by_name = {pilot.name: pilot for pilot in pilots}
-        return [await self.status(by_name[name]) for name in search_names(query, by_name, limit)]
+        country = await self.default_country(tenant_id)
+        return [await self.status(by_name[name], country) for name in search_names(query, by_name, limit)]
 
     async def overdue(self, tenant_id: str) -> list[PilotStatus]:
         return [status for status in await self.statuses(tenant_id) if status.needs_attention]

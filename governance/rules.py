@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from governance.calendars import is_valid_country
 from governance.errors import ValidationFailed
 from governance.lead import lead_problems
 from governance.model import (
@@ -46,6 +47,7 @@ METRIC_VALUE_BOUND = 1e12
 # window is checked on top of this.
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
+COUNTRY_PROBLEM = "Use a two-letter ISO country code with public holidays, such as US, GB, DE or FR."
 MAX_PERIODS_AHEAD = 1  # a reading may be for the month in progress or the next one, no later
 
 
@@ -69,6 +71,7 @@ class PilotDraft:
     sponsor_email: str = ""  # a draft's sponsor by email that matched nobody known (sponsor id then empty)
     lead: Person | None = None
     checkin_recipient: CheckinRecipient = CheckinRecipient.SPONSOR
+    country: str | None = None  # ISO 3166-1 alpha-2, upper case (governance.calendars.normalize_country)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +207,8 @@ def validate_pilot(draft: PilotDraft, today: date | None = None, *, complete: bo
         errors["checkinDay"] = "Pick a day from 1 to 28 (1 = first business day of the month)."
     if not is_valid_timezone(draft.timezone):
         errors["timezone"] = "Use an IANA time zone such as Europe/Berlin or America/New_York."
+    if draft.country is not None and not is_valid_country(draft.country):
+        errors["country"] = COUNTRY_PROBLEM
     if draft.budget_monthly is not None and not (0 <= draft.budget_monthly <= MAX_MONEY):
         errors["budgetMonthly"] = "The monthly budget must be zero or more."
     if draft.intended_users is not None and not (1 <= draft.intended_users <= MAX_USERS):

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from cards.checkin import checkin_card, checkin_reminder_text, overdue_channel_card
 from cards.lead import confirmation_card
+from governance.calendars import read_tenant_country
 from governance.checkin import (
     ESCALATION,
     REMINDER,
@@ -29,7 +30,14 @@ from governance.lead import SPONSOR, Audience, checkin_audiences, confirm_log_ke
 from governance.localtime import local_date
 from governance.model import MetricReading, Pilot, SendStatus
 from governance.period import Period
-from governance.ports import ConversationRepository, DecisionRepository, Messenger, ReadingRepository, SendLog
+from governance.ports import (
+    ConversationRepository,
+    DecisionRepository,
+    Messenger,
+    ReadingRepository,
+    SendLog,
+    TenantSettingsRepository,
+)
 from scheduler.sweep import DONE, Job, Message, Plan
 
 logger = logging.getLogger(__name__)
@@ -38,12 +46,20 @@ Compose = Callable[[], Awaitable[Message]]
 
 
 class CheckinPlanner:
-    def __init__(self, readings: ReadingRepository, decisions: DecisionRepository, sendlog: SendLog) -> None:
+    def __init__(
+        self,
+        readings: ReadingRepository,
+        decisions: DecisionRepository,
+        sendlog: SendLog,
+        tenants: TenantSettingsRepository | None = None,
+    ) -> None:
         self._readings = readings
         self._decisions = decisions
         self._sendlog = sendlog
+        self._tenants = tenants  # the tenant's default holiday calendar, for pilots that name no country
 
     async def __call__(self, pilot: Pilot, now: datetime) -> Plan:
+        pilot = await read_tenant_country(pilot, self._tenants)
         retired_on = None
         if not pilot.stage.is_active:
             retired_on = retirement_date(await self._decisions.list_for(pilot.id))
@@ -54,6 +70,9 @@ class CheckinPlanner:
         confirmations = await self._confirmations(pilot, now)
         period = due_checkin_period(pilot, now, retired_on=retired_on)
         if period is None or await self._readings.get(pilot.id, period) is not None:
+            return Plan(confirmations, tuple(later))
+        hold = pilot.hold_for(period)
+        if hold is not None and hold.skipped:  # the month was skipped: nothing more is asked
             return Plan(confirmations, tuple(later))
 
         jobs: list[Job] = list(confirmations)
@@ -71,7 +90,8 @@ class CheckinPlanner:
             state = checkin_state(pilot, now, (), sent_at=log.sent_at, retired_on=retired_on)
             for nudge in state.due_nudges:
                 if nudge == REMINDER:
-                    jobs.append(Job(nudge_log_key(REMINDER, period, audience), audience, self._reminder(state)))
+                    key = nudge_log_key(REMINDER, period, audience, state.remind_on)
+                    jobs.append(Job(key, audience, self._reminder(state)))
                 elif audience == audiences[0] and pilot.channel is not None:  # once, without a channel `overdue`
                     jobs.append(Job(nudge_log_key(ESCALATION, period), "channel", self._escalation(state, now)))
             if state.next_nudge_at is not None:
@@ -102,7 +122,7 @@ class CheckinPlanner:
         period, sent = _due(state)
 
         async def compose() -> Message:
-            return Message(text=checkin_reminder_text(state.pilot, period, sent))
+            return Message(text=checkin_reminder_text(state.pilot, period, sent, asked=state.remind_on is not None))
 
         return compose
 

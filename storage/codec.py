@@ -12,6 +12,7 @@ from governance.model import (
     AgendaEntry,
     AuditEvent,
     ChannelLink,
+    CheckinHold,
     CheckinRecipient,
     ConversationKind,
     ConversationRef,
@@ -109,6 +110,29 @@ def _workflow_of(doc: Document | None) -> Workflow | None:
     return Workflow(WorkSurface(doc["surface"]), Integration(doc["integrated"]), doc.get("system", ""))
 
 
+def _hold_doc(hold: CheckinHold) -> Document:
+    return {
+        "period": str(hold.period),
+        "by": {"aadObjectId": hold.by.aad_object_id, "name": hold.by.name},
+        "at": _dt(hold.at),
+        "remindOn": hold.remind_on.isoformat() if hold.remind_on else None,
+        "skipped": hold.skipped,
+        "reason": hold.reason,
+    }
+
+
+def _hold_of(doc: Document) -> CheckinHold:
+    remind_on = doc.get("remindOn")
+    return CheckinHold(
+        period=Period.parse(doc["period"]),
+        by=_person(doc.get("by") or {}),
+        at=_required_dt(doc, "at"),
+        remind_on=date.fromisoformat(remind_on) if remind_on else None,
+        skipped=bool(doc.get("skipped", False)),
+        reason=doc.get("reason", ""),
+    )
+
+
 def pilot_to_doc(pilot: Pilot) -> Document:
     return {
         "id": pilot.id,
@@ -125,6 +149,8 @@ def pilot_to_doc(pilot: Pilot) -> Document:
         "gateDate": pilot.gate_date.isoformat(),
         "checkinDay": pilot.checkin_day,
         "timezone": pilot.timezone,
+        "country": pilot.country,
+        "checkinHolds": [_hold_doc(hold) for hold in pilot.checkin_holds],
         "channel": _channel_doc(pilot.channel),
         "budgetMonthly": pilot.budget_monthly,
         "intendedUsers": pilot.intended_users,
@@ -157,6 +183,8 @@ def pilot_from_doc(doc: Document) -> Pilot:
         gate_date=date.fromisoformat(doc["gateDate"]),
         checkin_day=int(doc.get("checkinDay", 1)),
         timezone=doc.get("timezone", "UTC"),
+        country=doc.get("country") or None,
+        checkin_holds=tuple(_hold_of(hold) for hold in doc.get("checkinHolds") or ()),
         channel=_channel_of(doc.get("channel")),
         budget_monthly=doc.get("budgetMonthly"),
         intended_users=doc.get("intendedUsers"),

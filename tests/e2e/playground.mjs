@@ -26,6 +26,8 @@ const CHROMIUM_PATH = env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 const PILOT = 'Claims triage e2e';
 const GATE_PILOT = 'Intake routing e2e'; // registered with its gate today, for the gate card's decision view
+const SKIP_PILOT = 'Vendor onboarding e2e'; // registered through the REST API; its sponsor skips its first month
+const SKIP_REASON = 'On leave until the 20th';
 const BOT_NAME = 'Test Bot'; // the Playground's default name for the bot under test
 const CHANNEL = 'My Team - General';
 const PERSONAL_CHAT = 'Personal Chat';
@@ -560,6 +562,76 @@ async function correctLastMonth(page) {
     await shoot(status, '20-status-corrected.png');
     const stored = await api('GET', `/api/pilots/${result.observations.correctedPilotId}`);
     result.observations.correctedReading = stored.readings.find((r) => r.period === period);
+async function registerSkipPilot() {
+  // Sponsored by the Playground's user (read from the first pilot, registered through the form), started today.
+  let pilot;
+  await step('register a third pilot through the REST API, sponsored by the Playground user', async () => {
+    const { pilots } = await api('GET', '/api/pilots');
+    const first = pilots.find((p) => p.name === PILOT);
+    if (!first) throw new Error(`GET /api/pilots does not list ${PILOT}`);
+    pilot = await api('POST', '/api/pilots', {
+      name: SKIP_PILOT,
+      tenantId: first.tenantId,
+      sponsor: first.sponsor,
+      metrics: [{ name: 'Onboarding time', unit: 'd', baseline: 12, target: 5, direction: 'decrease' }],
+      startDate: isoDay(0),
+      timezone: 'UTC',
+    });
+  });
+  return pilot;
+}
+
+async function skipMonth(page, pilot) {
+  // A card's own actions are answered at the bot's real clock: the month in progress (the pilot's first) may be
+  // skipped from its card, which a tick at its check-in time sends ahead of time.
+  const period = pilot.startDate.slice(0, 7);
+  const month = monthLabel(period);
+  let card;
+  await step('tick at its first check-in time: its check-in card arrives in the personal chat', async () => {
+    await page.getByRole('treeitem', { name: PERSONAL_CHAT, exact: true }).click({ timeout: REPLY_MS });
+    const report = await tick(firstCheckinTick(pilot.startDate));
+    result.observations.skipTick = report;
+    if (!(report.by_kind || {}).checkin || report.failed || report.undeliverable) {
+      throw new Error(`expected the check-in of ${SKIP_PILOT} to be sent; the sweep answered ${JSON.stringify(report)}`);
+    }
+    card = cardWithHeading(page, page, `Monthly check-in: ${SKIP_PILOT}`);
+    await card.waitFor({ timeout: REPLY_MS });
+    await card.getByRole('button', { name: 'Skip this month', exact: true }).waitFor({ timeout: REPLY_MS });
+  });
+
+  await step('press Skip this month, give the reason and skip: the card says the month is skipped', async () => {
+    await card.scrollIntoViewIfNeeded();
+    await card.getByRole('button', { name: 'Skip this month', exact: true }).click();
+    const form = cardWithHeading(page, page, `Skip ${month}: ${SKIP_PILOT}`);
+    await form.waitFor({ timeout: REPLY_MS });
+    await form.getByRole('textbox', { name: /^Why is this month skipped\?/ }).fill(SKIP_REASON);
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await shoot(form, '31-skip-month-form.png');
+    await form.getByRole('button', { name: `Skip ${month}`, exact: true }).click();
+    const skipped = cardWithHeading(page, page, `Check-in skipped: ${SKIP_PILOT}`);
+    await skipped.waitFor({ timeout: REPLY_MS });
+    await skipped.getByText(SKIP_REASON, { exact: false }).first().waitFor({ timeout: REPLY_MS });
+    await shoot(skipped, '32-checkin-skipped.png');
+  });
+
+  await step('status <pilot> shows the month skipped with its reason', async () => {
+    await sendInChat(page, 'status vendor onboarding e2e');
+    const status = cardWithHeading(page, page, SKIP_PILOT);
+    const line = status.getByText(/^Skipped months:/).first();
+    await line.waitFor({ timeout: REPLY_MS });
+    const shown = await line.innerText();
+    if (shown !== `Skipped months: ${month} (${SKIP_REASON}).`) throw new Error(`the status card says: ${shown}`);
+    await settledAfterRefresh(page, status);
+    await shoot(status, '33-status-skipped-month.png');
+    result.observations.skippedMonth = month;
+  });
+
+  await step('a tick after the skip sends the skipped month nothing more', async () => {
+    const report = await tick(firstCheckinTick(pilot.startDate));
+    result.observations.skipRetick = report;
+    if (report.sent !== 0 || report.failed || report.undeliverable) {
+      throw new Error(`a tick after the skip must send nothing; it answered ${JSON.stringify(report)}`);
+    }
   });
 }
 
@@ -598,6 +670,7 @@ try {
   await monthlyCheckin(page);
   await gateDay(page, await registerGatePilot(page));
   await correctLastMonth(page);
+  await skipMonth(page, await registerSkipPilot());
   await leadershipReport(page);
   await playgroundLog(page);
 } catch (error) {

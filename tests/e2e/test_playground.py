@@ -12,7 +12,8 @@ pilot whose gate is today (a card's own actions are answered at the bot's real c
 sponsor (the Playground's user); Playground 0.2.28 does not refresh it ("User specific view is not supported yet"),
 so the read-only card shows and its Decide button brings the sponsor's decision view. Then that pilot's previous
 month arrives through the REST API with a wrong figure and the sponsor corrects it from the status card ("Correct a
-reading", the month, the filled form, Save correction). Last, the monthly report: `link leadership` in the channel
+reading", the month, the filled form, Save correction). A third pilot's check-in arrives and its sponsor skips the
+month with a reason; `status` shows it skipped. Last, the monthly report: `link leadership` in the channel
 (the Playground's user is an admin in this run), a tick at 09:00 on the report day, and the report card arrives
 there once. Each rendered card is saved to ``build/e2e-screenshots/``. The tests then check what that run saw.
 
@@ -406,3 +407,20 @@ def test_the_sponsor_corrects_last_months_reading_from_the_status_card(playgroun
     assert reading["period"] == observations["correctedPeriod"], reading
     names = {Path(p).name for p in playground_run.result["screenshots"]}
     assert {"17-status-correct-a-reading.png", "18-correction-form.png", "20-status-corrected.png"} <= names, names
+
+
+def test_the_sponsor_skips_a_month_with_a_reason_and_status_shows_it_skipped(playground_run: PlaygroundRun) -> None:
+    """ "Skip this month" on the check-in card, a reason, and `status` lists the month as skipped with it; the next
+    tick sends that month nothing (no reminder, no escalation)."""
+    playground_run.require_steps(
+        "register a third pilot through the REST API",
+        "tick at its first check-in time",
+        "press Skip this month, give the reason and skip",
+        "status <pilot> shows the month skipped with its reason",
+        "a tick after the skip sends the skipped month nothing more",
+    )
+    observations = playground_run.result["observations"]
+    assert observations["skipTick"]["by_kind"].get("checkin", 0) >= 1, observations
+    assert observations["skipRetick"]["sent"] == 0, observations
+    names = {Path(p).name for p in playground_run.result["screenshots"]}
+    assert {"31-skip-month-form.png", "32-checkin-skipped.png", "33-status-skipped-month.png"} <= names, names
