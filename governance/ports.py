@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from governance.model import (
     AgendaEntry,
@@ -18,7 +18,9 @@ from governance.model import (
     TenantSettings,
 )
 from governance.period import Period
-from governance.quarterly_audit import QuarterlyAudit
+
+if TYPE_CHECKING:  # governance.quarterly_audit reads the calendars, which read these ports
+    from governance.quarterly_audit import QuarterlyAudit
 
 
 class Card(Protocol):

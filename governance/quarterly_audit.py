@@ -278,10 +278,11 @@ def rationale_prefix(audit: QuarterlyAudit) -> str:
     return f"Quarterly audit {audit.quarter}:"
 
 
-def attestation_due_times(sent_on: datetime, timezone: str) -> tuple[datetime, ...]:
-    """When the sponsor is nudged: 09:00 local on the 3rd and 7th business day after the card went out."""
+def attestation_due_times(sent_on: datetime, timezone: str, country: str | None = None) -> tuple[datetime, ...]:
+    """When the sponsor is nudged: 09:00 local on the 3rd and 7th business day after the card went out (weekends and
+    the public holidays of ``country`` are not business days)."""
     day = local_date(sent_on, timezone)
-    return tuple(local_send_time(add_business_days(day, n), timezone) for n in NUDGE_DAYS)
+    return tuple(local_send_time(add_business_days(day, n, country), timezone) for n in NUDGE_DAYS)
 
 
 def nudge_log_key(audit: QuarterlyAudit, days: int) -> str:

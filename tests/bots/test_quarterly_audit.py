@@ -4,6 +4,7 @@ sweep (once, then nudged after 3 and 7 business days), the board, closing with d
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -287,3 +288,14 @@ async def test_sponsors_cannot_decide_or_close_and_admins_cannot_attest_for_them
     assert "Only a governance admin" in answer_text(close)
     [audit] = await harness.repos.audits.list_for(TENANT.id)
     assert audit.attested == 0 and audit.status.value == "open"
+
+
+async def test_nudges_count_business_days_of_the_pilots_holiday_calendar(harness: Harness) -> None:
+    """Opened Wednesday 25 November 2026; Thursday is Thanksgiving in the US: the 3rd business day is Tuesday."""
+    harness.clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
+    await register(harness, "Claims triage", checkinDay=20, country="US")
+    await install_sponsor(harness)
+    await say(harness, "audit")
+    assert (await tick(harness, "2026-11-25T09:00:00Z"))["by_kind"].get("audit") == 1
+    assert (await tick(harness, "2026-11-30T08:00:00Z"))["by_kind"].get("audit") is None  # Monday: the 2nd
+    assert (await tick(harness, "2026-12-01T08:00:00Z"))["by_kind"].get("audit") == 1
