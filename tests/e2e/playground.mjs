@@ -483,6 +483,9 @@ async function leadershipReport(page) {
     await page.waitForTimeout(500); // a stray proactive message would show by now
     const cards = await cardsWithHeading(page, page, `Monthly outcome report: ${monthLabel(period)}`).count();
     if (cards !== 1) throw new Error(`expected one report card in the channel, found ${cards}`);
+  });
+}
+
 async function api(method, path, body) {
   // The bot's REST API, as a system of record uses it.
   const response = await fetch(`${BOT_URL}${path}`, {
@@ -562,6 +565,9 @@ async function correctLastMonth(page) {
     await shoot(status, '20-status-corrected.png');
     const stored = await api('GET', `/api/pilots/${result.observations.correctedPilotId}`);
     result.observations.correctedReading = stored.readings.find((r) => r.period === period);
+  });
+}
+
 async function registerSkipPilot() {
   // Sponsored by the Playground's user (read from the first pilot, registered through the form), started today.
   let pilot;
