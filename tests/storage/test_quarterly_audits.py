@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from governance.audit_service import QuarterlyAuditService
 from governance.errors import AlreadyExists, ConcurrencyConflict
-from governance.model import Direction, Integration, Metric, Person, Pilot
+from governance.model import Integration, Person
 from governance.quarterly_audit import (
     AdminDecision,
     Attestation,
@@ -30,25 +30,10 @@ from tests.bots.test_quarterly_audit import whole_audit
 from tests.conftest import start_harness, stop_harness
 from tests.fakes import FixedClock
 from tests.storage.conftest import StoreFactory
+from tests.storage.test_repositories_contract import NOW, SPONSOR, TENANT, a_pilot
 from tests.teams_sim import FakeConnector
 
-TENANT = "8f0c2b7e-4a51-4c1e-9d3a-2b6f7e1c0a11"
-SPONSOR = Person("5b0c7d1e-0000-4f2a-8b3c-000000005e01", "Sam Sponsor")
 ADMIN = Actor("ad000000-0000-4000-8000-0000000000a1", "Ada Admin", is_admin=True)
-NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-
-
-def a_pilot(pilot_id: str = "p1", name: str = "Claims triage") -> Pilot:
-    return Pilot(
-        id=pilot_id,
-        tenant_id=TENANT,
-        name=name,
-        sponsor=SPONSOR,
-        metrics=(Metric("Handling time", "min", 42, 30, Direction.DECREASE),),
-        start_date=date(2026, 9, 1),
-        gate_date=date(2026, 11, 30),
-        created_at=NOW,
-    )
 
 
 def an_audit(quarter: str = "2026-Q4") -> QuarterlyAudit:
