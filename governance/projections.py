@@ -80,6 +80,21 @@ def project_metric(trend: Sequence[tuple[Period, float]], gate_date: date) -> Pr
     return Projection(value, confidence, count, points[0][0], points[-1][0], r_squared)
 
 
+def expected_progress(start_date: date, gate_date: date, day: date) -> float:
+    """The share of the way from baseline to target that a straight line from the start (at the baseline) to the
+    gate (at the target) has reached on ``day``: 0 up to the start, 1 from the gate on."""
+    span = (gate_date - start_date).days
+    if span <= 0 or day >= gate_date:
+        return 1.0
+    return max(0.0, (day - start_date).days / span)
+
+
+def on_track(share: float, start_date: date, gate_date: date, day: date) -> bool:
+    """A reading ``share`` of the way from baseline to target (``rules.progress``) is on track on ``day`` when it is
+    on or past that straight line; a reading past the target is always on track."""
+    return share >= 1.0 or share >= expected_progress(start_date, gate_date, day)
+
+
 @dataclass(frozen=True, slots=True)
 class SpendProjection:
     """Spend so far and, at the average monthly rate, by the gate; against the budget for the whole pilot."""

@@ -67,6 +67,8 @@ class PilotRow:
     days_to_gate: int  # negative once the gate has passed
     flags: tuple[Flag, ...]
     governance_gaps: tuple[str, ...] = ()
+    answered_at: datetime | None = None  # when the period's check-in was answered
+    reading_period: Period | None = None  # the month of the latest reading (``status``, ``metric.latest``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ class Totals:
     intended_users: int
     open_governance_items: int
     cost_drift_alerts: int
+    tracked: int = 0  # pilots with a reading that "on track" is judged for (on_track counts of these)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,3 +131,4 @@ class MonthlyReport:
     roadmap: tuple[RoadmapItem, ...]  # the next 90 days from the period's end, soonest first
     sponsor: Person | None = None  # set when the report covers one sponsor's own pilots only
     notes: tuple[str, ...] = field(default=())
+    as_of: date | None = None  # the day the figures describe: the period's last day, or today while it runs
