@@ -164,7 +164,7 @@ def _entry(status: PilotStatus, period: Period, now: datetime) -> _Entry | None:
         spend=reading.spend if reading is not None else None,
         budget=pilot.budget_monthly,
         spend_to_date=spend.spent if spend.months_reported else None,
-        projected_spend_at_gate=spend.projected_total if live else None,
+        projected_spend_at_gate=_cents(spend.projected_total) if live else None,
         active_users=at.active_users,
         intended_users=pilot.intended_users,
         gate_date=pilot.gate_date,
@@ -194,6 +194,7 @@ def _metric_line(at: PilotStatus, period: Period) -> MetricLine:
     values = dict(view.trend)
     latest = view.latest
     share = progress(metric, latest) if latest is not None else None
+    shown = view.progress_pct / 100 if view.progress_pct is not None else None  # as the status card rounds it
     this_month, last_month = values.get(period), values.get(period.previous)
     tracked = None
     if share is not None and at.pilot.stage is not Stage.RETIRED:
@@ -204,7 +205,7 @@ def _metric_line(at: PilotStatus, period: Period) -> MetricLine:
         baseline=metric.baseline,
         latest=latest,
         target=metric.target,
-        progress=share,
+        progress=shown,
         change_since_last_month=this_month - last_month if this_month is not None and last_month is not None else None,
         on_track=tracked,
         history=view.trend[-HISTORY_MONTHS:],
@@ -240,6 +241,10 @@ def _roadmap(pilot: Pilot, decisions: tuple[GateDecision, ...], as_of: date) -> 
     return tuple(items)
 
 
+def _cents(amount: float | None) -> float | None:
+    return round(amount, 2) if amount is not None else None
+
+
 def _totals(entries: list[_Entry], decisions_taken: int) -> Totals:
     rows = [e.row for e in entries]
     live = [e.row for e in entries if e.live]
@@ -256,10 +261,12 @@ def _totals(entries: list[_Entry], decisions_taken: int) -> Totals:
         purgatory=tuple(
             sorted((e.purgatory for e in entries if e.purgatory), key=lambda p: (-p.days_since, name_key(p.pilot_name)))
         ),
-        spend=sum(row.spend for row in rows if row.spend is not None),
-        budget=sum(row.budget for row in live if row.budget is not None),
-        spend_to_date=sum(row.spend_to_date for row in rows if row.spend_to_date is not None),
-        projected_spend_at_gates=sum(row.projected_spend_at_gate for row in live if row.projected_spend_at_gate),
+        spend=round(sum(row.spend for row in rows if row.spend is not None), 2),
+        budget=round(sum(row.budget for row in live if row.budget is not None), 2),
+        spend_to_date=round(sum(row.spend_to_date for row in rows if row.spend_to_date is not None), 2),
+        projected_spend_at_gates=round(
+            sum(row.projected_spend_at_gate for row in live if row.projected_spend_at_gate), 2
+        ),
         active_users=sum(row.active_users or 0 for row in with_users),
         intended_users=sum(row.intended_users or 0 for row in with_users),
         open_governance_items=sum(len(row.governance_gaps) for row in in_use),
