@@ -152,7 +152,9 @@ def test_the_renderings_agree(report: MonthlyReport) -> None:
         assert progress == as_sheet["Progress to target"]
         assert as_json["spend"] == (float(as_csv["Spend in month"]) if as_csv["Spend in month"] else None)
         assert as_json["spend"] == as_sheet["Spend in month"]
-        assert as_json["gateDate"] == as_csv["Gate date"] == as_sheet["Gate date"].date().isoformat()
+        gate = as_sheet["Gate date"]
+        assert isinstance(gate, datetime)
+        assert as_json["gateDate"] == as_csv["Gate date"] == gate.date().isoformat()
         assert f"<td>{row.name}</td>" in html
 
 
