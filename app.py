@@ -19,6 +19,7 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from api import json_input
 from api.pages import page_routes
+from api.reports import ReportApi
 from api.routes import PilotApi, SchedulerApi, error_response, json_errors
 from bots.activity import invoke_text
 from bots.auth import CachingBotFrameworkAuthentication, ChannelTokenValidator
@@ -33,6 +34,7 @@ from config import Settings, SettingsError, load_settings
 from governance.errors import StorageUnavailable
 from governance.portfolio import Deciders, Portfolio
 from governance.ports import Clock, DeciderIds, Messenger, SystemClock
+from governance.report_builder import MonthlyReports
 from governance.services import PilotService
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
 from scheduler.gates import CostDriftPlanner, GatePlanner
@@ -224,6 +226,8 @@ def create_app(
     app.add_routes(page_routes())
     app.add_routes(PilotApi(service, settings, on_reading=card_updater.reading_received).routes())
     app.add_routes(SchedulerApi(sweep.tick, settings).routes())
+    # The monthly report reads the statuses the portfolio reads (the per-pilot summary, once it exists).
+    app.add_routes(ReportApi(MonthlyReports(portfolio, repos.tenants, clock), settings, clock).routes())
 
     async def start(_: web.Application) -> None:
         await store.open()

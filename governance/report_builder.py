@@ -25,13 +25,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Final
+from typing import Final, Protocol
 
 from governance.checkin import checkin_due_at, escalation_due_at, is_checkin_period
 from governance.decisions import pilot_as_of, retirement_date
 from governance.localtime import local_date, local_send_time
 from governance.model import DecisionKind, GateDecision, HealthStatus, Person, Pilot, Stage
 from governance.period import Period
+from governance.ports import Clock, TenantSettingsRepository
 from governance.projections import cost_drift, on_track, spend_projection
 from governance.report import (
     DecisionLine,
@@ -51,6 +52,35 @@ GATES_SOON_DAYS: Final = 30
 ROADMAP_DAYS: Final = 90
 HISTORY_MONTHS: Final = 12  # readings kept per row for its sparkline
 _ROADMAP_KINDS: Final = {DecisionKind.GO: RoadmapKind.EXPANSION, DecisionKind.RETIRE: RoadmapKind.RETIREMENT}
+
+
+class StatusSource(Protocol):
+    """Where the report reads a tenant's pilot statuses: today governance.portfolio.Portfolio, later the per-pilot
+    summary read model (one query per tenant)."""
+
+    async def statuses(self, tenant_id: str) -> list[PilotStatus]: ...
+
+
+class MonthlyReports:
+    """The use case every caller of the report goes through (REST, the signed page, the card and its delivery)."""
+
+    def __init__(self, source: StatusSource, tenants: TenantSettingsRepository, clock: Clock) -> None:
+        self._source = source
+        self._tenants = tenants
+        self._clock = clock
+
+    async def default_period(self, tenant_id: str) -> Period:
+        """The previous month in the tenant's report time zone."""
+        settings = await self._tenants.get(tenant_id)
+        return default_report_period(self._clock.now(), settings.report_timezone)
+
+    async def monthly(
+        self, tenant_id: str, period: Period | None = None, sponsor: Person | None = None
+    ) -> MonthlyReport:
+        """The report of ``period`` (default: the previous month); with ``sponsor``, of their own pilots only."""
+        month = period or await self.default_period(tenant_id)
+        statuses = await self._source.statuses(tenant_id)
+        return build_monthly_report(statuses, month, self._clock.now(), tenant_id=tenant_id, sponsor=sponsor)
 
 
 def default_report_period(now: datetime, timezone: str = "UTC") -> Period:
@@ -92,6 +122,8 @@ def build_monthly_report(
     if sponsor is not None:
         wanted = sponsor.aad_object_id.lower()
         statuses = [s for s in statuses if s.pilot.sponsor.aad_object_id.lower() == wanted]
+        if not sponsor.name and statuses:  # known by id only (a signed link): named as their pilots name them
+            sponsor = statuses[0].pilot.sponsor
     entries = [entry for status in statuses if (entry := _entry(status, period, now)) is not None]
     rows = tuple(sorted((e.row for e in entries), key=_attention_first))
     decisions = tuple(sorted((d for e in entries for d in e.decisions), key=lambda d: (d.decided_at, d.pilot_name)))

@@ -33,6 +33,7 @@ from governance.model import (
 )
 from governance.period import Period
 from governance.views import PilotStatus, pilot_status
+from storage.repositories import Repositories
 
 TENANT: Final = "11111111-2222-4333-8444-555555555555"
 NOW: Final = datetime(2026, 12, 11, 10, 0, tzinfo=UTC)
@@ -208,3 +209,13 @@ def statuses(now: datetime = NOW) -> list[PilotStatus]:
         )
         for pilot in PILOTS
     ]
+
+
+async def seed(repos: Repositories) -> None:
+    """The same portfolio stored, for the tests that read it through the app."""
+    for pilot in PILOTS:
+        await repos.pilots.add(pilot)
+    for reading in READINGS:
+        await repos.readings.add(reading)
+    for decision in DECISIONS:
+        await repos.decisions.add(decision)
