@@ -138,10 +138,13 @@ def _names_one_of(field: str, names: set[str]) -> bool:
 
 
 def _names_a_400_may_blame(case: RequestCase) -> set[str]:
-    """The whole body, the properties of the operation's body schema, and every key the request sent."""
+    """The whole body, the properties of the operation's body schema, its declared parameters (a required query
+    parameter left out is named too), and every key the request sent."""
     document = openapi_document()
+    operation = document["paths"][case.operation.path][case.method.lower()]
     names = {"body", *(case.path_parameters or {}), *(case.query or {})}
-    request_body = document["paths"][case.operation.path][case.method.lower()].get("requestBody")
+    names.update(str(parameter["name"]) for parameter in operation.get("parameters", []))
+    request_body = operation.get("requestBody")
     if request_body is not None:
         model = request_body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
         names.update(document["components"]["schemas"][model]["properties"])
@@ -152,9 +155,8 @@ def _names_a_400_may_blame(case: RequestCase) -> set[str]:
 
 def assert_error_contract(case: RequestCase, response: Response) -> None:
     """No 5xx; a 4xx is {"error", "message", "fields"}; a 400 names at least one field the request had or needs."""
-    where = (
-        f"{case.method} {case.formatted_path} body={case.body!r:.300} -> {response.status_code} {response.text:.500}"
-    )
+    shown = response.content[:500].decode("utf-8", "replace")  # a 200 may be a workbook, not text
+    where = f"{case.method} {case.formatted_path} body={case.body!r:.300} -> {response.status_code} {shown}"
     assert response.status_code < 500, where
     if response.status_code < 400:
         return
