@@ -5,6 +5,7 @@ Pure functions of a pilot and its readings. They return numbers and facts; cards
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -121,10 +122,11 @@ def months_between(first: date, end: date) -> float:
     fractions: 1 Jan to 1 Apr is 3.0, 16 Apr to 1 May is 0.5."""
     total = 0.0
     day = first
-    while day < end:
-        month_last = Period.of(day).last_day
-        stop = min(end, month_last + timedelta(days=1))
-        total += (stop - day).days / month_last.day
+    while day < end:  # month by month, without building a Period each time (the report runs this for every pilot)
+        days_in_month = calendar.monthrange(day.year, day.month)[1]
+        next_month = date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+        stop = min(end, next_month)
+        total += (stop - day).days / days_in_month
         day = stop
     return total
 
@@ -184,7 +186,14 @@ def cost_drift(pilot: Pilot, reading: MetricReading, readings: Sequence[MetricRe
         return None
     merged = {r.period: r for r in readings}
     merged[reading.period] = reading
-    projection = spend_projection(pilot, tuple(merged.values()))
+    return drift_of(pilot, reading, spend_projection(pilot, tuple(merged.values())))
+
+
+def drift_of(pilot: Pilot, reading: MetricReading, projection: SpendProjection) -> CostDrift | None:
+    """``cost_drift`` for a caller that already has the spend projection with ``reading`` counted."""
+    budget = pilot.budget_monthly
+    if budget is None or reading.spend is None:
+        return None
     if reading.spend > budget:
         return CostDrift(DriftKind.MONTH_OVER_BUDGET, reading.period, reading.spend, budget, projection)
     if projection.over_budget:

@@ -33,7 +33,7 @@ from governance.localtime import local_date, local_send_time
 from governance.model import DecisionKind, GateDecision, HealthStatus, Person, Pilot, Stage
 from governance.period import Period
 from governance.ports import Clock, TenantSettingsRepository
-from governance.projections import cost_drift, on_track, spend_projection
+from governance.projections import drift_of, on_track, spend_projection
 from governance.report import (
     DecisionLine,
     Flag,
@@ -168,7 +168,7 @@ def _entry(status: PilotStatus, period: Period, now: datetime) -> _Entry | None:
     sent_at = status.checkin.sent_at if status.checkin.period == period else None
     late = checkin_due and reading is None and escalation_due_at(pilot, period, sent_at) <= now
     spend = spend_projection(pilot, readings)
-    drift = live and reading is not None and cost_drift(pilot, reading, readings) is not None
+    drift = live and reading is not None and drift_of(pilot, reading, spend) is not None  # reading is in readings
     gaps = pilot.governance_gaps if in_use else ()
     adoption_low = in_use and low_adoption(at.active_users, pilot.intended_users)
     purgatory_days = at.gate_passed_undecided_days

@@ -24,7 +24,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -87,31 +87,35 @@ class Sheet:
             raise ValueError(f"sheet {self.name!r} has no columns")
         if len(self.rows) > MAX_ROWS:
             raise ValueError(f"sheet {self.name!r} has more rows than a worksheet holds")
+        width = len(self.columns)
         for number, row in enumerate(self.rows, start=1):
-            if len(row) != len(self.columns):
-                raise TypeError(f"sheet {self.name!r} row {number}: {len(row)} cells for {len(self.columns)} columns")
-            for column, value in zip(self.columns, row, strict=True):
-                if not _fits(column.kind, value):
+            if len(row) != width:
+                raise TypeError(f"sheet {self.name!r} row {number}: {len(row)} cells for {width} columns")
+        for index, column in enumerate(self.columns):
+            fits = _CHECKS[column.kind]
+            for number, row in enumerate(self.rows, start=1):
+                value = row[index]
+                if value is not None and not fits(value):
                     raise TypeError(
                         f"sheet {self.name!r} row {number}, column {column.title!r} ({column.kind}): "
                         f"{type(value).__name__} {value!r:.40}"
                     )
 
 
-def _fits(kind: Kind, value: Cell) -> bool:
-    if value is None:
-        return True
-    if kind is Kind.TEXT:
-        return isinstance(value, str)
-    if kind is Kind.BOOLEAN:
-        return isinstance(value, bool)
-    if kind is Kind.INTEGER:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind in (Kind.NUMBER, Kind.MONEY, Kind.PERCENT):
-        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if kind is Kind.DATETIME:
-        return isinstance(value, datetime) and value.tzinfo is not None
-    return isinstance(value, date) and not isinstance(value, datetime)  # Kind.DATE
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_CHECKS: Final[dict[Kind, Callable[[object], bool]]] = {
+    Kind.TEXT: lambda value: isinstance(value, str),
+    Kind.BOOLEAN: lambda value: isinstance(value, bool),
+    Kind.INTEGER: lambda value: isinstance(value, int) and not isinstance(value, bool),
+    Kind.NUMBER: _is_number,
+    Kind.MONEY: _is_number,
+    Kind.PERCENT: _is_number,
+    Kind.DATETIME: lambda value: isinstance(value, datetime) and value.tzinfo is not None,
+    Kind.DATE: lambda value: isinstance(value, date) and not isinstance(value, datetime),
+}
 
 
 # --- CSV ----------------------------------------------------------------------------------------------------------
@@ -127,7 +131,9 @@ def plain_number(value: float) -> str:
         return str(value)
     if value == 0:
         return "0"
-    text = format(Decimal(repr(value)), "f")
+    text = repr(value)
+    if "e" in text:  # 1e16, 1e-07: written out in full
+        text = format(Decimal(text), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
@@ -206,22 +212,25 @@ def _xlsx_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")[:MAX_CELL_TEXT]
 
 
+# Widths of the kinds whose cells are about as wide as their format, so only text is measured.
+_KIND_WIDTHS: Final[dict[Kind, int]] = {
+    Kind.INTEGER: 10,
+    Kind.NUMBER: 12,
+    Kind.MONEY: 14,
+    Kind.PERCENT: 8,
+    Kind.DATE: 11,
+    Kind.DATETIME: 17,
+    Kind.BOOLEAN: 8,
+}
+
+
 def _width(column: Column, values: Iterable[Cell]) -> float:
     """Wide enough for the title (and the filter button) and most values, within bounds."""
-    widest = len(column.title) + 3
-    for value in values:
-        if value is None:
-            continue
-        if column.kind is Kind.DATE:
-            shown = 10
-        elif column.kind is Kind.DATETIME:
-            shown = 16
-        elif isinstance(value, str):
-            shown = len(value)
-        else:
-            shown = len(csv_cell(column.kind, value)) + 2
-        if shown > widest:
-            widest = shown
-            if widest >= _MAX_WIDTH:
-                break
+    widest = max(len(column.title) + 3, _KIND_WIDTHS.get(column.kind, 0))
+    if column.kind is Kind.TEXT:
+        for value in values:
+            if isinstance(value, str) and len(value) > widest:
+                widest = len(value)
+                if widest >= _MAX_WIDTH:
+                    break
     return float(min(max(widest, _MIN_WIDTH), _MAX_WIDTH))
