@@ -21,8 +21,8 @@ BENCHMARKS = ("bot_latency", "checkin_sender", "monthly_report")
 
 INTRO = """\
 Not timed tests: numbers from `make bench` (starts the Cosmos DB test server, then runs `python -m bench`; one
-benchmark: `python -m bench bot_latency` or `python -m bench checkin_sender`; a smoke run: `python -m bench --quick
---no-readme`). A run rewrites the subsections of the benchmarks it ran and keeps the others."""
+benchmark: `python -m bench bot_latency`, `checkin_sender` or `monthly_report`; a smoke run: `python -m bench
+--quick --no-readme`). A run rewrites the subsections of the benchmarks it ran and keeps the others."""
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
