@@ -15,7 +15,7 @@ from typing import Final
 
 from aiohttp import web
 
-from api.routes import Handler, check_bearer
+from api.routes import bearer_only
 from config import Settings
 from governance.errors import StorageUnavailable, ValidationFailed
 from governance.model import Person
@@ -98,16 +98,9 @@ class ReportApi:
 
     def routes(self) -> list[web.RouteDef]:
         return [
-            web.get("/api/reports/monthly", self._authorized(self.monthly)),
+            web.get("/api/reports/monthly", bearer_only(self.monthly, self._settings)),
             web.get("/reports/{token}", self.page),
         ]
-
-    def _authorized(self, handler: Handler) -> Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            problem = check_bearer(request, self._settings.api_token)
-            return problem if problem is not None else await handler(request)
-
-        return guarded
 
     async def monthly(self, request: web.Request) -> web.Response:
         query = request.query
