@@ -8,8 +8,9 @@ progress), so that November's report reads the same in December as on the day it
   to gate, purgatory, the metric's latest value and trend all come from their rule homes as they stood;
 - except the month's own check-in, which is sent in the following month: whether it is due, answered (and by whom)
   or late is read at ``now`` (``governance.checkin``);
-- "on track" is ``projections.on_track`` on the as-of day, cost drift ``projections.cost_drift`` of the month's
-  reading, spend to date and the projection to the gate ``projections.spend_projection``, low adoption
+- "on track" is ``projections.on_track`` on the as-of day; spend to date and the projection to the gate are
+  ``projections.spend_projection``, and cost drift of the month's reading is judged on that same projection
+  (``projections.drift_of``, what ``cost_drift`` and so the scheduler's alert use); low adoption is
   ``rules.low_adoption``;
 - gates in the next 30 days and the roadmap (gates, expansion dates of go decisions, retirement dates) count the
   days after the as-of day.
