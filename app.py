@@ -19,7 +19,7 @@ from botbuilder.schema import Activity, ActivityTypes
 
 from api import json_input
 from api.pages import page_routes
-from api.reports import ReportApi
+from api.reports import RedactedAccessLogger, ReportApi
 from api.routes import PilotApi, SchedulerApi, error_response, json_errors
 from bots.activity import invoke_text
 from bots.auth import CachingBotFrameworkAuthentication, ChannelTokenValidator
@@ -269,7 +269,13 @@ def main() -> None:
 
     # A failed start ends the process with one line on stderr and a non-zero status, so a supervisor sees it at once.
     try:
-        web.run_app(create_app(settings), host=settings.listen_host, port=settings.port, print=listening)
+        web.run_app(
+            create_app(settings),
+            host=settings.listen_host,
+            port=settings.port,
+            print=listening,
+            access_log_class=RedactedAccessLogger,  # report links carry a token in their path
+        )
     except StorageUnavailable as exc:
         fail(3, f"storage error: {exc}")
     except OSError as exc:  # the port is taken or the address is not this machine's

@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 import openpyxl
 import pytest
+from aiohttp.test_utils import TestServer
 
+from api.reports import RedactedAccessLogger
+from app import create_app
 from governance.report_builder import build_monthly_report
 from reports.links import ReportLinkClaims, mint_token, report_link
 from reports.monthly import report_json
-from tests.conftest import API_TOKEN, Harness, start_harness, stop_harness
+from storage.repositories import Repositories
+from storage.sqlite_store import SqliteDocumentStore
+from tests.conftest import API_TOKEN, Harness, make_settings, start_harness, stop_harness
+from tests.fakes import FixedClock
 from tests.reports.portfolio import NOVEMBER, NOW, SAM, TENANT, seed, statuses
 from tests.teams_sim import FakeConnector
 
@@ -173,3 +181,24 @@ async def test_without_a_secret_no_link_is_made_and_none_opens(tmp_path: Path, c
         assert status == 403 and b"not valid" in body
     finally:
         await stop_harness(h)
+
+
+async def test_the_access_log_never_shows_a_link_token(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    settings = make_settings(tmp_path, report_link_secret=SECRET, public_hostname="pilotgate.contoso.com")
+    store = SqliteDocumentStore(settings.sqlite_path)
+    server = TestServer(create_app(settings, clock=FixedClock(NOW), store=store), host="127.0.0.1")
+    await server.start_server(access_log_class=RedactedAccessLogger)  # as app.main() runs it
+    try:
+        await seed(Repositories.on(store))
+        token = path_of(report_link(settings, TENANT, NOVEMBER, NOW)).removeprefix("/reports/")
+        async with aiohttp.ClientSession() as http:
+            with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+                async with http.get(str(server.make_url(f"/reports/{token}"))) as response:
+                    assert response.status == 200
+                async with http.get(str(server.make_url("/reports/forged"))) as response:
+                    assert response.status == 403
+        lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+        assert len(lines) == 2 and all('"GET /reports/<token>"' in line for line in lines), lines
+        assert token not in caplog.text and "forged" not in caplog.text
+    finally:
+        await server.close()
