@@ -32,15 +32,18 @@ from bots.turn import BotServices
 from cards.verbs import MAX_REFRESH_USERS
 from config import Settings, SettingsError, load_settings
 from governance.errors import StorageUnavailable
+from governance.leadership import LeadershipService, ReportLinks, ReportSource, no_links
 from governance.portfolio import Deciders, Portfolio
 from governance.ports import Clock, DeciderIds, Messenger, SystemClock
 from governance.report_builder import MonthlyReports
 from governance.services import PilotService
+from reports.links import signed_links
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
 from scheduler.gates import CostDriftPlanner, GatePlanner
 from scheduler.loop import SchedulerLoop
 from scheduler.repair import RepairPlanner
-from scheduler.sweep import Planner, Sweep, SweepPorts, withdrawable_sleep
+from scheduler.report import ReportPlanner
+from scheduler.sweep import Planner, Sweep, SweepPorts, TenantPlanner, withdrawable_sleep
 from storage.documents import DocumentStore
 from storage.factory import make_document_store
 from storage.repositories import Repositories
@@ -145,10 +148,13 @@ def build_sweep(
     clock: Clock,
     service: PilotService | None = None,
     deciders: DeciderIds | None = None,
+    reports: ReportSource | None = None,
+    report_links: ReportLinks = no_links,
 ) -> Sweep:
     """The scheduler's sweep with every planner, as the app runs it (the benchmarks build it here too).
 
-    ``deciders``: the Teams ids of who may decide a gate; the gate card's refresh shows them the decision forms."""
+    ``deciders``: the Teams ids of who may decide a gate; the gate card's refresh shows them the decision forms.
+    ``reports``: the monthly report, for the leadership channel on the report day (none: no report planner)."""
     finish = service.finish_decision if service else None
     planners: list[Planner] = [
         CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
@@ -157,7 +163,10 @@ def build_sweep(
     ]
     if service is not None:
         planners.insert(0, RepairPlanner(service.repair))
-    return Sweep(sweep_ports(repos, messenger), planners, clock)
+    tenant_planners: list[TenantPlanner] = []
+    if reports is not None:
+        tenant_planners.append(ReportPlanner(repos.tenants, repos.sendlog, repos.conversations, reports, report_links))
+    return Sweep(sweep_ports(repos, messenger), planners, clock, tenant_planners=tenant_planners)
 
 
 def sweep_ports(repos: Repositories, messenger: Messenger) -> SweepPorts:
@@ -199,12 +208,17 @@ def create_app(
     messenger = ConnectorMessenger(BotToken(credentials, settings.app_id), sender_limits, sleep=withdrawable_sleep)
     # The sponsor and the admins by their Teams ids, for the gate card's per-user views (as many as a refresh takes).
     deciders = Deciders(repos.conversations, repos.members, settings.admin_users, limit=MAX_REFRESH_USERS)
-    sweep = build_sweep(repos, messenger, clock, service, deciders.teams_ids)
-    scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
-    card_updater = CheckinCardUpdater(repos.readings, repos.sendlog, repos.conversations, messenger)
     portfolio = Portfolio(
         repos.pilots, repos.readings, repos.decisions, repos.sendlog, repos.conversations, repos.members, clock
     )
+    # The monthly report reads the statuses the portfolio reads (the per-pilot summary, once it exists); its card's
+    # "Open full report" is a signed link when REPORT_LINK_SECRET and PUBLIC_HOSTNAME are set.
+    monthly_reports = MonthlyReports(portfolio, repos.tenants, clock)
+    reports = monthly_reports.monthly
+    report_links = signed_links(settings, clock)
+    sweep = build_sweep(repos, messenger, clock, service, deciders.teams_ids, reports, report_links)
+    scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
+    card_updater = CheckinCardUpdater(repos.readings, repos.sendlog, repos.conversations, messenger)
     conversation_state = ConversationState(DocumentBotStorage(store))
     bot_services = BotServices(
         settings=settings,
@@ -216,6 +230,9 @@ def create_app(
         clock=clock,
         last_pilot=conversation_state.create_property("lastPilotId"),
         deciders=deciders.teams_ids,
+        leadership=LeadershipService(repos.tenants, repos.agenda, clock),
+        reports=reports,
+        report_links=report_links,
     )
     bot = PilotGateBot(bot_services, ConversationBook(repos.conversations, repos.members, clock), conversation_state)
 
@@ -226,8 +243,7 @@ def create_app(
     app.add_routes(page_routes())
     app.add_routes(PilotApi(service, settings, on_reading=card_updater.reading_received).routes())
     app.add_routes(SchedulerApi(sweep.tick, settings).routes())
-    # The monthly report reads the statuses the portfolio reads (the per-pilot summary, once it exists).
-    app.add_routes(ReportApi(MonthlyReports(portfolio, repos.tenants, clock), settings, clock).routes())
+    app.add_routes(ReportApi(monthly_reports, settings, clock).routes())
 
     async def start(_: web.Application) -> None:
         await store.open()

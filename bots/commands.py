@@ -11,6 +11,7 @@ from typing import Final
 from botbuilder.schema.teams import MessagingExtensionResponse
 
 from bots.activity import SearchQuery, channel_link_of
+from bots.leadership import LEADERSHIP, link_leadership, report
 from bots.search import find_pilots
 from bots.turn import Turn
 from cards.choose import choose_pilot_card
@@ -91,6 +92,9 @@ async def show_status(turn: Turn, argument: str) -> None:
 
 
 async def link_channel(turn: Turn, argument: str) -> None:
+    if argument.lower() == LEADERSHIP:
+        await link_leadership(turn)
+        return
     if turn.asker.conversation_kind is not ConversationKind.CHANNEL:
         await turn.say("Use **link <pilot>** in the pilot's project channel, after @PilotGate.")
         return
@@ -117,7 +121,19 @@ COMMANDS: Final[tuple[ChatCommand, ...]] = (
     ChatCommand("status", "status <pilot>: metric, trend, check-ins, spend and gate of one pilot", show_status),
     ChatCommand("overdue", "Pilots with a late check-in or a gate passed without a decision", show_overdue),
     ChatCommand("new pilot", "Register a pilot: sponsor, success metric, budget, gate date", new_pilot),
-    ChatCommand("link", "link <pilot>: make this channel the pilot's project channel", link_channel, scopes=("team",)),
+    ChatCommand(
+        "link",
+        "link <pilot>: make this channel the pilot's project channel; link leadership (admins): the monthly report "
+        "comes here",
+        link_channel,
+        scopes=("team",),
+    ),
+    ChatCommand(
+        "report",
+        "report [YYYY-MM]: the monthly outcome report (last month by default); admins: report day N, "
+        "report timezone <zone>",
+        report,
+    ),
 )
 
 

@@ -21,6 +21,7 @@ from governance.errors import (
     StorageUnavailable,
     ValidationFailed,
 )
+from governance.leadership import LeadershipService, ReportLinks, ReportSource
 from governance.portfolio import Portfolio
 from governance.ports import Clock, ConversationRepository, DeciderIds, MemberRepository, Messenger
 from governance.services import PilotService
@@ -45,6 +46,9 @@ class BotServices:
     clock: Clock
     last_pilot: StatePropertyAccessor  # the pilot a conversation last looked at: `status` alone shows it again
     deciders: DeciderIds  # who may decide a gate, by Teams id: the gate card's refresh names them
+    leadership: LeadershipService  # the leadership channel and the report day
+    reports: ReportSource  # the monthly report, for `report`
+    report_links: ReportLinks  # the signed link to a report's full page, or None
 
 
 @dataclass(frozen=True, slots=True)

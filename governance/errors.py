@@ -94,3 +94,12 @@ class DeliveryFailed(GovernanceError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class AdminsOnly(GovernanceError):
+    """Only a governance admin (ADMIN_USERS) may do this."""
+
+    code = "forbidden"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"Only a governance admin can {action}.")

@@ -14,12 +14,14 @@ import binascii
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from config import Settings
 from governance.period import Period
+from governance.ports import Clock
 
 LINK_LIFETIME: Final = timedelta(days=30)
 MAX_TOKEN_LENGTH: Final = 512
@@ -112,3 +114,13 @@ def report_link(
         return None
     claims = ReportLinkClaims(tenant_id, period, now + lifetime, sponsor_id)
     return f"https://{settings.public_hostname}/reports/{mint_token(settings.report_link_secret, claims)}"
+
+
+def signed_links(settings: Settings, clock: Clock) -> Callable[[str, Period], str | None]:
+    """The whole-tenant report link of (tenant, month) as the report card wants it (governance.leadership's
+    ``ReportLinks``), valid for ``LINK_LIFETIME`` from when the card is made."""
+
+    def link(tenant_id: str, period: Period) -> str | None:
+        return report_link(settings, tenant_id, period, clock.now())
+
+    return link

@@ -12,26 +12,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from cards.report import FLAG_LABEL
 from governance.model import Person, Stage
-from governance.report import DecisionLine, Flag, MetricLine, MonthlyReport, PilotRow, RoadmapItem, RoadmapKind, Totals
+from governance.report import DecisionLine, MetricLine, MonthlyReport, PilotRow, RoadmapItem, Totals
+from reports.html import ROADMAP_LABEL
 from reports.tables import Cell, Column, Kind, Sheet, csv_bytes, xlsx_bytes
 
 CSV_TYPE: Final = "text/csv; charset=utf-8"
 XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 JSON_TYPE: Final = "application/json"
-
-FLAG_LABELS: Final[dict[Flag, str]] = {
-    Flag.LATE_CHECKIN: "late check-in",
-    Flag.PURGATORY: "gate passed, no decision",
-    Flag.COST_DRIFT: "cost drift",
-    Flag.GOVERNANCE_GAPS: "governance gaps",
-    Flag.LOW_ADOPTION: "low adoption",
-}
-ROADMAP_LABELS: Final[dict[RoadmapKind, str]] = {
-    RoadmapKind.GATE: "gate",
-    RoadmapKind.EXPANSION: "expansion (go decision)",
-    RoadmapKind.RETIREMENT: "retirement",
-}
 
 
 def report_filename(report: MonthlyReport, extension: str) -> str:
@@ -207,7 +196,7 @@ def _pilot_cells(row: PilotRow) -> tuple[Cell, ...]:
         row.intended_users,
         row.gate_date,
         row.days_to_gate,
-        "; ".join(FLAG_LABELS[flag] for flag in row.flags) or None,
+        "; ".join(FLAG_LABEL[flag] for flag in row.flags) or None,
         "; ".join(row.governance_gaps) or None,
     )
 
@@ -273,7 +262,7 @@ ROADMAP_COLUMNS: Final = (Column("Date", Kind.DATE), Column("Event"), Column("Pi
 
 
 def roadmap_sheet(report: MonthlyReport) -> Sheet:
-    rows = tuple((i.on, ROADMAP_LABELS[i.kind], i.pilot_name, i.pilot_id) for i in report.roadmap)
+    rows = tuple((i.on, ROADMAP_LABEL[i.kind], i.pilot_name, i.pilot_id) for i in report.roadmap)
     return Sheet("Roadmap", ROADMAP_COLUMNS, rows)
 
 

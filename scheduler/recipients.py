@@ -1,14 +1,26 @@
 """Where a scheduled message goes: the pilot's project channel, or the sponsor's 1:1 chat (the stored one, or a new
-one opened from a team roster; governance.portfolio decides which, for the sweep and for `overdue` alike)."""
+one opened from a team roster; governance.portfolio decides which, for the sweep and for `overdue` alike), or a
+channel the tenant linked (the leadership channel)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from governance.errors import Undeliverable
-from governance.model import ConversationKind, ConversationRef, Pilot
+from governance.model import ChannelLink, ConversationKind, ConversationRef, Pilot
 from governance.portfolio import Reach, sponsor_route
 from governance.ports import ConversationRepository, MemberRepository, Messenger
+
+
+async def channel_target(
+    tenant_id: str, channel: ChannelLink, conversations: ConversationRepository
+) -> ConversationRef:
+    """A linked channel (a pilot's project channel, the leadership channel); Undeliverable when the bot is not
+    reachable there."""
+    ref = await conversations.get(tenant_id, channel.conversation_id)
+    if ref is None or not ref.active or ref.undeliverable:
+        raise Undeliverable("the bot is not reachable in the channel")
+    return ref
 
 
 async def recipient(
@@ -23,10 +35,7 @@ async def recipient(
     if audience == "channel":
         if pilot.channel is None:
             raise Undeliverable("the pilot has no project channel")
-        ref = await conversations.get(pilot.tenant_id, pilot.channel.conversation_id)
-        if ref is None or not ref.active or ref.undeliverable:
-            raise Undeliverable("the bot is not reachable in the pilot's channel")
-        return ref
+        return await channel_target(pilot.tenant_id, pilot.channel, conversations)
     route = await sponsor_route(pilot, conversations, members)
     if route.reach is Reach.CHAT and route.chat is not None:
         return route.chat

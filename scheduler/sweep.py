@@ -6,6 +6,9 @@ document with a conditional write before it is sent, so a second tick or a secon
 skips it. A failed send stays due (status retry) and the pilot's agenda entry comes back at the retry time, so
 nothing is lost.
 
+A tenant's own messages (the monthly report to the leadership channel) go the same way: their agenda entry and
+send-log partition are ``tenant:<tenantId>`` (governance.leadership.tenant_subject), planned by the tenant planners.
+
 A claim holds while its sender lives. It carries ``leaseUntil`` and its ``owner`` (the replica's sweep), and the
 sender renews it every quarter lease for as long as the send takes (a slow Teams, the pacer's queue, a
 Retry-After); another sweep takes it over only once the lease has run out, i.e. when its sender stopped renewing.
@@ -29,12 +32,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import os
 import socket
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,6 +51,7 @@ from governance.errors import (
     StorageUnavailable,
     Undeliverable,
 )
+from governance.leadership import tenant_of_subject
 from governance.model import AgendaEntry, ConversationRef, Pilot, SendRecord, SendStatus
 from governance.ports import (
     Agenda,
@@ -110,11 +115,27 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One message a pilot is due: ``key`` names it in the send-log, ``compose`` builds it when it is sent."""
+    """One message a pilot is due: ``key`` names it in the send-log, ``compose`` builds it when it is sent.
+
+    ``to`` finds the conversation itself (a tenant's message, e.g. the report to the leadership channel); without
+    it the pilot's ``audience`` is looked up (scheduler.recipients)."""
 
     key: str
     audience: str  # "sponsor" or "channel"
     compose: Callable[[], Awaitable[Message]]
+    to: Callable[[datetime], Awaitable[ConversationRef]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TenantSubject:
+    """Whom a tenant's own scheduled messages belong to in the send-log and the agenda: ``id`` is
+    governance.leadership.tenant_subject(tenant_id), so they partition and claim exactly as a pilot's do."""
+
+    id: str
+    tenant_id: str
+
+
+Subject = Pilot | TenantSubject
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +145,7 @@ class Plan:
 
 
 Planner = Callable[[Pilot, datetime], Awaitable[Plan]]
+TenantPlanner = Callable[[str, datetime], Awaitable[Plan]]  # a tenant's own messages (tenant id, now)
 
 
 @dataclass
@@ -168,6 +190,7 @@ class Sweep:
         planners: list[Planner],
         clock: Clock,
         *,
+        tenant_planners: Sequence[TenantPlanner] = (),
         lease: timedelta = LEASE,
         lease_clock: Clock | None = None,
         owner: str | None = None,
@@ -179,6 +202,7 @@ class Sweep:
     ) -> None:
         self._ports = ports
         self._planners = planners
+        self._tenant_planners = tuple(tenant_planners)
         self._clock = clock
         self._lease = lease
         self._lease_clock = lease_clock or SystemClock()
@@ -265,25 +289,38 @@ class Sweep:
         await asyncio.gather(*workers)
 
     async def _run_pilot(self, entry: AgendaEntry, now: datetime, report: TickReport) -> None:
+        if tenant_of_subject(entry.pilot_id) == entry.tenant_id:
+            subject = TenantSubject(entry.pilot_id, entry.tenant_id)
+            plans = [functools.partial(planner, entry.tenant_id, now) for planner in self._tenant_planners]
+            await self._run_plans(subject, plans, now, report)
+            return
         pilot = await self._ports.pilots.get(entry.pilot_id, entry.tenant_id)
         if pilot is None:
             await self._ports.agenda.set(AgendaEntry(entry.pilot_id, entry.tenant_id, None))
             return
+        await self._run_plans(
+            pilot, [functools.partial(planner, pilot, now) for planner in self._planners], now, report
+        )
+
+    async def _run_plans(
+        self, subject: Subject, plans: Sequence[Callable[[], Awaitable[Plan]]], now: datetime, report: TickReport
+    ) -> None:
+        """Plan in turn (each planner sees what the one before it sent), deliver, and book the next look."""
         later: list[datetime] = []
-        for planner in self._planners:
-            plan = await planner(pilot, now)
+        for planned in plans:
+            plan = await planned()
             later.extend(plan.later)
             for job in plan.jobs:
                 if self._stopping:  # not claimed: due at once, for the next sweep
                     later.append(now)
                     continue
-                retry_at = await self._deliver(pilot, job, now, report)
+                retry_at = await self._deliver(subject, job, now, report)
                 if retry_at is not None:
                     later.append(retry_at)
         upcoming = [t for t in later if t is not None]
-        await self._ports.agenda.set(AgendaEntry(pilot.id, pilot.tenant_id, min(upcoming) if upcoming else None))
+        await self._ports.agenda.set(AgendaEntry(subject.id, subject.tenant_id, min(upcoming) if upcoming else None))
 
-    async def _deliver(self, pilot: Pilot, job: Job, now: datetime, report: TickReport) -> datetime | None:
+    async def _deliver(self, pilot: Subject, job: Job, now: datetime, report: TickReport) -> datetime | None:
         """Send one job at most once; returns when it should be looked at again, if it is not finished."""
         claim, wait_until = await self._claim(pilot, job.key, now)
         if claim is None:
@@ -308,10 +345,17 @@ class Sweep:
             self._sending.discard(sending)
         return await self._settle(pilot, job, now, report, attempt, sending)
 
-    async def _send(self, pilot: Pilot, job: Job, now: datetime, attempt: _Attempt) -> str:
+    async def _send(self, pilot: Subject, job: Job, now: datetime, attempt: _Attempt) -> str:
         _WITHDRAW.set(self._withdraw)  # in this task's own context: a stop may withdraw its waits
         ports = self._ports
-        attempt.target = await recipient(pilot, job.audience, now, ports.conversations, ports.members, ports.messenger)
+        if job.to is not None:
+            attempt.target = await job.to(now)
+        elif isinstance(pilot, Pilot):
+            attempt.target = await recipient(
+                pilot, job.audience, now, ports.conversations, ports.members, ports.messenger
+            )
+        else:
+            raise Undeliverable("a tenant's message names no conversation")
         message = await job.compose()
         return await self._ports.messenger.send(attempt.target, card=message.card, text=message.text)
 
@@ -336,7 +380,7 @@ class Sweep:
                 logger.warning("could not renew the claim on %s/%s; trying again", claim.pilot_id, claim.key)
 
     async def _settle(
-        self, pilot: Pilot, job: Job, now: datetime, report: TickReport, attempt: _Attempt, sending: asyncio.Task[str]
+        self, pilot: Subject, job: Job, now: datetime, report: TickReport, attempt: _Attempt, sending: asyncio.Task[str]
     ) -> datetime | None:
         """Record how the send ended; returns when to look at the job again, if it is not finished."""
         if attempt.lost:
@@ -385,7 +429,7 @@ class Sweep:
             logger.warning("could not release the claim on %s/%s", attempt.claim.pilot_id, attempt.claim.key)
         return now
 
-    async def _claim(self, pilot: Pilot, key: str, now: datetime) -> tuple[SendRecord | None, datetime | None]:
+    async def _claim(self, pilot: Subject, key: str, now: datetime) -> tuple[SendRecord | None, datetime | None]:
         """Our claim on a message, or (None, when to look again) if it is done or someone else holds it."""
         stamp = self._lease_clock.now()
         fresh = SendRecord(

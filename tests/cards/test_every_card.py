@@ -22,14 +22,17 @@ from cards.verbs import (
 )
 from tests.cards.test_cards import assert_official_parser_accepts, every_card, rendered_texts
 from tests.cards.test_checkin_gate_cards import checkin_and_gate_cards
+from tests.cards.test_report_card import report_cards
 from tests.helpers import nodes
 
 
 def all_cards() -> dict[str, dict[str, Any]]:
     """Named ``catalogue:card``, e.g. ``gates:gate-day``."""
-    return {f"portfolio:{k}": v for k, v in every_card().items()} | {
-        f"gates:{k}": v for k, v in checkin_and_gate_cards().items()
-    }
+    return (
+        {f"portfolio:{k}": v for k, v in every_card().items()}
+        | {f"gates:{k}": v for k, v in checkin_and_gate_cards().items()}
+        | {f"report:{k}": v for k, v in report_cards().items()}
+    )
 
 
 def test_every_card_passes_the_official_parser(tmp_path: Path) -> None:
@@ -59,7 +62,8 @@ def test_every_action_carries_its_verb_and_a_submit_fallback_with_the_same_data(
                 if node is not refresh_action or "fallback" in node:
                     assert node["fallback"] == {**node["fallback"], "type": "Action.Submit", "data": node["data"]}, name
                 seen.add(node["verb"])
-            assert node.get("type") != "Action.OpenUrl", name
+            if node.get("type") == "Action.OpenUrl":  # only the report card's signed link to its full page
+                assert name.startswith("report:") and node["url"].startswith("https://"), name
             if node.get("type") == "Action.ShowCard":  # only the gate card's four decision forms open in place
                 assert name.startswith("gates:") and "gate" in name.split(":", 1)[1], name
     assert {PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW} <= seen

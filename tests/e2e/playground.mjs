@@ -6,6 +6,7 @@
 //   SCREENSHOT_DIR   where each rendered card is saved as a PNG
 //   RESULT_FILE      where the run writes what it saw (JSON), read by the pytest module
 //   BOT_URL, API_TOKEN   the bot's base URL and REST token: the check-in flow ticks the scheduler through the API
+// The Playground's user is a governance admin in this run (ADMIN_USERS), so that `link leadership` is allowed.
 // It stops at the first step that fails, saves failure.png, prints the step and exits 1.
 
 import { createRequire } from 'node:module';
@@ -423,6 +424,66 @@ async function gateDay(page, { gateDate, timeZone }) {
   });
 }
 
+function reportTime(now = new Date()) {
+  // The monthly report goes out at 09:00 in the report time zone (UTC by default) on the 5th business day of the
+  // month; the first such time after now (when `link leadership` put the tenant on the agenda).
+  const fifthBusinessDay = (year, month) => {
+    const day = new Date(Date.UTC(year, month, 1, 9));
+    let count = day.getUTCDay() % 6 === 0 ? 0 : 1;
+    while (count < 5) {
+      day.setUTCDate(day.getUTCDate() + 1);
+      if (day.getUTCDay() % 6 !== 0) count += 1;
+    }
+    return day;
+  };
+  let at = fifthBusinessDay(now.getUTCFullYear(), now.getUTCMonth());
+  if (at <= now) at = fifthBusinessDay(now.getUTCFullYear(), now.getUTCMonth() + 1);
+  const reported = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - 1, 1));
+  return { at: at.toISOString().replace(/\.\d{3}Z$/, 'Z'), period: reported.toISOString().slice(0, 7) };
+}
+
+async function leadershipReport(page) {
+  const { at, period } = reportTime();
+  Object.assign(result.observations, { reportTickAt: at, reportPeriod: period });
+  await step(`in ${CHANNEL}, link leadership as an admin: the channel will get the monthly report`, async () => {
+    await page.getByRole('treeitem', { name: CHANNEL, exact: true }).click({ timeout: REPLY_MS });
+    await page.getByRole('button', { name: 'Post', exact: true }).waitFor({ timeout: REPLY_MS });
+    const thread = await mentionInChannel(page, 'link leadership');
+    await thread.getByText('This channel now gets the monthly outcome report', { exact: false }).waitFor({
+      timeout: REPLY_MS,
+    });
+  });
+
+  await step('tick the scheduler at 09:00 on the report day: the report card goes to the leadership channel', async () => {
+    const report = await tick(at);
+    result.observations.reportTick = report;
+    if ((report.by_kind || {}).report !== 1 || report.failed || report.undeliverable) {
+      throw new Error(`expected one report sent at ${at}, the sweep answered ${JSON.stringify(report)}`);
+    }
+  });
+
+  await step('the report card arrives in the leadership channel', async () => {
+    const card = cardWithHeading(page, page, `Monthly outcome report: ${monthLabel(period)}`);
+    await card.waitFor({ timeout: REPLY_MS });
+    await expectText(card, 'Headline figures');
+    await expectText(card, 'Progress to target');
+    await card.scrollIntoViewIfNeeded();
+    await shoot(card, '17-report-card-channel.png');
+    result.observations.reportCardText = await card.innerText();
+  });
+
+  await step('tick again at the report time: the report is not sent twice', async () => {
+    const report = await tick(at);
+    result.observations.reportRetick = report;
+    if ((report.by_kind || {}).report || report.failed || report.undeliverable) {
+      throw new Error(`a second tick at ${at} must not send the report again; it answered ${JSON.stringify(report)}`);
+    }
+    await page.waitForTimeout(500); // a stray proactive message would show by now
+    const cards = await cardsWithHeading(page, page, `Monthly outcome report: ${monthLabel(period)}`).count();
+    if (cards !== 1) throw new Error(`expected one report card in the channel, found ${cards}`);
+  });
+}
+
 async function playgroundLog(page) {
   // The Playground's log panel lists every exchange with its HTTP status: none may have failed.
   await step('the Playground logged no failed exchange', async () => {
@@ -457,6 +518,7 @@ try {
   await teamChannel(page);
   await monthlyCheckin(page);
   await gateDay(page, await registerGatePilot(page));
+  await leadershipReport(page);
   await playgroundLog(page);
 } catch (error) {
   exitCode = 1;

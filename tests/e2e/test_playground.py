@@ -10,7 +10,9 @@ on ``status <pilot>``, and tick again at the same time to see nothing more sent.
 pilot whose gate is today (a card's own actions are answered at the bot's real clock, only ticks take a chosen
 ``now``), ``link`` it in the channel, tick at 09:00 on its gate day and see the gate card. Its refresh names the
 sponsor (the Playground's user); Playground 0.2.28 does not refresh it ("User specific view is not supported yet"),
-so the read-only card shows and its Decide button brings the sponsor's decision view. Each rendered card is saved to
+so the read-only card shows and its Decide button brings the sponsor's decision view. Last, the monthly report: `link
+leadership` in the channel (the Playground's user is an admin in this run), a tick at 09:00 on the report day, and
+the report card arrives there once. Each rendered card is saved to
 ``build/e2e-screenshots/``. The tests then check what that run saw.
 
 Needs Debian's chromium and ``tools/playground/node_modules``: ``make e2e-deps`` installs both, and the tests fail
@@ -48,6 +50,7 @@ PLAYWRIGHT = PLAYGROUND_DIR / "node_modules" / "playwright-core" / "package.json
 SCREENSHOTS = ROOT / "build" / "e2e-screenshots"
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 API_TOKEN = "e2e-token-0123456789"
+PLAYGROUND_USER_AAD_ID = "00000000-0000-0000-0000-0000000000020"  # Playground 0.2.28's default user, Alex Wilber
 
 # Bounded so that even a hung run ends in about 2.5 minutes; a normal run takes 20-25 s.
 BOT_START_S = 20.0
@@ -216,7 +219,9 @@ def playground_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Playgro
         "MicrosoftAppId": "",  # anonymous local mode: the Playground sends no Bot Framework token
         "MicrosoftAppPassword": "",
         "ALLOWED_TENANTS": "",
-        "ADMIN_USERS": "",
+        # The Playground's own user (its currentUser), so that `link leadership` is allowed; a sponsor who is also an
+        # admin sees every other card as before.
+        "ADMIN_USERS": PLAYGROUND_USER_AAD_ID,
         "LOG_LEVEL": "INFO",
     }
     playground_env = {**os.environ, "TEAMSAPPTESTER_BROWSER": "none"}
@@ -363,3 +368,22 @@ def test_gate_card_in_the_project_channel_gives_the_sponsor_the_decision_view(pl
     assert isinstance(observations["gateRefreshedAutomatically"], bool), observations
     names = {Path(p).name for p in playground_run.result["screenshots"]}
     assert {"11-gate-card-channel.png", "12-gate-card-sponsor-view.png"} <= names, names
+
+
+def test_leadership_channel_gets_the_monthly_report_card_on_the_report_day(playground_run: PlaygroundRun) -> None:
+    """`link leadership` in the channel, a tick at 09:00 on the 5th business day: the report card arrives, once."""
+    playground_run.require_steps(
+        "in My Team - General, link leadership as an admin",
+        "tick the scheduler at 09:00 on the report day",
+        "the report card arrives in the leadership channel",
+        "tick again at the report time: the report is not sent twice",
+    )
+    observations = playground_run.result["observations"]
+    assert observations["reportTickAt"].endswith("T09:00:00Z"), observations
+    assert observations["reportTick"]["by_kind"].get("report") == 1, observations["reportTick"]
+    assert not observations["reportRetick"]["by_kind"].get("report"), observations["reportRetick"]
+    shown = observations["reportCardText"]
+    for figure in ("Pilots", "Check-ins answered", "Spend this month", "Progress to target"):
+        assert figure in shown, shown
+    names = {Path(p).name for p in playground_run.result["screenshots"]}
+    assert "17-report-card-channel.png" in names, names

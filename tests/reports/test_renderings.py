@@ -135,7 +135,7 @@ def test_workbook_has_a_sheet_per_section_with_typed_cells(report: MonthlyReport
     assert decisions["C2"].value == datetime(2026, 11, 30, 10, 0)
     assert decisions["H2"].value == "go for Invoice triage: <b>as agreed</b>"
     roadmap = [[cell.value for cell in row] for row in worksheet(report, "Roadmap").iter_rows(min_row=2)]
-    assert roadmap[0] == [datetime(2026, 12, 4), "gate", "Ops copilot", "p-ops"]
+    assert roadmap[0] == [datetime(2026, 12, 4), "Gate", "Ops copilot", "p-ops"]
 
 
 def test_the_renderings_agree(report: MonthlyReport) -> None:
