@@ -74,6 +74,14 @@ FORMATS: Final[dict[str, _Format]] = {
 }
 
 
+PAGE_FORMATS: Final = {name: FORMATS[name] for name in ("html", "csv", "xlsx")}
+UNKNOWN_FORMAT_PAGE: Final = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Unknown format</title></head>'
+    "<body><h1>Unknown format</h1><p>This link opens the report as a page, or as <code>?format=csv</code> or "
+    "<code>?format=xlsx</code>.</p></body></html>"
+)
+
+
 def parse_period(text: str | None, clock: Clock) -> Period | None:
     """A ``YYYY-MM`` query value: None when absent; ValidationFailed naming ``period`` when it is not a month of
     the pilots' possible lifetime up to this one."""
@@ -133,13 +141,19 @@ class ReportApi:
                 raise BadReportLink
         except BadReportLink:
             return web.Response(status=403, text=REFUSED_PAGE, content_type="text/html", headers=PAGE_HEADERS)
+        # The same link downloads the spreadsheets: ?format=csv or ?format=xlsx (a board pack wants the workbook).
+        chosen = PAGE_FORMATS.get(request.query.get("format", "html"))
+        if chosen is None:
+            return web.Response(status=400, text=UNKNOWN_FORMAT_PAGE, content_type="text/html", headers=PAGE_HEADERS)
         sponsor = Person(claims.sponsor_id) if claims.sponsor_id else None
         try:
             report = await self._reports.monthly(claims.tenant_id, claims.period, sponsor)
         except StorageUnavailable:
             logger.warning("report page: storage unavailable")
             return web.Response(status=503, text=UNAVAILABLE_PAGE, content_type="text/html", headers=PAGE_HEADERS)
-        return web.Response(text=render_report_html(report), content_type="text/html", headers=PAGE_HEADERS)
+        if chosen.extension == "html":
+            return web.Response(text=render_report_html(report), content_type="text/html", headers=PAGE_HEADERS)
+        return self._file(report, chosen)
 
     def _file(self, report: MonthlyReport, chosen: _Format) -> web.Response:
         filename = report_filename(report, chosen.extension)

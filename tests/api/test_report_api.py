@@ -140,6 +140,19 @@ async def test_a_signed_link_opens_the_report_page(seeded: Harness) -> None:
     assert "default-src 'none'" in headers["Content-Security-Policy"]
 
 
+async def test_the_same_link_downloads_the_csv_and_the_workbook(seeded: Harness) -> None:
+    page = path_of(report_link(seeded.settings, TENANT, NOVEMBER, NOW))
+    status, headers, body = await get(seeded, f"{page}?format=xlsx", auth=False)
+    assert status == 200 and headers["Content-Disposition"] == 'attachment; filename="pilotgate-report-2026-11.xlsx"'
+    assert openpyxl.load_workbook(io.BytesIO(body)).sheetnames == ["Summary", "Pilots", "Decisions", "Roadmap"]
+    status, headers, body = await get(seeded, f"{page}?format=csv", auth=False)
+    assert status == 200 and headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert body.startswith(b"\xef\xbb\xbfPilot,")
+    assert (await get(seeded, f"{page}?format=json", auth=False))[0] == 400  # the page's link is for people
+    forged = "/reports/forged"
+    assert (await get(seeded, f"{forged}?format=xlsx", auth=False))[0] == 403  # the token is checked first
+
+
 async def test_a_sponsors_link_opens_only_their_own_pilots(seeded: Harness) -> None:
     link = report_link(seeded.settings, TENANT, NOVEMBER, NOW, sponsor_id=SAM.aad_object_id)
     status, _, body = await get(seeded, path_of(link), auth=False)
