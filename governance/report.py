@@ -89,7 +89,7 @@ class Totals:
     gates_next_30_days: int
     purgatory: tuple[PurgatoryLine, ...]
     spend: float  # in the period, over every pilot that reported it
-    budget: float  # the monthly budgets of the active pilots
+    budget: float  # the monthly budgets of the pilots in use (pilot stages and production)
     spend_to_date: float
     projected_spend_at_gates: float
     active_users: int

@@ -16,8 +16,9 @@ progress), so that November's report reads the same in December as on the day it
   days after the as-of day.
 
 Which pilots are in it: those that had started by the end of the month and were not retired before it began.
-Totals of budget, projected spend, users and governance items cover the pilots that are live: in a pilot stage, and
-for users and governance items in production too.
+The month's spend is every listed pilot's; the budget it is set against, the users and the governance items are
+those of the pilots in use (in a pilot stage or in production); the projection to the gates only of the pilots
+still in a pilot stage.
 """
 
 from __future__ import annotations
@@ -283,7 +284,7 @@ def _totals(entries: list[_Entry], decisions_taken: int) -> Totals:
     live = [e.row for e in entries if e.live]
     in_use = [e.row for e in entries if e.live or e.row.stage is Stage.PRODUCTION]
     stages = Counter(row.stage for row in rows)
-    with_users = [row for row in live if row.active_users is not None and row.intended_users]
+    with_users = [row for row in in_use if row.active_users is not None and row.intended_users]
     return Totals(
         pilots_by_stage={stage: stages.get(stage, 0) for stage in Stage},
         checkins_due=sum(row.checkin_due for row in rows),
@@ -295,7 +296,7 @@ def _totals(entries: list[_Entry], decisions_taken: int) -> Totals:
             sorted((e.purgatory for e in entries if e.purgatory), key=lambda p: (-p.days_since, name_key(p.pilot_name)))
         ),
         spend=round(sum(row.spend for row in rows if row.spend is not None), 2),
-        budget=round(sum(row.budget for row in live if row.budget is not None), 2),
+        budget=round(sum(row.budget for row in in_use if row.budget is not None), 2),
         spend_to_date=round(sum(row.spend_to_date for row in rows if row.spend_to_date is not None), 2),
         projected_spend_at_gates=round(
             sum(row.projected_spend_at_gate for row in live if row.projected_spend_at_gate), 2

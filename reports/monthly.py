@@ -217,7 +217,7 @@ def summary_sheet(report: MonthlyReport) -> Sheet:
         ("Gates in the next 30 days", totals.gates_next_30_days),
         ("Gates passed without a decision", len(totals.purgatory)),
         ("Spend in month", totals.spend),
-        ("Monthly budget (pilots)", totals.budget),
+        ("Monthly budget", totals.budget),
         ("Spend to date", totals.spend_to_date),
         ("Projected spend at gates", totals.projected_spend_at_gates),
         ("Active users", totals.active_users),

@@ -63,16 +63,17 @@ def test_headline_figures(report: MonthlyReport) -> None:
     ]
     # November spend: Invoice 9,500 + Sales 12,000 (Contract review and Ops reported none) = 21,500.
     assert totals.spend == 21_500
-    # Monthly budgets of the pilots in a pilot stage: Contract review 5,000 + Sales 10,000 (Ops has none) = 15,000.
-    assert totals.budget == 15_000
+    # Monthly budgets of the pilots in use: Contract review 5,000 + Sales 10,000 + Invoice triage 10,000 (in
+    # production; Ops has none) = 25,000, against the 21,500 they spent.
+    assert totals.budget == 25_000
     # Spend to date: Invoice 8,000+9,000+9,500 = 26,500; Contract 4,000+6,000 = 10,000; Sales 7,000+12,000 = 19,000.
     assert totals.spend_to_date == 55_500
     # Projection to each gate (pilot stages only):
     #   Contract review: 10,000 spent, gate passed -> 10,000
     #   Sales: 19,000 + average 9,500 x (1 Dec to 30 Dec = 29/31 of a month) = 27,887.10
     assert totals.projected_spend_at_gates == round(10_000 + 19_000 + 9_500 * 29 / 31, 2) == 37_887.10
-    # Active vs intended users, pilots in a pilot stage with both: Contract review 40/200, Sales 50/60.
-    assert (totals.active_users, totals.intended_users) == (90, 260)
+    # Active vs intended users, pilots in use with both: Contract review 40/200, Sales 50/60, Invoice triage 80/100.
+    assert (totals.active_users, totals.intended_users) == (170, 360)
     # Open governance items of pilots in use: Contract review 1 (dlp) + Ops 2 (dataResidency, identityScopes).
     assert totals.open_governance_items == 3
     assert totals.cost_drift_alerts == 1  # Sales spent 12,000 of a 10,000 monthly budget in November
