@@ -20,7 +20,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from api import json_input
 from api.pages import page_routes
 from api.reports import RedactedAccessLogger, ReportApi
-from api.routes import PilotApi, SchedulerApi, error_response, json_errors
+from api.routes import ImportApi, PilotApi, SchedulerApi, error_response, json_errors
 from bots.activity import invoke_text
 from bots.auth import CachingBotFrameworkAuthentication, ChannelTokenValidator
 from bots.bookkeeping import ConversationBook
@@ -32,6 +32,7 @@ from bots.turn import BotServices
 from cards.verbs import MAX_REFRESH_USERS
 from config import Settings, SettingsError, load_settings
 from governance.errors import StorageUnavailable
+from governance.imports import InitiativeImport
 from governance.leadership import LeadershipService, ReportLinks, ReportSource, no_links
 from governance.portfolio import Deciders, Portfolio
 from governance.ports import Clock, DeciderIds, Messenger, SystemClock
@@ -39,6 +40,7 @@ from governance.report_builder import MonthlyReports
 from governance.services import PilotService
 from reports.links import signed_links
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
+from scheduler.drafts import DraftPlanner
 from scheduler.gates import CostDriftPlanner, GatePlanner
 from scheduler.loop import SchedulerLoop
 from scheduler.repair import RepairPlanner
@@ -160,6 +162,7 @@ def build_sweep(
         CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
         GatePlanner(repos.readings, repos.decisions, finish, deciders=deciders),
         CostDriftPlanner(repos.readings),
+        DraftPlanner(repos.sendlog),
     ]
     if service is not None:
         planners.insert(0, RepairPlanner(service.repair))
@@ -242,6 +245,7 @@ def create_app(
     app.router.add_get("/healthz", healthz)
     app.add_routes(page_routes())
     app.add_routes(PilotApi(service, settings, on_reading=card_updater.reading_received).routes())
+    app.add_routes(ImportApi(InitiativeImport(service, repos.members), settings).routes())
     app.add_routes(SchedulerApi(sweep.tick, settings).routes())
     app.add_routes(ReportApi(monthly_reports, settings, clock).routes())
 

@@ -8,6 +8,8 @@ from typing import Any
 from pydantic.json_schema import models_json_schema
 
 from api.schemas import PilotIn, PilotPatch, ReadingIn, TickIn
+from api.spreadsheets import XLSX_TYPE
+from governance.imports import IMPORT_COLUMNS
 
 _ERROR = {
     "type": "object",
@@ -137,6 +139,28 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             "/api/reports/monthly": _monthly_report(),
+            "/api/imports": {
+                "post": {
+                    "summary": "Import a CSV or Excel list of initiatives: each row created or updated",
+                    "description": "Columns (header row; case, spaces and underscores ignored): "
+                    + "; ".join(f"{column}: {meaning}" for column, meaning in IMPORT_COLUMNS.items())
+                    + ". A row with a metric (metric, baseline, target) and a startDate is a pilot; one with less is a "
+                    "draft its sponsor is asked to complete. Rows are matched to existing initiatives by name; "
+                    "importing the same file again changes nothing. Unknown columns are listed, not read.",
+                    "parameters": [
+                        {"name": "tenantId", "in": "query", "required": True, "schema": {"type": "string"}},
+                        {"name": "dryRun", "in": "query", "required": False, "schema": {"type": "boolean"}},
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "text/csv": {"schema": {"type": "string"}},
+                            XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                        },
+                    },
+                    "responses": {"200": _ok("per-row results and a summary"), **_errors(400, 401, 403, 503)},
+                }
+            },
             "/api/scheduler/tick": {
                 "post": {
                     "summary": "Run one scheduler sweep now; returns counts of what was sent, skipped and failed",

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from pydantic import BaseModel, ValidationError
 
 from api import json_input
@@ -24,9 +25,11 @@ from api.schemas import (
     TickIn,
     decision_json,
     field_errors,
+    import_json,
     pilot_json,
     reading_json,
 )
+from api.spreadsheets import MAX_FILE_BYTES, read_table
 from config import Settings
 from governance.errors import (
     AmbiguousPilot,
@@ -39,6 +42,7 @@ from governance.errors import (
     StorageUnavailable,
     ValidationFailed,
 )
+from governance.imports import InitiativeImport
 from governance.model import MetricReading, Pilot, ReadingSource
 from governance.rules import EARLIEST_DATE, LATEST_DATE
 from governance.services import API_ACTOR, PilotService
@@ -128,7 +132,7 @@ class PilotApi:
         body = await parse_body(request, PilotIn)
         if not self._settings.tenant_allowed(body.tenant_id):
             raise ValidationFailed({"tenantId": "This tenant is not in ALLOWED_TENANTS."})
-        pilot = await self._service.register(body.to_draft(), body.tenant_id.lower(), API_ACTOR)
+        pilot = await self._service.register(body.to_draft(), body.tenant_id.lower(), API_ACTOR, stage=body.stage_value)
         return web.json_response(pilot_json(pilot), status=201, headers={"Location": f"/api/pilots/{pilot.id}"})
 
     async def list_pilots(self, request: web.Request) -> web.Response:
@@ -168,6 +172,73 @@ class PilotApi:
             except Exception:  # the reading is stored; refreshing the sponsor's card is a courtesy
                 logger.exception("could not refresh the check-in card of pilot %s", pilot.id)
         return web.json_response(reading_json(reading), status=201)
+
+
+class ImportApi:
+    """POST /api/imports?tenantId=...[&dryRun=true]: a CSV or Excel list of initiatives, created or updated row by
+    row (governance.imports). The file is the body (text/csv or the .xlsx content type; sniffed otherwise), or the
+    first file of a multipart/form-data upload. Per-row problems are in the 200 answer; a file that cannot be read at
+    all is a 400 naming ``body``."""
+
+    def __init__(self, importer: InitiativeImport, settings: Settings) -> None:
+        self._importer = importer
+        self._settings = settings
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post("/api/imports", self.post_import)]
+
+    async def post_import(self, request: web.Request) -> web.Response:
+        problem = check_bearer(request, self._settings.api_token)
+        if problem is not None:
+            return problem
+        tenant_id = request.query.get("tenantId", "").strip().lower()
+        if not tenant_id or not TENANT_ID.match(tenant_id):
+            raise ValidationFailed({"tenantId": "Give the tenant the initiatives belong to: ?tenantId=<Entra id>."})
+        if not self._settings.tenant_allowed(tenant_id):
+            raise ValidationFailed({"tenantId": "This tenant is not in ALLOWED_TENANTS."})
+        dry_run = request.query.get("dryRun", "false").strip().lower()
+        if dry_run not in ("true", "false", "1", "0"):
+            raise ValidationFailed({"dryRun": "Use true or false."})
+        data, content_type = await _uploaded_file(request)
+        table = read_table(data, content_type)
+        report = await self._importer.run(
+            tenant_id, table.header, table.rows, API_ACTOR, dry_run=dry_run in ("true", "1")
+        )
+        if report.problems:  # about the file as a whole (a required column missing): the body is at fault
+            raise ValidationFailed({"body": " ".join(f"{col}: {problem}" for col, problem in report.problems.items())})
+        return web.json_response(import_json(report))
+
+
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9._:@-]{0,127}$")
+
+
+async def _uploaded_file(request: web.Request) -> tuple[bytes, str]:
+    """The body, or the first file part of a multipart upload, with its content type; at most MAX_FILE_BYTES."""
+    too_large = ValidationFailed({"body": f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB."})
+    if request.content_length is not None and request.content_length > MAX_FILE_BYTES + 64 * 1024:
+        raise too_large
+    if request.content_type.startswith("multipart/"):
+        try:
+            reader = await request.multipart()
+            part = await reader.next()
+            while part is not None and (not isinstance(part, BodyPartReader) or not part.filename):
+                part = await reader.next()
+        except (ValueError, AssertionError, RuntimeError):
+            raise ValidationFailed({"body": "The multipart body cannot be read."}) from None
+        if part is None:
+            raise ValidationFailed({"body": "Attach the file (a form field with a file name)."})
+        chunks = bytearray()
+        while chunk := await part.read_chunk():
+            chunks += chunk
+            if len(chunks) > MAX_FILE_BYTES:
+                raise too_large
+        return bytes(chunks), part.headers.get("Content-Type", "")
+    data = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        data += chunk
+        if len(data) > MAX_FILE_BYTES:
+            raise too_large
+    return bytes(data), request.content_type
 
 
 class SchedulerApi:

@@ -6,7 +6,7 @@ Field names are the camelCase names of the interface contract (DESIGN.md, "Pilot
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -21,22 +21,29 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from governance.errors import ValidationFailed
+from governance.imports import ImportReport, Outcome
 from governance.model import (
     GOVERNANCE_ITEMS,
     ChannelLink,
     Direction,
     GateDecision,
     HealthStatus,
+    Integration,
     Metric,
     MetricReading,
     Person,
     Pilot,
     ScalePlan,
+    Stage,
+    Workflow,
+    WorkSurface,
 )
 from governance.period import Period
 from governance.rules import (
     MAX_METRICS,
     MAX_MONEY,
+    MAX_SYSTEM,
     MAX_USERS,
     METRIC_VALUE_BOUND,
     PilotDraft,
@@ -91,12 +98,28 @@ class ScalePlanIn(Body):
     retire: Text = ""
 
 
+class WorkflowIn(Body):
+    """Where the pilot's users work: m365 (a Microsoft 365 app), lob (a line-of-business system through its API or
+    the Power Platform), itsm (service management), crm, or standalone; which system; and whether it is integrated."""
+
+    surface: WorkSurface
+    system: Annotated[str, StringConstraints(max_length=MAX_SYSTEM)] = ""
+    integrated: Integration
+
+    def to_domain(self) -> Workflow:
+        return Workflow(self.surface, self.integrated, clean_text(self.system))
+
+
 class PilotIn(Body):
+    """A pilot, or with ``stage: "draft"`` an initiative known by its name and sponsor only (metrics and dates may
+    follow; its sponsor is asked for them)."""
+
     name: Name
     tenant_id: Id
     sponsor: SponsorIn
-    metrics: list[MetricIn] = Field(min_length=1, max_length=MAX_METRICS)
-    start_date: date
+    stage: Literal["pilot", "draft"] = "pilot"
+    metrics: list[MetricIn] | None = Field(None, min_length=1, max_length=MAX_METRICS)
+    start_date: date | None = None
     gate_date: date | None = None
     checkin_day: Annotated[int, Strict(), Field(ge=1, le=28)] = 1
     timezone: Annotated[str, StringConstraints(max_length=64)] = "UTC"
@@ -105,12 +128,23 @@ class PilotIn(Body):
     intended_users: Annotated[int, Strict(), Field(ge=1, le=MAX_USERS)] | None = None
     scale_plan: ScalePlanIn = ScalePlanIn()
     governance: dict[str, StrictBool] = Field(default_factory=dict, max_length=len(GOVERNANCE_ITEMS))
+    workflow: WorkflowIn | None = None
+
+    @property
+    def stage_value(self) -> Stage:
+        return Stage(self.stage)
 
     def to_draft(self) -> PilotDraft:
+        if self.stage_value is Stage.PILOT:
+            missing = {key: "This field is required." for key, value in (("metrics", self.metrics),) if value is None}
+            if self.start_date is None:
+                missing["startDate"] = "This field is required."
+            if missing:
+                raise ValidationFailed(missing)
         return PilotDraft(
             name=clean_text(self.name),
             sponsor=Person(self.sponsor.aad_object_id.lower(), clean_text(self.sponsor.name)),
-            metrics=tuple(m.to_domain() for m in self.metrics),
+            metrics=tuple(m.to_domain() for m in self.metrics or ()),
             start_date=self.start_date,
             gate_date=self.gate_date,
             checkin_day=self.checkin_day,
@@ -120,11 +154,13 @@ class PilotIn(Body):
             scale_plan=ScalePlan(clean_text(self.scale_plan.expand), clean_text(self.scale_plan.retire)),
             governance=dict(self.governance),
             channel=self.channel.to_domain() if self.channel else None,
+            workflow=self.workflow.to_domain() if self.workflow else None,
         )
 
 
 class PilotPatch(Body):
-    """Every field optional; only the fields present change. Stage changes only through a gate decision."""
+    """Every field optional; only the fields present change. Stage changes only through a gate decision, except
+    ``stage: "pilot"`` on a draft, which completes it (checked as a full pilot)."""
 
     name: Name | None = None
     sponsor: SponsorIn | None = None
@@ -138,6 +174,8 @@ class PilotPatch(Body):
     intended_users: Annotated[int, Strict(), Field(ge=1, le=MAX_USERS)] | None = None
     scale_plan: ScalePlanIn | None = None
     governance: dict[str, StrictBool] | None = Field(None, max_length=len(GOVERNANCE_ITEMS))
+    workflow: WorkflowIn | None = None
+    stage: Literal["pilot"] | None = None
 
     def changes(self, current: Pilot) -> dict[str, Any]:
         """Pilot field name -> new value, for the fields the body set (null clears optional ones)."""
@@ -152,6 +190,7 @@ class PilotPatch(Body):
             "timezone",
             "scale_plan",
             "governance",
+            "stage",
         }
         nulls = sorted(f for f in required & self.model_fields_set if getattr(self, f) is None)
         if nulls:
@@ -172,6 +211,10 @@ class PilotPatch(Body):
                 out["scale_plan"] = ScalePlan(clean_text(value.expand), clean_text(value.retire))
             elif field == "governance":
                 out["governance"] = {**current.governance, **value}
+            elif field == "workflow":
+                out["workflow"] = value.to_domain()
+            elif field == "stage":
+                out["stage"] = Stage(value)
             else:
                 out[field] = value
         return out
@@ -262,7 +305,19 @@ def pilot_json(pilot: Pilot) -> dict[str, Any]:
         "intendedUsers": pilot.intended_users,
         "scalePlan": {"expand": pilot.scale_plan.expand, "retire": pilot.scale_plan.retire},
         "governance": dict(pilot.governance),
+        "workflow": (
+            {
+                "surface": pilot.workflow.surface,
+                "system": pilot.workflow.system,
+                "integrated": pilot.workflow.integrated,
+            }
+            if pilot.workflow
+            else None
+        ),
+        "workflowGap": pilot.workflow_gap,
         "stage": pilot.stage,
+        "draftGaps": list(pilot.draft_gaps),
+        "sponsorEmail": pilot.sponsor_email or None,
         "createdAt": pilot.created_at.isoformat() if pilot.created_at else None,
         "updatedAt": pilot.updated_at.isoformat() if pilot.updated_at else None,
     }
@@ -293,4 +348,36 @@ def decision_json(decision: GateDecision) -> dict[str, Any]:
         "newGateDate": decision.new_gate_date.isoformat() if decision.new_gate_date else None,
         "effectiveDate": decision.effective_date.isoformat() if decision.effective_date else None,
         "details": dict(decision.details),
+    }
+
+
+def import_json(report: ImportReport) -> dict[str, Any]:
+    """POST /api/imports' answer: one result per row, what needs an admin, and the counts."""
+    return {
+        "dryRun": report.dry_run,
+        "columns": list(report.columns),
+        "unknownColumns": list(report.unknown_columns),
+        "problems": dict(report.problems),
+        "rows": [
+            {
+                "row": result.row,
+                "name": result.name,
+                "outcome": result.outcome,
+                "stage": result.stage,
+                "pilotId": result.pilot_id,
+                "errors": dict(result.errors),
+                **({"unresolvedSponsor": result.unresolved_sponsor} if result.unresolved_sponsor else {}),
+            }
+            for result in report.rows
+        ],
+        "unresolvedSponsors": [
+            {"row": result.row, "name": result.name, "email": result.unresolved_sponsor} for result in report.unresolved
+        ],
+        "summary": {
+            "rows": len(report.rows),
+            **{outcome.value: report.count(outcome) for outcome in Outcome},
+            "drafts": report.drafts,
+            "unresolvedSponsors": len(report.unresolved),
+            "unknownColumns": len(report.unknown_columns),
+        },
     }

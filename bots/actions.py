@@ -18,7 +18,7 @@ from cards.portfolio import portfolio_card
 from cards.status import status_card
 from cards.submissions import CheckinRef, CheckinSubmission, PageRequest, PilotRef, checkin_errors, read
 from dialogs.gate_decision import decide, show_gate
-from dialogs.register_pilot import create_pilot
+from dialogs.register_pilot import complete_pilot, create_pilot
 from governance.errors import GovernanceError, NotPilotOwner, ValidationFailed
 from governance.model import ReadingSource
 from governance.services import may_change
@@ -100,6 +100,7 @@ async def show_checkin(turn: Turn, data: dict[str, Any]) -> Reply:
 
 ACTIONS: Final[dict[str, ActionHandler]] = {
     verbs.PILOT_CREATE: create_pilot,
+    verbs.PILOT_COMPLETE: complete_pilot,
     verbs.PILOT_STATUS: show_status,
     verbs.PILOTS_PAGE: show_page,
     verbs.CHECKIN_SUBMIT: submit_checkin,

@@ -121,6 +121,16 @@ class ConversationBook:
                     name=member.name or "",
                     service_url=activity.service_url or "",
                     bot_id=activity.recipient.id if activity.recipient else "",
+                    email=_email_of(member),
                     updated_at=self._clock.now(),
                 )
             )
+
+
+def _email_of(member: Any) -> str:
+    """The roster's email, else its userPrincipalName (usually the sign-in email), lower case; "" if neither."""
+    for attribute in ("email", "user_principal_name"):
+        value = getattr(member, attribute, None)
+        if isinstance(value, str) and "@" in value:
+            return value.strip().lower()
+    return ""

@@ -66,9 +66,10 @@ async def show_pilots(turn: Turn, argument: str) -> None:
 
 async def show_overdue(turn: Turn, argument: str) -> None:
     tenant_id = turn.asker.tenant_id
-    late = await turn.app.portfolio.overdue(tenant_id)
+    # Every status: the card lists the late ones, and the pilots outside the flow of work and the drafts below them.
+    statuses = await turn.app.portfolio.statuses(tenant_id)
     unreachable = await turn.app.portfolio.unreachable_sponsors(tenant_id) if turn.asker.actor.is_admin else []
-    await turn.show(overdue_card(late, unreachable))
+    await turn.show(overdue_card(statuses, unreachable))
 
 
 async def show_status(turn: Turn, argument: str) -> None:

@@ -23,7 +23,7 @@ from cards.elements import section, text
 from cards.inputs import BadNumber, parse_number
 from cards.text import fmt_number, plain, plural, shorten
 from governance.milestones import milestone_offset
-from governance.model import DecisionKind, Direction, HealthStatus, Pilot, Stage
+from governance.model import DecisionKind, Direction, HealthStatus, Integration, Pilot, Stage, Workflow, WorkSurface
 from governance.period import Period
 from governance.projections import CostDrift, DriftKind, Projection, SpendProjection
 from governance.views import MetricView, PilotStatus
@@ -60,12 +60,48 @@ GOVERNANCE_LABELS: Final[dict[str, str]] = {
     "identityScopes": "Identity scopes reviewed",
 }
 STAGE_LABEL: Final[dict[Stage, str]] = {
+    Stage.DRAFT: "Draft",
     Stage.PILOT: "Pilot",
     Stage.EXTENDED: "Pilot (extended)",
     Stage.NARROWED: "Pilot (narrowed)",
     Stage.PRODUCTION: "Production",
     Stage.RETIRED: "Retired",
 }
+
+
+SURFACE_LABEL: Final[dict[WorkSurface, str]] = {
+    WorkSurface.M365: "Microsoft 365 app",
+    WorkSurface.LOB: "Line-of-business system (API or Power Platform)",
+    WorkSurface.ITSM: "Service management",
+    WorkSurface.CRM: "CRM",
+    WorkSurface.STANDALONE: "Standalone",
+}
+INTEGRATION_LABEL: Final[dict[Integration, str]] = {
+    Integration.YES: "integrated",
+    Integration.PARTLY: "partly integrated",
+    Integration.NO: "not integrated",
+}
+# What a draft still lacks (Pilot.draft_gaps), as people read it.
+DRAFT_GAP_LABEL: Final[dict[str, str]] = {
+    "sponsor": "a sponsor PilotGate knows",
+    "metrics": "a success metric",
+    "workflow": "workflow integration",
+    "budgetMonthly": "a budget",
+}
+WORKFLOW_GAP_FLAG: Final = "outside the flow of work"
+
+
+def workflow_line(workflow: Workflow | None) -> str:
+    """``Service management (ServiceNow), partly integrated``; ``not recorded`` when nobody said."""
+    if workflow is None:
+        return "not recorded"
+    system = f" ({workflow.system})" if workflow.system else ""
+    return f"{SURFACE_LABEL[workflow.surface]}{system}, {INTEGRATION_LABEL[workflow.integrated]}"
+
+
+def draft_gaps_line(pilot: Pilot) -> str:
+    """``Still missing: a success metric, workflow integration``."""
+    return "Still missing: " + ", ".join(DRAFT_GAP_LABEL.get(gap, gap) for gap in pilot.draft_gaps) + "."
 
 
 def governance_label(item: str) -> str:
@@ -106,6 +142,12 @@ def gate_phrase(status: PilotStatus) -> str:
 def flags(status: PilotStatus) -> tuple[str, ...]:
     """What needs attention, in a few words each."""
     out: list[str] = []
+    if status.pilot.is_draft:
+        out.append(f"draft: {len(status.pilot.draft_gaps)} missing" if status.pilot.draft_gaps else "draft")
+    if status.pilot.sponsor_email and not status.pilot.sponsor.aad_object_id:
+        out.append("sponsor not resolved")
+    if status.pilot.workflow_gap:
+        out.append(WORKFLOW_GAP_FLAG)
     if status.checkin_overdue_days:
         out.append(f"check-in overdue {status.checkin_overdue_days}d")
     if status.gate_passed_undecided_days:

@@ -32,12 +32,21 @@ from microsoft_teams.cards.core import ChoiceSetInputStyle, QueryData
 
 from cards.elements import build, facts, heading, section, text
 from cards.inputs import parse_date
-from cards.pieces import MAX_LABEL_NAME, governance_label, kept_number, sponsor_label, with_error
+from cards.pieces import (
+    MAX_LABEL_NAME,
+    SURFACE_LABEL,
+    draft_gaps_line,
+    governance_label,
+    kept_number,
+    sponsor_label,
+    with_error,
+    workflow_line,
+)
 from cards.text import fmt_number, plain, plural, shorten
-from cards.verbs import PILOT_CREATE, PILOT_STATUS, execute
-from governance.model import Pilot
+from cards.verbs import PILOT_COMPLETE, PILOT_CREATE, PILOT_STATUS, execute
+from governance.model import GOVERNANCE_ITEMS, Integration, Pilot, WorkSurface
 from governance.portfolio import Reach
-from governance.rules import GATE_DAYS, MAX_NAME, MAX_SHORT_TEXT, MAX_TEXT, default_gate_date
+from governance.rules import GATE_DAYS, MAX_NAME, MAX_SHORT_TEXT, MAX_SYSTEM, MAX_TEXT, default_gate_date
 
 PEOPLE_DATASET: Final = "graph.microsoft.com/users"  # Teams' people picker (Data.Query)
 MAX_SPONSORS: Final = 100  # keeps the form well under Teams' 28 KB
@@ -57,6 +66,10 @@ INPUT_IDS: Final = (
     "intendedUsers",
     "scaleExpand",
     "scaleRetire",
+    "workflowSurface",
+    "workflowSystem",
+    "workflowIntegrated",
+    "governanceDone",
 )
 
 # Domain error paths (governance.rules, camelCase like the REST API) -> the input that shows the problem.
@@ -76,7 +89,20 @@ FORM_FIELDS: Final[dict[str, str]] = {
     "intendedUsers": "intendedUsers",
     "scalePlan.expand": "scaleExpand",
     "scalePlan.retire": "scaleRetire",
+    "workflow": "workflowSurface",
+    "workflow.surface": "workflowSurface",
+    "workflow.system": "workflowSystem",
+    "workflow.integrated": "workflowIntegrated",
+    "governance": "governanceDone",
 }
+
+GOVERNANCE_CHOICES: Final = tuple((item, governance_label(item)) for item in GOVERNANCE_ITEMS)
+SURFACE_CHOICES: Final = tuple((surface.value, SURFACE_LABEL[surface]) for surface in WorkSurface)
+INTEGRATION_CHOICES: Final = (
+    (Integration.YES.value, "Yes, built into it"),
+    (Integration.PARTLY.value, "Partly"),
+    (Integration.NO.value, "No"),
+)
 
 DIRECTION_CHOICES: Final = (
     ("increase", "Increase (higher is better)"),
@@ -102,14 +128,19 @@ def new_pilot_form(
     others: Sequence[tuple[str, str]] = (),
     *,
     people_picker: bool = False,
+    completing: Pilot | None = None,
 ) -> AdaptiveCard:
     """The form, filled with ``values`` (as Teams sent them) and each problem in ``errors`` next to its input.
 
     ``others`` are (Entra object id, name) of other people who may be chosen as sponsor (at most MAX_SPONSORS);
-    ``people_picker`` (admins) adds Teams' directory search to that choice."""
+    ``people_picker`` (admins) adds Teams' directory search to that choice. ``completing`` is a draft initiative
+    this form completes (the same form, prefilled with ``draft_values``; its button completes that draft)."""
     start = _parse_date(values.get("startDate")) or today
     field = _Fields(values, errors)
-    body: list[CardElement] = [heading("Register a pilot")]
+    title = f"Complete the draft: {completing.name}" if completing is not None else "Register a pilot"
+    body: list[CardElement] = [heading(plain(title))]
+    if completing is not None and completing.draft_gaps:
+        body.append(text(plain(draft_gaps_line(completing)), color="Accent", spacing="None"))
     general = {key: message for key, message in errors.items() if key not in INPUT_IDS}
     if errors:
         body.append(text("Some values need fixing: see the notes under the fields.", color="Attention"))
@@ -159,7 +190,68 @@ def new_pilot_form(
     body += field.number("intendedUsers", "Intended users (optional)", minimum=1)
     body += field.text("scaleExpand", "If the metric hits target, what expands?", multiline=True, max_length=MAX_TEXT)
     body += field.text("scaleRetire", "If it misses, what retires?", multiline=True, max_length=MAX_TEXT)
+    body.append(section("Workflow integration"))
+    body += field.choice("workflowSurface", "Where do its users work?", SURFACE_CHOICES)
+    body += field.text(
+        "workflowSystem", "Which system", max_length=MAX_SYSTEM, placeholder="e.g. ServiceNow, SAP, Outlook"
+    )
+    body += field.choice("workflowIntegrated", "Is the pilot built into it?", INTEGRATION_CHOICES)
+    body.append(section("Governance checklist"))
+    body += field.checklist("governanceDone", "Done so far", GOVERNANCE_CHOICES)
+    if completing is not None:
+        action = execute("Complete the pilot", PILOT_COMPLETE, {"pilotId": completing.id}, style="positive")
+        return build(body, [action])
     return build(body, [execute("Create pilot", PILOT_CREATE, style="positive")])
+
+
+def draft_form(
+    pilot: Pilot, today: date, values: Mapping[str, str] | None = None, errors: Mapping[str, str] | None = None
+) -> AdaptiveCard:
+    """The card a draft's sponsor gets (and is nudged with): the registration form, prefilled, completing it."""
+    return new_pilot_form(
+        values if values is not None else draft_values(pilot),
+        errors or {},
+        pilot.sponsor.name or "Me",
+        pilot.sponsor.aad_object_id,
+        today,
+        completing=pilot,
+    )
+
+
+def draft_values(pilot: Pilot) -> dict[str, str]:
+    """A draft's known fields as the form's input values (Teams' strings), to prefill the completion form."""
+    values = {"name": pilot.name, "startDate": pilot.start_date.isoformat(), "gateDate": pilot.gate_date.isoformat()}
+    if pilot.sponsor.aad_object_id:
+        values["sponsor"] = pilot.sponsor.aad_object_id
+    if pilot.metrics:
+        metric = pilot.primary_metric
+        values |= {
+            "metricName": metric.name,
+            "metricUnit": metric.unit,
+            "metricBaseline": _number_text(metric.baseline),
+            "metricTarget": _number_text(metric.target),
+            "metricDirection": metric.direction.value,
+        }
+    if pilot.timezone:
+        values["timezone"] = pilot.timezone
+    if pilot.budget_monthly is not None:
+        values["budgetMonthly"] = _number_text(pilot.budget_monthly)
+    if pilot.intended_users is not None:
+        values["intendedUsers"] = str(pilot.intended_users)
+    if pilot.scale_plan.expand:
+        values["scaleExpand"] = pilot.scale_plan.expand
+    if pilot.scale_plan.retire:
+        values["scaleRetire"] = pilot.scale_plan.retire
+    done = [item for item in GOVERNANCE_ITEMS if pilot.governance.get(item)]
+    if done:
+        values["governanceDone"] = ",".join(done)
+    if pilot.workflow is not None:
+        values |= {
+            "workflowSurface": pilot.workflow.surface.value,
+            "workflowSystem": pilot.workflow.system,
+            "workflowIntegrated": pilot.workflow.integrated.value,
+        }
+    return {key: value for key, value in values.items() if value}
 
 
 class _Fields:
@@ -224,6 +316,21 @@ class _Fields:
         )
         return self._with_error(input_id, element)
 
+    def checklist(self, input_id: str, label: str, choices: tuple[tuple[str, str], ...]) -> list[CardElement]:
+        """Several choices ticked at once; Teams sends them comma-separated."""
+        known = {value for value, _ in choices}
+        kept = ",".join(v for v in (self.values.get(input_id) or "").split(",") if v in known)
+        element = ChoiceSetInput(
+            id=input_id,
+            label=label,
+            style="expanded",
+            is_multi_select=True,
+            choices=[Choice(title=title, value=value) for value, title in choices],
+            value=kept or None,
+            error_message=self.errors.get(input_id),
+        )
+        return self._with_error(input_id, element)
+
     def choice(
         self,
         input_id: str,
@@ -251,6 +358,11 @@ class _Fields:
             error_message=self._message(input_id, label) if required or input_id in self.errors else None,
         )
         return self._with_error(input_id, element)
+
+
+def _number_text(value: float) -> str:
+    """A stored number as the form's input holds it, without losing digits (``1234567``, ``0.25``)."""
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 def _parse_date(raw: str | None) -> date | None:
@@ -286,6 +398,7 @@ def pilot_created_card(pilot: Pilot, reach: Reach = Reach.CHAT) -> AdaptiveCard:
         ("Time zone", pilot.timezone),
         ("Monthly budget", fmt_number(pilot.budget_monthly) if pilot.budget_monthly is not None else "not set"),
         ("Intended users", fmt_number(pilot.intended_users) if pilot.intended_users is not None else "not set"),
+        ("Workflow", workflow_line(pilot.workflow)),
     ]
     if pilot.scale_plan.expand:
         rows.append(("If met", shorten(pilot.scale_plan.expand, 300)))

@@ -9,7 +9,7 @@ from typing import Final
 from microsoft_teams.cards import Action, AdaptiveCard, CardElement, Container
 
 from cards.elements import CARD_BUDGET, build, heading, largest_fitting, section, text
-from cards.pieces import MAX_LABEL_NAME, flags, gate_phrase, sponsor_label, stage_label
+from cards.pieces import MAX_LABEL_NAME, draft_gaps_line, flags, gate_phrase, sponsor_label, stage_label
 from cards.text import card_size, fmt_number, plain, plural, shorten
 from cards.verbs import PILOT_STATUS, PILOTS_PAGE, execute
 from governance.model import Pilot
@@ -68,7 +68,9 @@ def _row(status: PilotStatus, *, compact: bool = False) -> Container:
     """One pilot: name, then stage, metric vs target, gate and last check-in, then its flags. Tap for status."""
     pilot = status.pilot
     items: list[CardElement] = [text(plain(shorten(pilot.name, 40) if compact else pilot.name), weight="Bolder")]
-    if not compact:
+    if not compact and pilot.is_draft:
+        items.append(text(plain(f"{stage_label(pilot.stage)} · {draft_gaps_line(pilot)}"), subtle=True, spacing="None"))
+    elif not compact:
         view = status.primary
         metric = view.metric
         if view.latest is None:
@@ -93,7 +95,8 @@ def _row(status: PilotStatus, *, compact: bool = False) -> Container:
 
 
 def overdue_card(statuses: Sequence[PilotStatus], unreachable: Sequence[Pilot] = ()) -> AdaptiveCard:
-    """Late check-ins and gates passed without a decision (most days late first); sponsors the bot cannot reach."""
+    """Late check-ins and gates passed without a decision (most days late first); sponsors the bot cannot reach;
+    active pilots outside the flow of work (standalone or not integrated); drafts still waiting for their details."""
     late = sorted(
         (s for s in statuses if s.needs_attention),
         key=lambda s: (-max(s.checkin_overdue_days, s.gate_passed_undecided_days), name_key(s.pilot.name)),
@@ -117,6 +120,16 @@ def overdue_card(statuses: Sequence[PilotStatus], unreachable: Sequence[Pilot] =
             text(plain(listed)),
             text("Ask them to install PilotGate in Teams (or unblock it) so check-ins reach them.", subtle=True),
         ]
+    tail += _named_list(
+        "Outside the flow of work",
+        [s.pilot for s in statuses if s.pilot.stage.is_active and s.pilot.workflow_gap],
+        "Standalone or not integrated where its users work: plan the integration or narrow the pilot.",
+    )
+    tail += _named_list(
+        "Drafts waiting for details",
+        [s.pilot for s in statuses if s.pilot.is_draft],
+        "Their sponsors are asked weekly for the metric, dates, budget and workflow.",
+    )
     rows = [_overdue_row(status) for status in late[:MAX_OVERDUE_ROWS]]
 
     def overdue_with(count: int) -> AdaptiveCard:
@@ -125,6 +138,16 @@ def overdue_card(statuses: Sequence[PilotStatus], unreachable: Sequence[Pilot] =
         return build([*head, *rows[:count], *note, *tail])
 
     return largest_fitting(overdue_with, len(rows))
+
+
+def _named_list(title: str, pilots: Sequence[Pilot], note: str) -> list[CardElement]:
+    if not pilots:
+        return []
+    names = sorted((shorten(p.name, MAX_LABEL_NAME) for p in pilots), key=name_key)
+    listed = ", ".join(names[:MAX_UNREACHABLE_NAMES])
+    if len(names) > MAX_UNREACHABLE_NAMES:
+        listed += f" and {len(names) - MAX_UNREACHABLE_NAMES:,} more"
+    return [section(f"{title} ({len(names):,})"), text(plain(listed)), text(note, subtle=True)]
 
 
 def _overdue_row(status: PilotStatus) -> Container:

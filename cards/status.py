@@ -12,6 +12,8 @@ from cards.pieces import (
     DECISION_LABEL,
     HEALTH_LABEL,
     MAX_FREE_TEXT,
+    WORKFLOW_GAP_FLAG,
+    draft_gaps_line,
     flags,
     gate_phrase,
     governance_block,
@@ -22,6 +24,7 @@ from cards.pieces import (
     stage_label,
     trend,
     users_line,
+    workflow_line,
 )
 from cards.text import THUMBNAIL_CONTENT_TYPE, fmt_number, plain, plural, shorten
 from cards.verbs import PILOT_STATUS, execute
@@ -42,15 +45,20 @@ def status_card(status: PilotStatus) -> AdaptiveCard:
             spacing="None",
         ),
     ]
-    body += primary_metric(status.primary)
-    body += trend(status.primary)
-    if len(status.metrics) > 1:
-        body.append(section("Other metrics"))
-        body.append(facts((view.metric.name, metric_summary(view)) for view in status.metrics[1:]))
-    body += _checkins(status)
-    body += _adoption_and_spend(status)
+    if pilot.is_draft:
+        body += _draft(status)
+    else:
+        body += primary_metric(status.primary)
+        body += trend(status.primary)
+        if len(status.metrics) > 1:
+            body.append(section("Other metrics"))
+            body.append(facts((view.metric.name, metric_summary(view)) for view in status.metrics[1:]))
+        body += _checkins(status)
+        body += _adoption_and_spend(status)
+    body += _workflow(status)
     body += governance_block(status)
-    body += _gate(status)
+    if not pilot.is_draft:
+        body += _gate(status)
     show_again = {"pilotId": pilot.id}
     actions = [execute("Refresh", PILOT_STATUS, show_again)]
     # The card refreshes itself when shown: a status card pasted into a chat from the message extension, or an old
@@ -66,12 +74,37 @@ def status_preview(status: PilotStatus) -> dict[str, Any]:
     """
     pilot = status.pilot
     # flags() names a gate passed without a decision itself; otherwise the gate phrase says where the gate is.
-    gate = [] if status.gate_passed_undecided_days else [gate_phrase(status)]
+    gate = [] if status.gate_passed_undecided_days or pilot.is_draft else [gate_phrase(status)]
     line = " · ".join([*gate, *flags(status)])
     return {
         "contentType": THUMBNAIL_CONTENT_TYPE,
         "content": {"title": pilot.name, "subtitle": stage_label(pilot.stage), "text": line[:1].upper() + line[1:]},
     }
+
+
+def _draft(status: PilotStatus) -> list[CardElement]:
+    """A draft initiative: what it still lacks; no metric, check-ins or gate until its sponsor completes it."""
+    pilot = status.pilot
+    elements: list[CardElement] = [
+        section("Draft initiative"),
+        text("No check-ins or gate until its sponsor completes it.", subtle=True, spacing="None"),
+    ]
+    if pilot.draft_gaps:
+        elements.append(text(plain(draft_gaps_line(pilot)), color="Attention"))
+    if pilot.sponsor_email and not pilot.sponsor.aad_object_id:
+        elements.append(
+            text(plain(f"Sponsor {pilot.sponsor_email} is not known to PilotGate yet: an admin resolves it."))
+        )
+    return elements
+
+
+def _workflow(status: PilotStatus) -> list[CardElement]:
+    pilot = status.pilot
+    line = text(plain(workflow_line(pilot.workflow)), color="Attention" if pilot.workflow_gap else None)
+    elements: list[CardElement] = [section("Workflow integration"), line]
+    if pilot.workflow_gap:
+        elements.append(text(f"Flagged: {WORKFLOW_GAP_FLAG}.", color="Attention", spacing="None"))
+    return elements
 
 
 def _checkins(status: PilotStatus) -> list[CardElement]:

@@ -40,7 +40,19 @@ from governance.decisions import (
     draft_problems,
 )
 from governance.errors import ValidationFailed
-from governance.model import DecisionKind, Direction, HealthStatus, Metric, Person, Pilot, ScalePlan
+from governance.model import (
+    GOVERNANCE_ITEMS,
+    DecisionKind,
+    Direction,
+    HealthStatus,
+    Integration,
+    Metric,
+    Person,
+    Pilot,
+    ScalePlan,
+    Workflow,
+    WorkSurface,
+)
 from governance.period import Period
 from governance.rules import (
     MAX_MONEY,
@@ -130,6 +142,10 @@ class NewPilotSubmission(CardData):
     intended_users: Text = Field("", alias="intendedUsers")
     scale_expand: Text = Field("", alias="scaleExpand")
     scale_retire: Text = Field("", alias="scaleRetire")
+    workflow_surface: Text = Field("", alias="workflowSurface")
+    workflow_system: Text = Field("", alias="workflowSystem")
+    workflow_integrated: Text = Field("", alias="workflowIntegrated")
+    governance_done: Text = Field("", alias="governanceDone")
 
     @property
     def values(self) -> dict[str, str]:
@@ -164,6 +180,10 @@ class NewPilotSubmission(CardData):
         users = _number(self.intended_users, "intendedUsers", errors, required=False)
         if users is not None and users != int(users):
             errors["intendedUsers"] = "Enter a whole number of people."
+        workflow = _workflow(self.workflow_surface, self.workflow_system, self.workflow_integrated, errors)
+        done = {item.strip() for item in self.governance_done.split(",") if item.strip()}
+        if done - set(GOVERNANCE_ITEMS):
+            errors["governanceDone"] = "This checklist is from an older card: open a fresh one."
         if errors or baseline is None or target is None or direction is None:
             raise ValidationFailed(errors)
         return PilotDraft(
@@ -176,7 +196,31 @@ class NewPilotSubmission(CardData):
             budget_monthly=budget,
             intended_users=int(users) if users is not None else None,
             scale_plan=ScalePlan(clean_text(self.scale_expand), clean_text(self.scale_retire)),
+            workflow=workflow,
+            governance={item: item in done for item in GOVERNANCE_ITEMS},
         )
+
+
+def _workflow(surface_raw: str, system: str, integrated_raw: str, errors: dict[str, str]) -> Workflow | None:
+    """The workflow inputs: both choices or neither (not recorded); the system is free text."""
+    surface_key, integrated_key = surface_raw.strip().lower(), integrated_raw.strip().lower()
+    surface = WorkSurface(surface_key) if surface_key in {s.value for s in WorkSurface} else None
+    integrated = Integration(integrated_key) if integrated_key in {i.value for i in Integration} else None
+    if surface_key and surface is None:
+        errors["workflowSurface"] = "Choose where its users work."
+    if integrated_key and integrated is None:
+        errors["workflowIntegrated"] = "Choose yes, partly or no."
+    if surface is None and integrated is None:
+        if clean_text(system) and "workflowSurface" not in errors:
+            errors["workflowSurface"] = "Choose where its users work, for this system."
+        return None
+    if surface is None:
+        errors.setdefault("workflowSurface", "Choose where its users work.")
+        return None
+    if integrated is None:
+        errors.setdefault("workflowIntegrated", "Choose whether the pilot is built into it.")
+        return None
+    return Workflow(surface, integrated, clean_text(system))
 
 
 def _number(raw: str, field: str, errors: dict[str, str], *, required: bool, money: bool = False) -> float | None:

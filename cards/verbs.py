@@ -17,6 +17,7 @@ from microsoft_teams.cards import ExecuteAction, RefreshDefinition, SubmitAction
 from microsoft_teams.cards.core import ActionStyle
 
 PILOT_CREATE: Final = "pilot.create"
+PILOT_COMPLETE: Final = "pilot.complete"  # data {pilotId}: a draft's sponsor completes it (the registration form)
 PILOT_STATUS: Final = "pilot.status"  # data {pilotId}
 PILOTS_PAGE: Final = "pilots.page"  # data {page}
 CHECKIN_SUBMIT: Final = "checkin.submit"
@@ -25,7 +26,7 @@ GATE_DECIDE: Final = "gate.decide"
 GATE_VIEW: Final = "gate.view"  # data {pilotId, gateDate}: the gate card as the asker may see it (refresh, Decide)
 
 VERBS: Final = frozenset(
-    {PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW}
+    {PILOT_CREATE, PILOT_COMPLETE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW}
 )
 # Teams refreshes a card automatically for at most 60 users (``refresh.userIds``); everyone else sees the card as
 # it was sent until they press one of its buttons.

@@ -9,14 +9,15 @@ from typing import Any
 
 from microsoft_teams.cards import AdaptiveCard
 
-from bots.turn import Reply, Turn
-from cards.pilot_form import form_errors, new_pilot_form, pilot_created_card
-from cards.submissions import NewPilotSubmission, read
+from bots.turn import STALE_CARD_REPLY, Reply, Turn
+from cards.pilot_form import draft_form, form_errors, new_pilot_form, pilot_created_card
+from cards.submissions import NewPilotSubmission, PilotRef, read
 from governance.errors import DuplicatePilot, GovernanceError, NotPilotOwner, ValidationFailed
 from governance.localtime import local_date
-from governance.model import ConversationKind, Pilot
+from governance.model import ConversationKind, Pilot, Stage
 from governance.portfolio import Reach
-from governance.rules import PilotDraft, name_key
+from governance.rules import PilotDraft, default_gate_date, name_key
+from governance.services import may_change
 
 DOUBLE_CLICK_WINDOW = timedelta(minutes=2)
 NOT_YOUR_PILOT = "You can register pilots you sponsor; a governance admin can register any."
@@ -52,6 +53,53 @@ async def create_pilot(turn: Turn, data: dict[str, Any]) -> Reply:
         return Reply(card=await _form(turn, values, {"name": exc.message}))
     await turn.app.last_pilot.set(turn.context, pilot.id)
     return Reply(card=pilot_created_card(pilot, await _reach(turn, pilot)))
+
+
+async def complete_pilot(turn: Turn, data: dict[str, Any]) -> Reply:
+    """A draft's sponsor (or an admin) completes it from its card: checked as a full pilot, it becomes one."""
+    try:
+        ref = read(PilotRef, data)
+        submission = read(NewPilotSubmission, data)
+    except ValidationFailed:
+        return Reply(text=STALE_CARD_REPLY)
+    asker = turn.asker
+    pilot = await turn.app.pilots.get(ref.pilot_id, asker.tenant_id)
+    if not may_change(pilot, asker.actor):
+        raise NotPilotOwner("complete this draft")
+    if not pilot.is_draft:  # completed already (a second press, or another person): show what it is now
+        return Reply(card=pilot_created_card(pilot, await _reach(turn, pilot)))
+    values = submission.values
+    today = local_date(turn.app.clock.now(), "UTC")
+    if not asker.actor.is_admin and submission.sponsor_id != asker.actor.aad_object_id.lower():
+        return Reply(card=draft_form(pilot, today, values, {"sponsor": NOT_YOUR_PILOT}))
+    try:
+        draft = submission.to_draft(await _sponsor_name(turn, submission.sponsor_id), today)
+    except ValidationFailed as exc:
+        return Reply(card=draft_form(pilot, today, values, exc.fields))
+    assert draft.start_date is not None  # the form defaults it to today
+    changes = {
+        "name": draft.name,
+        "sponsor": draft.sponsor,
+        "metrics": draft.metrics,
+        "start_date": draft.start_date,
+        "gate_date": draft.gate_date or default_gate_date(draft.start_date),
+        "timezone": draft.timezone,
+        "budget_monthly": draft.budget_monthly,
+        "intended_users": draft.intended_users,
+        "scale_plan": draft.scale_plan,
+        "workflow": draft.workflow,
+        "governance": {**pilot.governance, **draft.governance},
+        "stage": Stage.PILOT,
+    }
+    try:
+        completed = await turn.app.pilots.update(pilot.id, changes, asker.actor, pilot.tenant_id)
+    except ValidationFailed as exc:
+        return Reply(card=draft_form(pilot, today, values, form_errors(exc.fields)))
+    except DuplicatePilot as exc:
+        return Reply(card=draft_form(pilot, today, values, {"name": exc.message}))
+    summary = pilot_created_card(completed, await _reach(turn, completed))
+    await turn.replace_pressed_card(summary)
+    return Reply(card=summary)
 
 
 async def _reach(turn: Turn, pilot: Pilot) -> Reach:

@@ -19,6 +19,7 @@ class Direction(StrEnum):
 
 
 class Stage(StrEnum):
+    DRAFT = "draft"  # an initiative known by name and sponsor only: no check-ins, no gate, until completed
     PILOT = "pilot"
     EXTENDED = "extended"
     NARROWED = "narrowed"
@@ -28,6 +29,22 @@ class Stage(StrEnum):
     @property
     def is_active(self) -> bool:
         return self in (Stage.PILOT, Stage.EXTENDED, Stage.NARROWED)
+
+
+class WorkSurface(StrEnum):
+    """Where a pilot's users do the work it supports (DESIGN.md, trait 3: workflow integration)."""
+
+    M365 = "m365"  # a Microsoft 365 app: Teams, Outlook, Word, Excel...
+    LOB = "lob"  # a line-of-business system, through its API or the Power Platform
+    ITSM = "itsm"  # service management (ServiceNow, Jira Service Management...)
+    CRM = "crm"  # customer relationship management (Dynamics 365, Salesforce...)
+    STANDALONE = "standalone"  # a tool of its own, outside where the work happens
+
+
+class Integration(StrEnum):
+    YES = "yes"
+    PARTLY = "partly"
+    NO = "no"
 
 
 class HealthStatus(StrEnum):
@@ -70,6 +87,21 @@ class Person:
 
     aad_object_id: str
     name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Workflow:
+    """Where the pilot's users work (``surface``), which system (``system``, free text) and whether the pilot is
+    built into it (``integrated``)."""
+
+    surface: WorkSurface
+    integrated: Integration
+    system: str = ""
+
+    @property
+    def gap(self) -> bool:
+        """The pilot lives outside real work: a standalone tool, or not integrated with where people work."""
+        return self.surface is WorkSurface.STANDALONE or self.integrated is Integration.NO
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +163,10 @@ class Pilot:
     governance: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(GOVERNANCE_ITEMS, False))
     stage: Stage = Stage.PILOT
     extensions: int = 0
+    workflow: Workflow | None = None  # None: not recorded (pilots registered before it was asked)
+    # A draft's sponsor given by email that matched nobody the bot knows (sponsor.aad_object_id is then empty),
+    # for an admin to resolve.
+    sponsor_email: str = ""
     created_by: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -144,6 +180,32 @@ class Pilot:
     @property
     def governance_gaps(self) -> tuple[str, ...]:
         return tuple(item for item, done in self.governance.items() if not done)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.stage is Stage.DRAFT
+
+    @property
+    def workflow_gap(self) -> bool:
+        """Flagged in `pilots`, `overdue` and the monthly report: standalone, or not integrated where people work.
+        A pilot whose workflow was never recorded is not flagged here (``workflow is None`` says that)."""
+        return self.workflow is not None and self.workflow.gap
+
+    @property
+    def draft_gaps(self) -> tuple[str, ...]:
+        """What a draft still lacks before it can be a pilot, as field names (empty for a pilot)."""
+        if not self.is_draft:
+            return ()
+        missing = []
+        if not self.sponsor.aad_object_id:
+            missing.append("sponsor")
+        if not self.metrics:
+            missing.append("metrics")
+        if self.workflow is None:
+            missing.append("workflow")
+        if self.budget_monthly is None:
+            missing.append("budgetMonthly")
+        return tuple(missing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +273,7 @@ class TeamMember:
     name: str = ""
     service_url: str = ""
     bot_id: str = ""  # the bot's id in that tenant's conversations (28:...), needed to open a 1:1 chat
+    email: str = ""  # the roster's email or userPrincipalName, lower case: matches sponsors imported by email
     updated_at: datetime | None = None
 
 

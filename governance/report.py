@@ -23,6 +23,7 @@ class Flag(StrEnum):
     COST_DRIFT = "cost-drift"
     GOVERNANCE_GAPS = "governance-gaps"
     LOW_ADOPTION = "low-adoption"
+    WORKFLOW_GAP = "workflow-gap"  # standalone, or not integrated where its users work (Pilot.workflow_gap)
 
 
 class RoadmapKind(StrEnum):

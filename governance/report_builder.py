@@ -16,6 +16,7 @@ progress), so that November's report reads the same in December as on the day it
   days after the as-of day.
 
 Which pilots are in it: those that had started by the end of the month and were not retired before it began.
+Draft initiatives (no metric or gate yet) are counted by stage but not listed.
 The month's spend is every listed pilot's; the budget it is set against, the users and the governance items are
 those of the pilots in use (in a pilot stage or in production); the projection to the gates only of the pilots
 still in a pilot stage.
@@ -126,7 +127,9 @@ def build_monthly_report(
         statuses = [s for s in statuses if s.pilot.sponsor.aad_object_id.lower() == wanted]
         if not sponsor.name and statuses:  # known by id only (a signed link): named as their pilots name them
             sponsor = statuses[0].pilot.sponsor
+    statuses = list(statuses)
     entries = [entry for status in statuses if (entry := _entry(status, period, now)) is not None]
+    drafts = sum(1 for status in statuses if status.pilot.is_draft)
     rows = tuple(sorted((e.row for e in entries), key=_attention_first))
     decisions = tuple(sorted((d for e in entries for d in e.decisions), key=lambda d: (d.decided_at, d.pilot_name)))
     roadmap = tuple(
@@ -136,7 +139,7 @@ def build_monthly_report(
         tenant_id=tenant_id,
         period=period,
         generated_at=now,
-        totals=_totals(entries, len(decisions)),
+        totals=_totals(entries, len(decisions), drafts),
         pilots=rows,
         decisions=decisions,
         roadmap=roadmap,
@@ -153,8 +156,8 @@ def _attention_first(row: PilotRow) -> tuple[int, str, str]:
 
 def _entry(status: PilotStatus, period: Period, now: datetime) -> _Entry | None:
     current = status.pilot
-    if Period.of(current.start_date) > period:
-        return None
+    if current.is_draft or Period.of(current.start_date) > period:
+        return None  # a draft initiative has no metric or gate yet: counted by stage, not listed
     cut = min(now, period_end(period, current.timezone))
     decisions = tuple(d for d in status.decisions if d.decided_at <= cut)
     readings = tuple(r for r in status.readings if r.period <= period)
@@ -182,6 +185,7 @@ def _entry(status: PilotStatus, period: Period, now: datetime) -> _Entry | None:
             (Flag.COST_DRIFT, drift),
             (Flag.GOVERNANCE_GAPS, bool(gaps)),
             (Flag.LOW_ADOPTION, adoption_low),
+            (Flag.WORKFLOW_GAP, in_use and pilot.workflow_gap),
         )
         if raised
     )
@@ -279,11 +283,11 @@ def _cents(amount: float | None) -> float | None:
     return round(amount, 2) if amount is not None else None
 
 
-def _totals(entries: list[_Entry], decisions_taken: int) -> Totals:
+def _totals(entries: list[_Entry], decisions_taken: int, drafts: int) -> Totals:
     rows = [e.row for e in entries]
     live = [e.row for e in entries if e.live]
     in_use = [e.row for e in entries if e.live or e.row.stage is Stage.PRODUCTION]
-    stages = Counter(row.stage for row in rows)
+    stages = Counter(row.stage for row in rows) + Counter({Stage.DRAFT: drafts})
     with_users = [row for row in in_use if row.active_users is not None and row.intended_users]
     return Totals(
         pilots_by_stage={stage: stages.get(stage, 0) for stage in Stage},

@@ -16,7 +16,18 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from governance.errors import ValidationFailed
-from governance.model import GOVERNANCE_ITEMS, ChannelLink, Direction, HealthStatus, Metric, Person, ScalePlan
+from governance.model import (
+    GOVERNANCE_ITEMS,
+    ChannelLink,
+    Direction,
+    HealthStatus,
+    Integration,
+    Metric,
+    Person,
+    ScalePlan,
+    Workflow,
+    WorkSurface,
+)
 from governance.period import Period
 
 GATE_DAYS = 90
@@ -24,6 +35,8 @@ MAX_NAME = 80
 MAX_METRICS = 5
 MAX_TEXT = 2000
 MAX_SHORT_TEXT = 60
+MAX_SYSTEM = 100  # the workflow's system, e.g. "ServiceNow ITSM (EMEA instance)"
+MAX_EMAIL = 254
 MAX_MONEY = 1e12
 MAX_USERS = 10_000_000
 METRIC_VALUE_BOUND = 1e12
@@ -41,7 +54,7 @@ class PilotDraft:
     name: str
     sponsor: Person
     metrics: tuple[Metric, ...]
-    start_date: date
+    start_date: date | None  # None: not given (a draft starts on the day it is registered; a pilot must say)
     gate_date: date | None = None
     checkin_day: int = 1
     timezone: str = "UTC"
@@ -50,6 +63,8 @@ class PilotDraft:
     scale_plan: ScalePlan = field(default_factory=ScalePlan)
     governance: dict[str, bool] = field(default_factory=dict)
     channel: ChannelLink | None = None
+    workflow: Workflow | None = None
+    sponsor_email: str = ""  # a draft's sponsor by email that matched nobody known (sponsor id then empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,16 +133,39 @@ def validate_metric(metric: Metric, prefix: str) -> dict[str, str]:
     return errors
 
 
-def validate_pilot(draft: PilotDraft, today: date | None = None) -> None:
-    """Raise ValidationFailed naming every field that breaks a rule."""
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def is_email(value: str) -> bool:
+    return len(value) <= MAX_EMAIL and EMAIL_PATTERN.match(value) is not None
+
+
+def validate_workflow(workflow: Workflow | None) -> dict[str, str]:
+    if workflow is None:
+        return {}
+    errors: dict[str, str] = {}
+    if len(workflow.system) > MAX_SYSTEM:
+        errors["workflow.system"] = f"Keep the system's name under {MAX_SYSTEM} characters."
+    if workflow.surface is WorkSurface.STANDALONE and workflow.integrated is not Integration.NO:
+        errors["workflow.integrated"] = "A standalone tool is not integrated: choose 'no', or where its users work."
+    return errors
+
+
+def validate_pilot(draft: PilotDraft, today: date | None = None, *, complete: bool = True) -> None:
+    """Raise ValidationFailed naming every field that breaks a rule.
+
+    ``complete=False`` checks a draft initiative (Stage.DRAFT): a name and a sponsor (by Entra id, or an email
+    nobody matched yet) are enough; whatever else it has must still be valid."""
     errors: dict[str, str] = {}
     if not draft.name:
         errors["name"] = "Give the pilot a name."
     elif len(draft.name) > MAX_NAME:
         errors["name"] = f"Keep the name under {MAX_NAME} characters."
-    if not draft.sponsor.aad_object_id:
+    if draft.sponsor_email and not is_email(draft.sponsor_email):
+        errors["sponsor"] = "This is not an email address."
+    elif not draft.sponsor.aad_object_id and (complete or not draft.sponsor_email):
         errors["sponsor"] = "Every pilot needs an executive sponsor."
-    if not draft.metrics:
+    if not draft.metrics and complete:
         errors["metrics"] = "Add at least one success metric."
     elif len(draft.metrics) > MAX_METRICS:
         errors["metrics"] = f"Track at most {MAX_METRICS} metrics."
@@ -138,6 +176,9 @@ def validate_pilot(draft: PilotDraft, today: date | None = None) -> None:
         if key and key in seen:
             errors[f"metrics[{i}].name"] = "Two metrics have this name."
         seen.add(key)
+    if draft.start_date is None:
+        errors["startDate"] = "Give the start date."
+        raise ValidationFailed(errors)
     if not (EARLIEST_DATE <= draft.start_date <= LATEST_DATE) or (
         draft.gate_date is not None and not (EARLIEST_DATE <= draft.gate_date <= LATEST_DATE)
     ):
@@ -168,6 +209,7 @@ def validate_pilot(draft: PilotDraft, today: date | None = None) -> None:
     unknown = sorted(set(draft.governance) - set(GOVERNANCE_ITEMS))
     if unknown:
         errors["governance"] = f"Unknown checklist item {unknown[0]!r}; known: {', '.join(GOVERNANCE_ITEMS)}."
+    errors.update(validate_workflow(draft.workflow))
     if errors:
         raise ValidationFailed(errors)
 

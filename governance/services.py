@@ -23,6 +23,7 @@ from governance.errors import (
     GateAlreadyDecided,
     NotPilotOwner,
     PilotNotFound,
+    ValidationFailed,
 )
 from governance.localtime import local_date
 from governance.model import (
@@ -35,6 +36,7 @@ from governance.model import (
     Person,
     Pilot,
     ReadingSource,
+    Stage,
 )
 from governance.period import Period
 from governance.ports import Agenda, AuditRepository, Clock, DecisionRepository, PilotRepository, ReadingRepository
@@ -42,6 +44,7 @@ from governance.rules import (
     PilotDraft,
     ReadingDraft,
     default_gate_date,
+    is_valid_timezone,
     match_names,
     name_key,
     suggestions,
@@ -119,6 +122,13 @@ class PilotService:
         decisions = await self._decisions.list_for(pilot.id)
         return PilotRecord(pilot, tuple(readings), tuple(sorted(decisions, key=lambda d: d.decided_at)))
 
+    async def by_name(self, tenant_id: str, name: str) -> Pilot | None:
+        """The tenant's initiative with exactly this name (as ``name_key`` compares names), if any."""
+        return await self._pilots.find_by_name(tenant_id, name_key(name))
+
+    def today(self) -> date:
+        return self._clock.now().date()
+
     async def reading(self, pilot: Pilot, period: Period) -> MetricReading | None:
         return await self._readings.get(pilot.id, period)
 
@@ -138,11 +148,19 @@ class PilotService:
 
     # -- commands --------------------------------------------------------------------------------------------
 
-    async def register(self, draft: PilotDraft, tenant_id: str, actor: Actor) -> Pilot:
+    async def register(self, draft: PilotDraft, tenant_id: str, actor: Actor, *, stage: Stage = Stage.PILOT) -> Pilot:
+        """A new pilot, checked in full; ``stage=Stage.DRAFT`` registers an initiative known by its name and sponsor
+        only (the rest may come later: ``update`` with ``stage`` PILOT completes it, checked in full then)."""
         if not actor.is_admin and actor.aad_object_id.lower() != draft.sponsor.aad_object_id.lower():
             raise NotPilotOwner("register a pilot for another sponsor")
+        if stage not in (Stage.PILOT, Stage.DRAFT):
+            raise ValidationFailed({"stage": "Register a pilot or a draft; other stages come from gate decisions."})
         now = self._clock.now()
-        validate_pilot(draft, today=now.date())
+        if draft.start_date is None and stage is Stage.DRAFT:
+            zone = draft.timezone if is_valid_timezone(draft.timezone) else "UTC"  # a bad zone is named below
+            draft = dataclasses.replace(draft, start_date=local_date(now, zone))
+        validate_pilot(draft, today=now.date(), complete=stage is Stage.PILOT)
+        assert draft.start_date is not None  # validate_pilot refuses a draft without one
         if await self._pilots.find_by_name(tenant_id, name_key(draft.name)) is not None:
             raise DuplicatePilot(draft.name)
         pilot = Pilot(
@@ -160,12 +178,16 @@ class PilotService:
             scale_plan=draft.scale_plan,
             governance={item: bool(draft.governance.get(item, False)) for item in GOVERNANCE_ITEMS},
             channel=draft.channel,
+            workflow=draft.workflow,
+            stage=stage,
+            sponsor_email=draft.sponsor_email,
             created_by=actor.aad_object_id,
             created_at=now,
             updated_at=now,
         )
+        action = "pilot.drafted" if stage is Stage.DRAFT else "pilot.created"
         pilot = dataclasses.replace(
-            pilot, pending_audit=(audit_event(pilot, actor.aad_object_id, now, "pilot.created", None, pilot),)
+            pilot, pending_audit=(audit_event(pilot, actor.aad_object_id, now, action, None, pilot),)
         )
         await self._reschedule(pilot)  # first: a pilot whose later writes fail is still swept, and repaired
         try:
@@ -175,14 +197,25 @@ class PilotService:
         return await self._trail.copy(stored)
 
     async def update(self, pilot_id: str, changes: dict[str, Any], actor: Actor, tenant_id: str | None = None) -> Pilot:
-        """Apply field changes (names as on Pilot); re-checks every rule; ConcurrencyConflict if raced."""
+        """Apply field changes (names as on Pilot); re-checks every rule; ConcurrencyConflict if raced.
+
+        The only stage a change may set is ``Stage.PILOT`` on a draft: completing it, checked as a full pilot. A
+        sponsor given by Entra id replaces a draft's unresolved sponsor email."""
         pilot = await self.get(pilot_id, tenant_id)
         if not may_change(pilot, actor):
             raise NotPilotOwner("change this pilot")
+        stage = changes.get("stage", pilot.stage)
+        if stage is not pilot.stage and not (pilot.is_draft and stage is Stage.PILOT):
+            raise ValidationFailed(
+                {"stage": "Only a draft can become a pilot here; other stages follow a gate decision."}
+            )
         now = self._clock.now()
+        if "sponsor" in changes and changes["sponsor"].aad_object_id:
+            changes = {**changes, "sponsor_email": ""}
         updated = dataclasses.replace(pilot, **changes, updated_at=now)
-        validate_pilot(_draft_of(updated), today=now.date())
-        event = audit_event(pilot, actor.aad_object_id, now, "pilot.updated", pilot, updated)
+        validate_pilot(draft_of(updated), today=now.date(), complete=not updated.is_draft)
+        action = "pilot.completed" if pilot.is_draft and not updated.is_draft else "pilot.updated"
+        event = audit_event(pilot, actor.aad_object_id, now, action, pilot, updated)
         updated = dataclasses.replace(updated, pending_audit=(*pilot.pending_audit, event))
         if "name" in changes and name_key(updated.name) != name_key(pilot.name):
             other = await self._pilots.find_by_name(pilot.tenant_id, name_key(updated.name))
@@ -333,7 +366,8 @@ def _merged(current: tuple[AuditEvent, ...], ours: tuple[AuditEvent, ...]) -> tu
     return (*current, *(event for event in ours if event.id not in known))
 
 
-def _draft_of(pilot: Pilot) -> PilotDraft:
+def draft_of(pilot: Pilot) -> PilotDraft:
+    """The pilot as the rules check it (``validate_pilot``)."""
     return PilotDraft(
         name=pilot.name,
         sponsor=pilot.sponsor,
@@ -347,4 +381,6 @@ def _draft_of(pilot: Pilot) -> PilotDraft:
         scale_plan=pilot.scale_plan,
         governance=pilot.governance,
         channel=pilot.channel,
+        workflow=pilot.workflow,
+        sponsor_email=pilot.sponsor_email,
     )

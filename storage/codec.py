@@ -18,6 +18,7 @@ from governance.model import (
     Direction,
     GateDecision,
     HealthStatus,
+    Integration,
     Metric,
     MetricReading,
     Person,
@@ -29,6 +30,8 @@ from governance.model import (
     Stage,
     TeamMember,
     TenantSettings,
+    Workflow,
+    WorkSurface,
 )
 from governance.period import Period
 from governance.rules import name_key
@@ -85,6 +88,18 @@ def _channel_of(doc: Document | None) -> ChannelLink | None:
     return ChannelLink(doc["conversationId"], doc.get("teamId", ""), doc.get("name", ""))
 
 
+def _workflow_doc(workflow: Workflow | None) -> Document | None:
+    if workflow is None:
+        return None
+    return {"surface": workflow.surface.value, "system": workflow.system, "integrated": workflow.integrated.value}
+
+
+def _workflow_of(doc: Document | None) -> Workflow | None:
+    if not doc:
+        return None
+    return Workflow(WorkSurface(doc["surface"]), Integration(doc["integrated"]), doc.get("system", ""))
+
+
 def pilot_to_doc(pilot: Pilot) -> Document:
     return {
         "id": pilot.id,
@@ -108,6 +123,8 @@ def pilot_to_doc(pilot: Pilot) -> Document:
         "governance": dict(pilot.governance),
         "stage": pilot.stage.value,
         "extensions": pilot.extensions,
+        "workflow": _workflow_doc(pilot.workflow),
+        "sponsorEmail": pilot.sponsor_email,
         "createdBy": pilot.created_by,
         "createdAt": _dt(pilot.created_at),
         "updatedAt": _dt(pilot.updated_at),
@@ -136,6 +153,8 @@ def pilot_from_doc(doc: Document) -> Pilot:
         governance={str(k): bool(v) for k, v in (doc.get("governance") or {}).items()},
         stage=Stage(doc.get("stage", "pilot")),
         extensions=int(doc.get("extensions", 0)),
+        workflow=_workflow_of(doc.get("workflow")),
+        sponsor_email=doc.get("sponsorEmail") or "",
         created_by=doc.get("createdBy", ""),
         created_at=_parse_dt(doc.get("createdAt")),
         updated_at=_parse_dt(doc.get("updatedAt")),
@@ -307,6 +326,7 @@ def member_to_doc(member: TeamMember) -> Document:
         "name": member.name,
         "serviceUrl": member.service_url,
         "botId": member.bot_id,
+        "email": member.email,
         "updatedAt": _dt(member.updated_at),
     }
 
@@ -319,6 +339,7 @@ def member_from_doc(doc: Document) -> TeamMember:
         name=doc.get("name", ""),
         service_url=doc.get("serviceUrl", ""),
         bot_id=doc.get("botId", ""),
+        email=doc.get("email") or "",
         updated_at=_parse_dt(doc.get("updatedAt")),
     )
 

@@ -15,6 +15,7 @@ from cards.verbs import (
     GATE_DECIDE,
     GATE_VIEW,
     MAX_REFRESH_USERS,
+    PILOT_COMPLETE,
     PILOT_CREATE,
     PILOT_STATUS,
     PILOTS_PAGE,
@@ -22,6 +23,7 @@ from cards.verbs import (
 )
 from tests.cards.test_cards import assert_official_parser_accepts, every_card, rendered_texts
 from tests.cards.test_checkin_gate_cards import checkin_and_gate_cards
+from tests.cards.test_initiative_cards import initiative_cards
 from tests.cards.test_report_card import report_cards
 from tests.helpers import nodes
 
@@ -32,6 +34,7 @@ def all_cards() -> dict[str, dict[str, Any]]:
         {f"portfolio:{k}": v for k, v in every_card().items()}
         | {f"gates:{k}": v for k, v in checkin_and_gate_cards().items()}
         | {f"report:{k}": v for k, v in report_cards().items()}
+        | {f"initiatives:{k}": v for k, v in initiative_cards().items()}
     )
 
 
@@ -66,7 +69,8 @@ def test_every_action_carries_its_verb_and_a_submit_fallback_with_the_same_data(
                 assert name.startswith("report:") and node["url"].startswith("https://"), name
             if node.get("type") == "Action.ShowCard":  # only the gate card's four decision forms open in place
                 assert name.startswith("gates:") and "gate" in name.split(":", 1)[1], name
-    assert {PILOT_CREATE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW} <= seen
+    assert {PILOT_CREATE, PILOT_COMPLETE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE} <= seen
+    assert GATE_VIEW in seen
 
 
 def test_every_refresh_reads_only_and_names_at_most_60_users() -> None:

@@ -76,7 +76,14 @@ def test_json_has_the_issues_field_names(report: MonthlyReport) -> None:
         "answeredAt": "2026-12-02T11:00:00Z",
     }
     totals = data["totals"]
-    assert totals["pilotsByStage"] == {"pilot": 2, "extended": 1, "narrowed": 0, "production": 1, "retired": 0}
+    assert totals["pilotsByStage"] == {
+        "draft": 0,
+        "pilot": 2,
+        "extended": 1,
+        "narrowed": 0,
+        "production": 1,
+        "retired": 0,
+    }
     assert totals["purgatory"] == [
         {"pilotId": "p-contracts", "pilotName": "Contract review", "gateDate": "2026-11-01", "daysSince": 29}
     ]

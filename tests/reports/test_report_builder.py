@@ -39,6 +39,7 @@ def test_headline_figures(report: MonthlyReport) -> None:
     # Stages as at 30 November: Contract review and Sales are pilots; Ops copilot extended (its go on 4 December is
     # after the month); Invoice triage went to production on 30 November.
     assert totals.pilots_by_stage == {
+        Stage.DRAFT: 0,
         Stage.PILOT: 2,
         Stage.EXTENDED: 1,
         Stage.NARROWED: 0,

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from governance.decisions import pilot_as_of
-from governance.model import DecisionKind, Person, Stage
+from governance.model import DecisionKind, Integration, Person, Stage, Workflow, WorkSurface
 from governance.projections import expected_progress, on_track
 from governance.report import Flag, MonthlyReport
 from governance.report_builder import build_monthly_report
@@ -19,6 +19,7 @@ from tests.reports.portfolio import (
     CONTRACTS,
     DECISIONS,
     INVOICES,
+    LEGAL,
     NOVEMBER,
     NOW,
     OPS,
@@ -133,3 +134,15 @@ def test_a_retired_pilots_reading_is_not_judged_on_track() -> None:
     row = next(r for r in build_monthly_report(retired, NOVEMBER, NOW, tenant_id=TENANT).pilots if r.id == "p-sales")
     assert row.stage is Stage.RETIRED and row.metric.on_track is None
     assert row.checkin_due is False and row.projected_spend_at_gate is None and Flag.COST_DRIFT not in row.flags
+
+
+def test_a_pilot_outside_the_flow_of_work_is_flagged_and_a_draft_is_counted_not_listed() -> None:
+    standalone = Workflow(surface=WorkSurface.STANDALONE, system="", integrated=Integration.NO)
+    with_gap = _with(statuses(), "Sales email drafts", workflow=standalone)
+    draft = dataclasses.replace(LEGAL, id="p-draft", name="Idea: HR answers", stage=Stage.DRAFT, metrics=())
+    portfolio = [*with_gap, pilot_status(draft, [], [], NOW)]
+    report = build_monthly_report(portfolio, NOVEMBER, NOW, tenant_id=TENANT)
+    sales = next(r for r in report.pilots if r.id == "p-sales")
+    assert sales.flags == (Flag.COST_DRIFT, Flag.WORKFLOW_GAP)
+    assert "p-draft" not in [r.id for r in report.pilots]
+    assert report.totals.pilots_by_stage[Stage.DRAFT] == 1
