@@ -37,7 +37,7 @@ from governance.leadership import LeadershipService, ReportLinks, ReportSource, 
 from governance.portfolio import Deciders, Portfolio
 from governance.ports import Clock, DeciderIds, Messenger, SystemClock
 from governance.report_builder import MonthlyReports
-from governance.services import PilotService
+from governance.services import PilotService, TenantCalendar
 from reports.links import signed_links
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
 from scheduler.drafts import DraftPlanner
@@ -159,8 +159,8 @@ def build_sweep(
     ``reports``: the monthly report, for the leadership channel on the report day (none: no report planner)."""
     finish = service.finish_decision if service else None
     planners: list[Planner] = [
-        CheckinPlanner(repos.readings, repos.decisions, repos.sendlog),
-        GatePlanner(repos.readings, repos.decisions, finish, deciders=deciders),
+        CheckinPlanner(repos.readings, repos.decisions, repos.sendlog, repos.tenants),
+        GatePlanner(repos.readings, repos.decisions, finish, deciders=deciders, tenants=repos.tenants),
         CostDriftPlanner(repos.readings),
         DraftPlanner(repos.sendlog),
     ]
@@ -196,7 +196,9 @@ def create_app(
     clock = clock or SystemClock()
     store = store or make_document_store(settings)
     repos = Repositories.on(store)
-    service = PilotService(repos.pilots, repos.readings, repos.decisions, repos.audit, clock, repos.agenda)
+    service = PilotService(
+        repos.pilots, repos.readings, repos.decisions, repos.audit, clock, repos.agenda, tenants=repos.tenants
+    )
 
     bot_config = BotFrameworkConfig(settings)
     signing_keys = signing_keys or BotFrameworkSigningKeys(settings.bot_openid_metadata_url)
@@ -212,7 +214,14 @@ def create_app(
     # The sponsor and the admins by their Teams ids, for the gate card's per-user views (as many as a refresh takes).
     deciders = Deciders(repos.conversations, repos.members, settings.admin_users, limit=MAX_REFRESH_USERS)
     portfolio = Portfolio(
-        repos.pilots, repos.readings, repos.decisions, repos.sendlog, repos.conversations, repos.members, clock
+        repos.pilots,
+        repos.readings,
+        repos.decisions,
+        repos.sendlog,
+        repos.conversations,
+        repos.members,
+        clock,
+        tenants=repos.tenants,
     )
     # The monthly report reads the statuses the portfolio reads (the per-pilot summary, once it exists); its card's
     # "Open full report" is a signed link when REPORT_LINK_SECRET and PUBLIC_HOSTNAME are set.
@@ -227,6 +236,7 @@ def create_app(
         settings=settings,
         pilots=service,
         portfolio=portfolio,
+        calendar=TenantCalendar(repos.tenants, repos.pilots, clock, repos.agenda),
         conversations=repos.conversations,
         members=repos.members,
         messenger=messenger,

@@ -21,11 +21,13 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from governance.calendars import normalize_country
 from governance.errors import ValidationFailed
 from governance.imports import ImportReport, Outcome
 from governance.model import (
     GOVERNANCE_ITEMS,
     ChannelLink,
+    CheckinRecipient,
     Direction,
     GateDecision,
     HealthStatus,
@@ -73,6 +75,9 @@ class SponsorIn(Body):
     name: Annotated[str, StringConstraints(max_length=200)] = ""
 
 
+PersonIn = SponsorIn  # a lead is given the same way as the sponsor
+
+
 class MetricIn(Body):
     name: Name
     unit: Annotated[str, StringConstraints(max_length=40)] = ""
@@ -110,6 +115,10 @@ class WorkflowIn(Body):
         return Workflow(self.surface, self.integrated, clean_text(self.system))
 
 
+# ISO 3166-1 alpha-2 (governance.rules checks it has a calendar); any case, "" or null for none.
+Country = Annotated[str, StringConstraints(max_length=8)]
+
+
 class PilotIn(Body):
     """A pilot, or with ``stage: "draft"`` an initiative known by its name and sponsor only (metrics and dates may
     follow; its sponsor is asked for them)."""
@@ -123,6 +132,7 @@ class PilotIn(Body):
     gate_date: date | None = None
     checkin_day: Annotated[int, Strict(), Field(ge=1, le=28)] = 1
     timezone: Annotated[str, StringConstraints(max_length=64)] = "UTC"
+    country: Country | None = None
     channel: ChannelIn | None = None
     budget_monthly: Money | None = None
     intended_users: Annotated[int, Strict(), Field(ge=1, le=MAX_USERS)] | None = None
@@ -133,6 +143,9 @@ class PilotIn(Body):
     @property
     def stage_value(self) -> Stage:
         return Stage(self.stage)
+
+    lead: PersonIn | None = None
+    checkin_recipient: CheckinRecipient = CheckinRecipient.SPONSOR
 
     def to_draft(self) -> PilotDraft:
         if self.stage_value is Stage.PILOT:
@@ -149,13 +162,20 @@ class PilotIn(Body):
             gate_date=self.gate_date,
             checkin_day=self.checkin_day,
             timezone=self.timezone,
+            country=normalize_country(self.country),
             budget_monthly=self.budget_monthly,
             intended_users=self.intended_users,
             scale_plan=ScalePlan(clean_text(self.scale_plan.expand), clean_text(self.scale_plan.retire)),
             governance=dict(self.governance),
             channel=self.channel.to_domain() if self.channel else None,
             workflow=self.workflow.to_domain() if self.workflow else None,
+            lead=_person(self.lead) if self.lead else None,
+            checkin_recipient=self.checkin_recipient,
         )
+
+
+def _person(body: SponsorIn) -> Person:
+    return Person(body.aad_object_id.lower(), clean_text(body.name))
 
 
 class PilotPatch(Body):
@@ -169,6 +189,7 @@ class PilotPatch(Body):
     gate_date: date | None = None
     checkin_day: Annotated[int, Strict(), Field(ge=1, le=28)] | None = None
     timezone: Annotated[str, StringConstraints(max_length=64)] | None = None
+    country: Country | None = None
     channel: ChannelIn | None = None
     budget_monthly: Money | None = None
     intended_users: Annotated[int, Strict(), Field(ge=1, le=MAX_USERS)] | None = None
@@ -176,6 +197,8 @@ class PilotPatch(Body):
     governance: dict[str, StrictBool] | None = Field(None, max_length=len(GOVERNANCE_ITEMS))
     workflow: WorkflowIn | None = None
     stage: Literal["pilot"] | None = None
+    lead: PersonIn | None = None
+    checkin_recipient: CheckinRecipient | None = None
 
     def changes(self, current: Pilot) -> dict[str, Any]:
         """Pilot field name -> new value, for the fields the body set (null clears optional ones)."""
@@ -191,6 +214,7 @@ class PilotPatch(Body):
             "scale_plan",
             "governance",
             "stage",
+            "checkin_recipient",
         }
         nulls = sorted(f for f in required & self.model_fields_set if getattr(self, f) is None)
         if nulls:
@@ -201,8 +225,8 @@ class PilotPatch(Body):
                 out[field] = None
             elif field == "name":
                 out["name"] = clean_text(value)
-            elif field == "sponsor":
-                out["sponsor"] = Person(value.aad_object_id.lower(), clean_text(value.name))
+            elif field in ("sponsor", "lead"):
+                out[field] = _person(value)
             elif field == "metrics":
                 out["metrics"] = tuple(m.to_domain() for m in value)
             elif field == "channel":
@@ -215,8 +239,12 @@ class PilotPatch(Body):
                 out["workflow"] = value.to_domain()
             elif field == "stage":
                 out["stage"] = Stage(value)
+            elif field == "country":
+                out["country"] = normalize_country(value)
             else:
                 out[field] = value
+        if "lead" in out and out["lead"] is None and "checkin_recipient" not in out:
+            out["checkin_recipient"] = CheckinRecipient.SPONSOR  # without a lead, check-ins go to the sponsor
         return out
 
 
@@ -287,7 +315,7 @@ def pilot_json(pilot: Pilot) -> dict[str, Any]:
         "id": pilot.id,
         "name": pilot.name,
         "tenantId": pilot.tenant_id,
-        "sponsor": {"aadObjectId": pilot.sponsor.aad_object_id, "name": pilot.sponsor.name},
+        "sponsor": _person_json(pilot.sponsor),
         "metrics": [
             {"name": m.name, "unit": m.unit, "baseline": m.baseline, "target": m.target, "direction": m.direction}
             for m in pilot.metrics
@@ -296,6 +324,18 @@ def pilot_json(pilot: Pilot) -> dict[str, Any]:
         "gateDate": pilot.gate_date.isoformat(),
         "checkinDay": pilot.checkin_day,
         "timezone": pilot.timezone,
+        "country": pilot.country,
+        "checkinHolds": [
+            {
+                "period": str(hold.period),
+                "skipped": hold.skipped,
+                "skipReason": hold.reason if hold.skipped else None,
+                "remindOn": hold.remind_on.isoformat() if hold.remind_on else None,
+                "by": {"aadObjectId": hold.by.aad_object_id, "name": hold.by.name},
+                "at": hold.at.isoformat(),
+            }
+            for hold in pilot.checkin_holds
+        ],
         "channel": (
             {"conversationId": pilot.channel.conversation_id, "teamId": pilot.channel.team_id}
             if pilot.channel
@@ -318,6 +358,8 @@ def pilot_json(pilot: Pilot) -> dict[str, Any]:
         "stage": pilot.stage,
         "draftGaps": list(pilot.draft_gaps),
         "sponsorEmail": pilot.sponsor_email or None,
+        "lead": _person_json(pilot.lead),
+        "checkinRecipient": pilot.checkin_recipient,
         "createdAt": pilot.created_at.isoformat() if pilot.created_at else None,
         "updatedAt": pilot.updated_at.isoformat() if pilot.updated_at else None,
     }
@@ -333,9 +375,18 @@ def reading_json(reading: MetricReading) -> dict[str, Any]:
         "blockers": reading.blockers,
         "notes": reading.notes,
         "source": reading.source,
-        "submittedBy": {"aadObjectId": reading.submitted_by.aad_object_id, "name": reading.submitted_by.name},
+        "submittedBy": _person_json(reading.submitted_by),
         "submittedAt": reading.submitted_at.isoformat(),
+        "corrected": reading.corrected,
+        "correctedBy": _person_json(reading.corrected_by),
+        "correctedAt": reading.corrected_at.isoformat() if reading.corrected_at else None,
+        "confirmedBy": _person_json(reading.confirmed_by),
+        "confirmedAt": reading.confirmed_at.isoformat() if reading.confirmed_at else None,
     }
+
+
+def _person_json(person: Person | None) -> dict[str, str] | None:
+    return {"aadObjectId": person.aad_object_id, "name": person.name} if person is not None else None
 
 
 def decision_json(decision: GateDecision) -> dict[str, Any]:
@@ -343,7 +394,7 @@ def decision_json(decision: GateDecision) -> dict[str, Any]:
         "gateDate": decision.gate_date.isoformat(),
         "kind": decision.kind,
         "rationale": decision.rationale,
-        "decidedBy": {"aadObjectId": decision.decided_by.aad_object_id, "name": decision.decided_by.name},
+        "decidedBy": _person_json(decision.decided_by),
         "decidedAt": decision.decided_at.isoformat(),
         "newGateDate": decision.new_gate_date.isoformat() if decision.new_gate_date else None,
         "effectiveDate": decision.effective_date.isoformat() if decision.effective_date else None,

@@ -110,6 +110,28 @@ async def link_channel(turn: Turn, argument: str) -> None:
     )
 
 
+async def set_country(turn: Turn, argument: str) -> None:
+    """`country`: the organisation's default public-holiday calendar; `country DE` / `country none` (admins) set it."""
+    calendar = turn.app.calendar
+    tenant_id = turn.asker.tenant_id
+    if not argument.strip():
+        current = await calendar.default_country(tenant_id)
+        shown = f"the public holidays of **{current}**" if current else "weekends only (no country set)"
+        await turn.say(
+            f"Check-in days and reminders skip {shown} for pilots that name no country of their own. "
+            "Admins change it with **country** and a two-letter code (e.g. country US), or **country none**."
+        )
+        return
+    settings = await calendar.set_default_country(tenant_id, argument.strip(), turn.asker.actor)
+    if settings.default_country:
+        await turn.say(
+            f"Check-in days and reminders now skip the public holidays of **{settings.default_country}** "
+            "for every pilot that names no country of its own."
+        )
+    else:
+        await turn.say("Check-in days and reminders now skip weekends only, for pilots that name no country.")
+
+
 async def new_pilot(turn: Turn, argument: str) -> None:
     await show_pilot_form(turn, name=argument)
 
@@ -134,6 +156,11 @@ COMMANDS: Final[tuple[ChatCommand, ...]] = (
         "report [YYYY-MM]: the monthly outcome report (last month by default); admins: report day N, "
         "report timezone <zone>",
         report,
+    ),
+    ChatCommand(
+        "country",
+        "country <code>: public holidays check-ins skip (admins; e.g. country US, country none)",
+        set_country,
     ),
 )
 

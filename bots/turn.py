@@ -24,7 +24,7 @@ from governance.errors import (
 from governance.leadership import LeadershipService, ReportLinks, ReportSource
 from governance.portfolio import Portfolio
 from governance.ports import Clock, ConversationRepository, DeciderIds, MemberRepository, Messenger
-from governance.services import PilotService
+from governance.services import PilotService, TenantCalendar
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ class BotServices:
     settings: Settings
     pilots: PilotService
     portfolio: Portfolio
+    calendar: TenantCalendar  # the tenant's default public-holiday calendar (`country`)
     conversations: ConversationRepository
     members: MemberRepository
     messenger: Messenger

@@ -17,10 +17,19 @@ input values do; everything in a TextBlock or FactSet goes through plain().
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Final
 
-from microsoft_teams.cards import AdaptiveCard, CardElement, Choice, ChoiceSetInput, NumberInput, TextInput
+from microsoft_teams.cards import (
+    AdaptiveCard,
+    CardElement,
+    Choice,
+    ChoiceSetInput,
+    DateInput,
+    NumberInput,
+    ShowCardAction,
+    TextInput,
+)
 
 from cards.elements import CARD_BUDGET, build, facts, heading, section, text
 from cards.pieces import (
@@ -35,10 +44,23 @@ from cards.pieces import (
     with_error,
 )
 from cards.text import card_size, fmt_number, plain, plural, shorten
-from cards.verbs import CHECKIN_SUBMIT, CHECKIN_VIEW, PILOT_STATUS, execute, refresh
+from cards.verbs import (
+    CHECKIN_AWAY,
+    CHECKIN_SKIP,
+    CHECKIN_SUBMIT,
+    CHECKIN_VIEW,
+    CORRECTION_SUBMIT,
+    PILOT_STATUS,
+    READING_CORRECT,
+    execute,
+    refresh,
+)
 from governance.checkin import checkin_send_date
+from governance.checkin import remind_on as checkin_remind_on
+from governance.corrections import CORRECTION_MONTHS
+from governance.lead import LEAD, checkin_audiences
 from governance.localtime import local_date
-from governance.model import HealthStatus, Metric, MetricReading, Pilot, ReadingSource
+from governance.model import CheckinHold, HealthStatus, Metric, MetricReading, Pilot, ReadingSource
 from governance.period import Period
 from governance.rules import MAX_TEXT
 
@@ -50,6 +72,13 @@ SPEND_INPUT: Final = "spend"
 BLOCKERS_INPUT: Final = "blockers"
 NOTES_INPUT: Final = "notes"
 PERIOD_FIELD: Final = "period"
+BASED_ON_FIELD: Final = "basedOn"  # the stamp of the reading a correction form (or a Confirm button) was built on
+CORRECT_PERIOD_INPUT: Final = "correctPeriod"  # the month chosen under the status card's "Correct a reading"
+# The away and skip forms ("Remind me on ...", "Skip this month"); ``confirm`` in the data marks their own button.
+REMIND_ON_INPUT: Final = "remindOn"
+SKIP_REASON_INPUT: Final = "skipReason"
+CONFIRM_FIELD: Final = "confirm"
+MAX_SKIP_REASON: Final = 200
 STATUS_CHOICES: Final = tuple((status.value, HEALTH_LABEL[status]) for status in HealthStatus)
 # How much submitted free text a refilled form keeps: all of it, then less while the card is too large.
 KEEP_TEXT_LIMITS: Final = (MAX_TEXT, 300, 0)
@@ -125,11 +154,37 @@ def _checkin_card(
         text(plain(f"How did {month} go? The readings feed the gate on {pilot.gate_date}."), subtle=True),
     ]
     if received is not None:
-        body.append(text(plain(f"The readings for {month} are already in: {_received_from(received)}."), color="Good"))
-        body += _reading_details(pilot, received)
+        body.append(text(plain(f"The readings for {month} are already in: {received_from(received)}."), color="Good"))
+        body += reading_details(pilot, received)
         return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
 
+    body += _form(pilot, period, last_reading, values, errors, keep)
+    remind_on = checkin_remind_on(pilot, period)
+    if remind_on is not None:
+        body.append(text(plain(f"You asked to be reminded on {_day(remind_on)}."), subtle=True))
+    ref = _ref(pilot, period)
+    return build(
+        body,
+        [
+            execute("Submit check-in", CHECKIN_SUBMIT, ref, style="positive"),
+            execute("Remind me on ...", CHECKIN_AWAY, ref, with_inputs=False),
+            execute("Skip this month", CHECKIN_SKIP, ref, with_inputs=False),
+        ],
+    )
+
+
+def _form(
+    pilot: Pilot,
+    period: Period,
+    last_reading: MetricReading | None,
+    values: Mapping[str, str],
+    errors: Mapping[str, str],
+    keep: int,
+) -> list[CardElement]:
+    """The check-in's inputs, each with its kept value and its problem: the check-in and the correction share them."""
+    month = period_label(period)
     ids = input_ids(pilot)
+    body: list[CardElement] = []
     if errors:
         body.append(text("Nothing was saved yet: fix the values marked below and submit again.", color="Attention"))
         body += [
@@ -198,18 +253,212 @@ def _checkin_card(
             ),
             errors.get(input_id),
         )
-    action = execute("Submit check-in", CHECKIN_SUBMIT, _ref(pilot, period), style="positive")
-    return build(body, [action])
+    return body
 
 
-def _received_from(reading: MetricReading) -> str:
+def _day(day: date) -> str:
+    """``Tuesday 15 December 2026``."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def checkin_away_card(
+    pilot: Pilot, period: Period, today: date, value: str = "", error: str | None = None
+) -> AdaptiveCard:
+    """ "Remind me on ...": a day in the month the check-in is answered in, after today (governance.checkin rules)."""
+    month = period.next
+    first = max(today + timedelta(days=1), month.first_day)
+    body: list[CardElement] = [
+        heading(plain(f"Remind me later: {pilot.name}")),
+        text(
+            plain(
+                f"Away? Pick the day to be reminded of the {period_label(period)} check-in. Until then no reminder "
+                "comes and the project channel hears nothing."
+            ),
+            subtle=True,
+        ),
+    ]
+    ref = _ref(pilot, period)
+    back = execute("Back to the check-in", CHECKIN_VIEW, ref, with_inputs=False)
+    if first > month.last_day:
+        body.append(text(plain(f"No day is left in {period_label(month)}: answer the check-in or skip the month.")))
+        return build(body, [back])
+    body += with_error(
+        DateInput(
+            id=REMIND_ON_INPUT,
+            label="Remind me on",
+            value=value or None,
+            min=first.isoformat(),
+            max=month.last_day.isoformat(),
+            is_required=True,
+            error_message=error or f"Pick a day from {first.isoformat()} to {month.last_day.isoformat()}.",
+        ),
+        error,
+    )
+    return build(body, [execute("Remind me then", CHECKIN_AWAY, {**ref, CONFIRM_FIELD: "1"}, style="positive"), back])
+
+
+def checkin_skip_card(pilot: Pilot, period: Period, value: str = "", error: str | None = None) -> AdaptiveCard:
+    """ "Skip this month", with the reason the status and gate cards will show."""
+    month = period_label(period)
+    body: list[CardElement] = [
+        heading(plain(f"Skip {month}: {pilot.name}")),
+        text(
+            plain(
+                "A skipped month gets no reminders and counts as skipped, not late. The reason is shown with it "
+                "on the status and gate cards."
+            ),
+            subtle=True,
+        ),
+    ]
+    body += with_error(
+        TextInput(
+            id=SKIP_REASON_INPUT,
+            label="Why is this month skipped?",
+            value=kept_text(value, MAX_SKIP_REASON),
+            placeholder="e.g. on leave; pilot paused for the holidays",
+            max_length=MAX_SKIP_REASON,
+            is_required=True,
+            error_message=error or "Say why this month is skipped.",
+        ),
+        error,
+    )
+    ref = _ref(pilot, period)
+    return build(
+        body,
+        [
+            execute(f"Skip {month}", CHECKIN_SKIP, {**ref, CONFIRM_FIELD: "1"}, style="destructive"),
+            execute("Back to the check-in", CHECKIN_VIEW, ref, with_inputs=False),
+        ],
+    )
+
+
+def checkin_skipped_card(pilot: Pilot, hold: CheckinHold) -> AdaptiveCard:
+    """What the check-in card turns into once its month is skipped: read-only, with the reason and who skipped it."""
+    who = hold.by.name or "the sponsor"
+    body: list[CardElement] = [
+        heading(plain(f"Check-in skipped: {pilot.name}")),
+        text(
+            plain(f"{period_label(hold.period)} was skipped by {who} on {hold.at.date().isoformat()}: {hold.reason}"),
+            color="Accent",
+            spacing="None",
+        ),
+        text("No reminders will come for this month.", subtle=True, spacing="Small"),
+    ]
+    return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
+
+
+def received_from(reading: MetricReading) -> str:
+    """Who sent a reading, how and when, and who corrected or confirmed it (plain text, not yet escaped)."""
     who = reading.submitted_by.name or ("a system of record" if reading.source is ReadingSource.API else "")
     via = "through the API" if reading.source is ReadingSource.API else "in Teams"
     by = f" by {who}" if who else ""
-    return f"sent {via}{by} on {reading.submitted_at.date().isoformat()}"
+    sent = f"sent {via}{by} on {reading.submitted_at.date().isoformat()}"
+    if reading.corrected_at is not None:
+        corrector = reading.corrected_by.name if reading.corrected_by is not None else ""
+        sent += f", corrected{f' by {corrector}' if corrector else ''} on {reading.corrected_at.date().isoformat()}"
+    if reading.confirmed_at is not None and reading.confirmed_by is not None:
+        sent += f", confirmed by {reading.confirmed_by.name or 'the sponsor'}"
+    return sent
 
 
-def _reading_details(pilot: Pilot, reading: MetricReading) -> list[CardElement]:
+# --- correcting a past reading ------------------------------------------------------------------------------------
+def reading_values(pilot: Pilot, reading: MetricReading) -> dict[str, str]:
+    """A stored reading as the check-in's inputs (input id -> text): the correction form starts from it."""
+    out = {
+        metric_input_id(index): _number_text(reading.values.get(metric.name))
+        for index, metric in enumerate(pilot.metrics)
+    }
+    out |= {
+        STATUS_INPUT: reading.status.value,
+        ACTIVE_USERS_INPUT: _number_text(reading.active_users),
+        SPEND_INPUT: _number_text(reading.spend),
+        BLOCKERS_INPUT: reading.blockers,
+        NOTES_INPUT: reading.notes,
+    }
+    return {key: value for key, value in out.items() if value}
+
+
+def _number_text(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def correction_card(
+    pilot: Pilot,
+    period: Period,
+    current: MetricReading | None,
+    last_reading: MetricReading | None,
+    values: Mapping[str, str],
+    errors: Mapping[str, str],
+    *,
+    note: str = "",
+) -> AdaptiveCard:
+    """The form that corrects ``period``'s reading (``current``; None fills in a month that has none), filled with
+    ``values`` (the reading itself when it is first shown) and each problem next to its input. ``note`` says why the
+    form is shown again (the reading changed meanwhile); what was typed is kept."""
+    for keep in KEEP_TEXT_LIMITS:
+        card = _correction_card(pilot, period, current, last_reading, values, errors, note, keep)
+        if card_size(card) <= CARD_BUDGET:
+            break
+    return card
+
+
+def _correction_card(
+    pilot: Pilot,
+    period: Period,
+    current: MetricReading | None,
+    last_reading: MetricReading | None,
+    values: Mapping[str, str],
+    errors: Mapping[str, str],
+    note: str,
+    keep: int,
+) -> AdaptiveCard:
+    month = period_label(period)
+    where = (
+        f"The readings for {month} as they stand: {received_from(current)}."
+        if current is not None
+        else f"No readings were received for {month}: this records them."
+    )
+    body: list[CardElement] = [heading(plain(f"Correct a reading: {pilot.name}")), text(plain(where), subtle=True)]
+    if note:
+        body.append(text(plain(note), color="Warning"))
+    body += _form(pilot, period, last_reading, values, errors, keep)
+    data = {**_ref(pilot, period), BASED_ON_FIELD: current.stamp if current is not None else ""}
+    return build(body, [execute("Save correction", CORRECTION_SUBMIT, data, style="positive")])
+
+
+def correct_action(pilot: Pilot, choices: Mapping[Period, MetricReading | None]) -> ShowCardAction | None:
+    """The status card's "Correct a reading": choose one of the last months (``choices``, latest first, with its
+    reading if any), then open its form. None when no month can be corrected yet."""
+    if not choices:
+        return None
+    metric = pilot.primary_metric
+    options: list[Choice] = []
+    for period, reading in choices.items():
+        value = reading.values.get(metric.name) if reading is not None else None
+        if reading is None:
+            shown = "no reading"
+        else:
+            shown = fmt_number(value, metric.unit) if value is not None else "not reported"
+            shown += " (corrected)" if reading.corrected else ""
+        options.append(Choice(title=f"{period_label(period)}: {shown}", value=str(period)))
+    picker = ChoiceSetInput(
+        id=CORRECT_PERIOD_INPUT,
+        label="Which month?",
+        choices=options,
+        value=options[0].value,
+        is_required=True,
+        error_message="Choose a month.",
+    )
+    hint = text(
+        f"The sponsor or the lead can correct any of the last {CORRECTION_MONTHS} months.", subtle=True, spacing="Small"
+    )
+    open_form = execute("Open the form", READING_CORRECT, {"pilotId": pilot.id})
+    return ShowCardAction(title="Correct a reading", card=AdaptiveCard(body=[picker, hint], actions=[open_form]))
+
+
+def reading_details(pilot: Pilot, reading: MetricReading) -> list[CardElement]:
     rows: list[tuple[str, str]] = []
     for metric in pilot.metrics:
         value = reading.values.get(metric.name)
@@ -240,12 +489,13 @@ def _reading_details(pilot: Pilot, reading: MetricReading) -> list[CardElement]:
     return elements
 
 
-def checkin_summary_card(pilot: Pilot, reading: MetricReading) -> AdaptiveCard:
-    """Replaces the check-in form for everyone once the reading is stored: read-only, with who sent it."""
+def checkin_summary_card(pilot: Pilot, reading: MetricReading, title: str = "Check-in received") -> AdaptiveCard:
+    """Replaces the check-in (or correction) form for everyone once the reading is stored: read-only, with who sent
+    it and who corrected it."""
     body: list[CardElement] = [
-        heading(plain(f"Check-in received: {pilot.name}")),
-        text(plain(f"{period_label(reading.period)}, {_received_from(reading)}."), subtle=True, spacing="None"),
-        *_reading_details(pilot, reading),
+        heading(plain(f"{title}: {pilot.name}")),
+        text(plain(f"{period_label(reading.period)}, {received_from(reading)}."), subtle=True, spacing="None"),
+        *reading_details(pilot, reading),
     ]
     return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
 
@@ -272,9 +522,15 @@ def checkin_superseded_card(
     return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
 
 
-def checkin_reminder_text(pilot: Pilot, period: Period, sent_on: date | None = None) -> str:
-    """The one reminder to the sponsor (markdown; user text escaped). ``sent_on`` defaults to the scheduled day."""
+def checkin_reminder_text(pilot: Pilot, period: Period, sent_on: date | None = None, *, asked: bool = False) -> str:
+    """The one reminder to the sponsor (markdown; user text escaped). ``sent_on`` defaults to the scheduled day;
+    ``asked``: the day the sponsor asked to be reminded on ("Remind me on ...")."""
     sent = sent_on or checkin_send_date(pilot, period)
+    if asked:
+        return (
+            f"You asked to be reminded today: the {period_label(period)} check-in for **{plain(pilot.name)}** is "
+            f"still open (sent {sent.isoformat()}). Fill in the card above, or skip the month there with a reason."
+        )
     return (
         f"Reminder: the {period_label(period)} check-in for **{plain(pilot.name)}** is still open "
         f"(sent {sent.isoformat()}). It takes a minute: fill in the card above, or type "
@@ -288,6 +544,8 @@ def overdue_channel_card(pilot: Pilot, period: Period, now: datetime, sent_on: d
     ``sent_on`` (the local day the card went out) defaults to the scheduled send day.
     """
     sponsor = sponsor_label(pilot)
+    if pilot.lead is not None and checkin_audiences(pilot) == (LEAD,):  # the lead answers instead of the sponsor
+        sponsor = pilot.lead.name or "The pilot's lead"
     sent = sent_on or checkin_send_date(pilot, period)
     days = max(0, (local_date(now, pilot.timezone) - sent).days)
     body: list[CardElement] = [
@@ -299,6 +557,6 @@ def overdue_channel_card(pilot: Pilot, period: Period, now: datetime, sent_on: d
             ),
             color="Accent",
         ),
-        text("The sponsor can answer the card in their chat with PilotGate.", subtle=True, spacing="Small"),
+        text("They can answer the card in their chat with PilotGate.", subtle=True, spacing="Small"),
     ]
     return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])

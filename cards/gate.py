@@ -37,6 +37,7 @@ from cards.elements import CARD_BUDGET, build, facts, heading, section, text
 from cards.pieces import (
     MAX_FREE_TEXT,
     governance_block,
+    latest_value,
     metric_summary,
     milestone_label,
     period_label,
@@ -49,7 +50,7 @@ from cards.pieces import (
 )
 from cards.text import card_size, fmt_number, plain, plural, shorten
 from cards.verbs import GATE_VIEW, PILOT_STATUS, execute, refresh
-from governance.checkin import checkins_answered
+from governance.checkin import checkins_answered, checkins_skipped
 from governance.model import DecisionKind, Direction, GateDecision, Pilot
 from governance.projections import Projection, SpendProjection
 from governance.rules import MAX_TEXT, target_met
@@ -241,12 +242,21 @@ def _projection(status: PilotStatus, projection: Projection, gate: date) -> list
 
 
 def _checkins(status: PilotStatus) -> list[CardElement]:
-    answered, due = checkins_answered(status.pilot, (r.period for r in status.readings), status.checkin.now)
+    periods = [r.period for r in status.readings]
+    answered, due = checkins_answered(status.pilot, periods, status.checkin.now)
+    skipped = checkins_skipped(status.pilot, periods, status.checkin.now)
     line = f"{answered} of {plural(due, 'check-in')} answered" if due else "No check-in was due yet"
+    if skipped:
+        line += f", {len(skipped)} skipped"
     if status.last_checkin is not None:
         line += f"; the latest is for {period_label(status.last_checkin.period)}"
-    color: TextColor | None = "Attention" if due and answered < due else None
-    return [section("Check-ins"), text(plain(line + "."), color=color)]
+        line += " (corrected)" if status.last_checkin.corrected else ""
+    color: TextColor | None = "Attention" if due and answered + len(skipped) < due else None
+    elements: list[CardElement] = [section("Check-ins"), text(plain(line + "."), color=color)]
+    if skipped:
+        reasons = "; ".join(f"{period_label(h.period)}: {shorten(h.reason, 80)}" for h in skipped[-3:])
+        elements.append(text(plain(f"Skipped: {reasons}."), subtle=True, spacing="Small"))
+    return elements
 
 
 def _adoption_and_spend(status: PilotStatus, spend: SpendProjection) -> list[CardElement]:
@@ -286,9 +296,9 @@ def _criteria(status: PilotStatus, gate: date, *, compact: bool) -> list[CardEle
     if view.latest is None:
         line += "; there is no reading yet."
     elif view.met:
-        line += f"; the latest reading ({fmt_number(view.latest, metric.unit)}) meets it."
+        line += f"; the latest reading ({latest_value(view)}) meets it."
     else:
-        line += f"; the latest reading ({fmt_number(view.latest, metric.unit)}) does not yet."
+        line += f"; the latest reading ({latest_value(view)}) does not yet."
     elements: list[CardElement] = [section("Go/no-go criteria and scale plan"), text(plain(line))]
     limit = 120 if compact else MAX_FREE_TEXT
     plan = pilot.scale_plan

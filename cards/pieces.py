@@ -5,7 +5,6 @@ numbers come from governance/.
 
 from __future__ import annotations
 
-import calendar
 from typing import Final
 
 from microsoft_teams.cards import (
@@ -24,7 +23,7 @@ from cards.inputs import BadNumber, parse_number
 from cards.text import fmt_number, plain, plural, shorten
 from governance.milestones import milestone_offset
 from governance.model import DecisionKind, Direction, HealthStatus, Integration, Pilot, Stage, Workflow, WorkSurface
-from governance.period import Period
+from governance.period import Period, month_name
 from governance.projections import CostDrift, DriftKind, Projection, SpendProjection
 from governance.views import MetricView, PilotStatus
 
@@ -114,7 +113,7 @@ def stage_label(stage: Stage) -> str:
 
 def period_label(period: Period) -> str:
     """``2026-04`` -> ``April 2026``."""
-    return f"{calendar.month_name[period.month]} {period.year}"
+    return month_name(period)
 
 
 def sponsor_label(pilot: Pilot, default: str = "The sponsor") -> str:
@@ -262,7 +261,7 @@ def primary_metric(view: MetricView) -> list[CardElement]:
     direction = "higher is better" if metric.direction is Direction.INCREASE else "lower is better"
     columns = [
         _figure("Baseline", fmt_number(metric.baseline, metric.unit)),
-        _figure("Latest", fmt_number(view.latest, metric.unit)),
+        _figure("Latest", latest_value(view)),
         _figure("Target", fmt_number(metric.target, metric.unit)),
     ]
     elements: list[CardElement] = [
@@ -278,6 +277,11 @@ def primary_metric(view: MetricView) -> list[CardElement]:
     else:
         elements.append(text(f"{fmt_number(view.progress_pct, '%')} of the way from baseline to target."))
     return elements
+
+
+def latest_value(view: MetricView) -> str:
+    """The latest value with its unit, marked when it was corrected: "38 min (corrected)"."""
+    return fmt_number(view.latest, view.metric.unit) + (" (corrected)" if view.latest_corrected else "")
 
 
 def _figure(label: str, value: str) -> Column:
@@ -337,7 +341,7 @@ def metric_summary(view: MetricView) -> str:
     if view.latest is None or view.progress_pct is None:
         return f"no reading yet, {target}"
     state = "met" if view.met else f"{fmt_number(view.progress_pct, '%')} of the way"
-    return f"{fmt_number(view.latest, metric.unit)} ({target}, {state})"
+    return f"{latest_value(view)} ({target}, {state})"
 
 
 def governance_block(status: PilotStatus) -> list[CardElement]:

@@ -44,12 +44,13 @@ from cards.pieces import (
 )
 from cards.text import fmt_number, plain, plural, shorten
 from cards.verbs import PILOT_COMPLETE, PILOT_CREATE, PILOT_STATUS, execute
-from governance.model import GOVERNANCE_ITEMS, Integration, Pilot, WorkSurface
+from governance.model import GOVERNANCE_ITEMS, CheckinRecipient, Integration, Pilot, WorkSurface
 from governance.portfolio import Reach
 from governance.rules import GATE_DAYS, MAX_NAME, MAX_SHORT_TEXT, MAX_SYSTEM, MAX_TEXT, default_gate_date
 
 PEOPLE_DATASET: Final = "graph.microsoft.com/users"  # Teams' people picker (Data.Query)
 MAX_SPONSORS: Final = 100  # keeps the form well under Teams' 28 KB
+MAX_LEADS: Final = 30  # with the sponsors' 100, still under 28 KB; admins search the directory for anyone else
 
 INPUT_IDS: Final = (
     "name",
@@ -62,6 +63,7 @@ INPUT_IDS: Final = (
     "gateDate",
     "sponsor",
     "timezone",
+    "country",
     "budgetMonthly",
     "intendedUsers",
     "scaleExpand",
@@ -70,6 +72,8 @@ INPUT_IDS: Final = (
     "workflowSystem",
     "workflowIntegrated",
     "governanceDone",
+    "lead",
+    "checkinRecipient",
 )
 
 # Domain error paths (governance.rules, camelCase like the REST API) -> the input that shows the problem.
@@ -85,6 +89,7 @@ FORM_FIELDS: Final[dict[str, str]] = {
     "startDate": "startDate",
     "gateDate": "gateDate",
     "timezone": "timezone",
+    "country": "country",
     "budgetMonthly": "budgetMonthly",
     "intendedUsers": "intendedUsers",
     "scalePlan.expand": "scaleExpand",
@@ -94,6 +99,8 @@ FORM_FIELDS: Final[dict[str, str]] = {
     "workflow.system": "workflowSystem",
     "workflow.integrated": "workflowIntegrated",
     "governance": "governanceDone",
+    "lead": "lead",
+    "checkinRecipient": "checkinRecipient",
 }
 
 GOVERNANCE_CHOICES: Final = tuple((item, governance_label(item)) for item in GOVERNANCE_ITEMS)
@@ -103,6 +110,14 @@ INTEGRATION_CHOICES: Final = (
     (Integration.PARTLY.value, "Partly"),
     (Integration.NO.value, "No"),
 )
+
+NO_LEAD: Final = "none"  # the lead input's first choice: a choice set needs at least one, and no lead is common
+RECIPIENT_CHOICES: Final = (
+    (CheckinRecipient.SPONSOR.value, "The sponsor"),
+    (CheckinRecipient.BOTH.value, "The sponsor and the lead"),
+    (CheckinRecipient.LEAD.value, "The lead, instead of the sponsor"),
+)
+RECIPIENT_LABEL: Final = {CheckinRecipient(value): label for value, label in RECIPIENT_CHOICES}
 
 DIRECTION_CHOICES: Final = (
     ("increase", "Increase (higher is better)"),
@@ -129,12 +144,14 @@ def new_pilot_form(
     *,
     people_picker: bool = False,
     completing: Pilot | None = None,
+    leads: Sequence[tuple[str, str]] | None = None,
 ) -> AdaptiveCard:
     """The form, filled with ``values`` (as Teams sent them) and each problem in ``errors`` next to its input.
 
     ``others`` are (Entra object id, name) of other people who may be chosen as sponsor (at most MAX_SPONSORS);
-    ``people_picker`` (admins) adds Teams' directory search to that choice. ``completing`` is a draft initiative
-    this form completes (the same form, prefilled with ``draft_values``; its button completes that draft)."""
+    ``people_picker`` (admins) adds Teams' directory search to that choice and to the lead's. ``leads`` are the people
+    anyone may name as the pilot's lead (default: ``others``). ``completing`` is a draft initiative this form
+    completes (the same form, prefilled with ``draft_values``; its button completes that draft)."""
     start = _parse_date(values.get("startDate")) or today
     field = _Fields(values, errors)
     title = f"Complete the draft: {completing.name}" if completing is not None else "Register a pilot"
@@ -178,6 +195,28 @@ def new_pilot_form(
         style="filtered" if people_picker or len(sponsors) > 5 else "compact",
         directory=people_picker,
     )
+    # Anyone may name a lead (their chief of staff, say) from the people the bot knows; admins search the directory.
+    lead_choices = tuple(
+        (person_id, shorten(name, MAX_LABEL_NAME))
+        for person_id, name in (others if leads is None else leads)
+        if person_id != sponsor_id
+    )[:MAX_LEADS]
+    body += field.choice(
+        "lead",
+        "Pilot lead (optional): answers check-ins for the sponsor"
+        + (" (search the directory)" if people_picker else ""),
+        ((NO_LEAD, "No lead"), *lead_choices),
+        default=NO_LEAD,
+        style="filtered" if people_picker or len(lead_choices) > 4 else "compact",
+        directory=people_picker,
+    )
+    body += field.choice(
+        "checkinRecipient",
+        "Who gets the monthly check-in",
+        RECIPIENT_CHOICES,
+        required=True,
+        default=CheckinRecipient.SPONSOR.value,
+    )
     body += field.date("startDate", "Start date", default=today.isoformat())
     body += field.date(
         "gateDate",
@@ -185,6 +224,12 @@ def new_pilot_form(
         default=default_gate_date(start).isoformat(),
     )
     body += field.text("timezone", "Time zone (IANA)", default="UTC", placeholder="e.g. Europe/Berlin")
+    body += field.text(
+        "country",
+        "Public holidays of (country code, optional)",
+        max_length=8,
+        placeholder="e.g. US, GB, DE; blank: your organisation's default",
+    )
     body.append(section("Budget, adoption and scale plan"))
     body += field.number("budgetMonthly", "Monthly budget (optional)", minimum=0)
     body += field.number("intendedUsers", "Intended users (optional)", minimum=1)
@@ -396,6 +441,9 @@ def pilot_created_card(pilot: Pilot, reach: Reach = Reach.CHAT) -> AdaptiveCard:
         ("Start", pilot.start_date.isoformat()),
         ("Gate", f"{pilot.gate_date} ({plural((pilot.gate_date - pilot.start_date).days, 'day')} after start)"),
         ("Time zone", pilot.timezone),
+        *((("Lead", pilot.lead.name or "picked from the directory"),) if pilot.lead is not None else ()),
+        ("Check-ins go to", RECIPIENT_LABEL[pilot.checkin_recipient]),
+        ("Public holidays", pilot.country or "the organisation's default"),
         ("Monthly budget", fmt_number(pilot.budget_monthly) if pilot.budget_monthly is not None else "not set"),
         ("Intended users", fmt_number(pilot.intended_users) if pilot.intended_users is not None else "not set"),
         ("Workflow", workflow_line(pilot.workflow)),

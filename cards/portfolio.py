@@ -95,8 +95,9 @@ def _row(status: PilotStatus, *, compact: bool = False) -> Container:
 
 
 def overdue_card(statuses: Sequence[PilotStatus], unreachable: Sequence[Pilot] = ()) -> AdaptiveCard:
-    """Late check-ins and gates passed without a decision (most days late first); sponsors the bot cannot reach;
-    active pilots outside the flow of work (standalone or not integrated); drafts still waiting for their details."""
+    """Late check-ins and gates passed without a decision (most days late first); the months skipped (not late);
+    sponsors the bot cannot reach; active pilots outside the flow of work (standalone or not integrated); drafts
+    still waiting for their details."""
     late = sorted(
         (s for s in statuses if s.needs_attention),
         key=lambda s: (-max(s.checkin_overdue_days, s.gate_passed_undecided_days), name_key(s.pilot.name)),
@@ -107,6 +108,17 @@ def overdue_card(statuses: Sequence[PilotStatus], unreachable: Sequence[Pilot] =
     else:
         head.append(text(f"{plural(len(late), 'pilot')} need{'s' if len(late) == 1 else ''} a nudge.", spacing="None"))
     tail: list[CardElement] = []
+    skipped = sorted((s for s in statuses if s.checkin.skipped), key=lambda s: name_key(s.pilot.name))
+    if skipped:
+        lines = (
+            f"{shorten(s.pilot.name, MAX_LABEL_NAME)} ({s.checkin.period}: {shorten(s.checkin.skip_reason, 80)})"
+            for s in skipped[:MAX_UNREACHABLE_NAMES]
+        )
+        more = len(skipped) - MAX_UNREACHABLE_NAMES
+        tail += [
+            section("Skipped this month (not late)"),
+            text(plain("; ".join(lines) + (f"; and {more:,} more" if more > 0 else ""))),
+        ]
     if unreachable:
         labels = (
             f"{sponsor_label(p, p.sponsor.aad_object_id)} ({shorten(p.name, MAX_LABEL_NAME)})" for p in unreachable
@@ -115,7 +127,7 @@ def overdue_card(statuses: Sequence[PilotStatus], unreachable: Sequence[Pilot] =
         listed = ", ".join(names[:MAX_UNREACHABLE_NAMES])
         if len(names) > MAX_UNREACHABLE_NAMES:
             listed += f" and {len(names) - MAX_UNREACHABLE_NAMES:,} more"
-        tail = [
+        tail += [
             section("Sponsors PilotGate cannot reach"),
             text(plain(listed)),
             text("Ask them to install PilotGate in Teams (or unblock it) so check-ins reach them.", subtle=True),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from microsoft_teams.cards import AdaptiveCard, CardElement
+from microsoft_teams.cards import Action, AdaptiveCard, CardElement
 from microsoft_teams.cards.core import TextColor
 
+from cards.checkin import correct_action
 from cards.elements import build, facts, heading, section, text
 from cards.pieces import (
     DECISION_LABEL,
@@ -18,6 +19,7 @@ from cards.pieces import (
     gate_phrase,
     governance_block,
     metric_summary,
+    period_label,
     primary_metric,
     spend_line,
     sponsor_label,
@@ -28,6 +30,7 @@ from cards.pieces import (
 )
 from cards.text import THUMBNAIL_CONTENT_TYPE, fmt_number, plain, plural, shorten
 from cards.verbs import PILOT_STATUS, execute
+from governance.lead import needs_confirmation
 from governance.model import DecisionKind, GateDecision, Metric
 from governance.views import PilotStatus
 
@@ -60,7 +63,10 @@ def status_card(status: PilotStatus) -> AdaptiveCard:
     if not pilot.is_draft:
         body += _gate(status)
     show_again = {"pilotId": pilot.id}
-    actions = [execute("Refresh", PILOT_STATUS, show_again)]
+    actions: list[Action] = [execute("Refresh", PILOT_STATUS, show_again)]
+    correct = correct_action(pilot, status.correctable)  # the server checks who presses (sponsor, lead or admin)
+    if correct is not None:
+        actions.append(correct)
     # The card refreshes itself when shown: a status card pasted into a chat from the message extension, or an old
     # one scrolled back to, shows today's numbers.
     return build(body, actions, full_width=True, refresh=execute("Refresh", PILOT_STATUS, show_again))
@@ -80,6 +86,9 @@ def status_preview(status: PilotStatus) -> dict[str, Any]:
         "contentType": THUMBNAIL_CONTENT_TYPE,
         "content": {"title": pilot.name, "subtitle": stage_label(pilot.stage), "text": line[:1].upper() + line[1:]},
     }
+
+
+SKIPS_SHOWN = 3  # the latest skipped months on the status card, with their reasons
 
 
 def _draft(status: PilotStatus) -> list[CardElement]:
@@ -117,7 +126,18 @@ def _checkins(status: PilotStatus) -> list[CardElement]:
             )
         )
     elif status.due_period:
-        elements.append(text(plain(f"The check-in for {status.due_period} is due."), color="Accent"))
+        line = f"The check-in for {status.due_period} is due."
+        if status.checkin.remind_on is not None:
+            line += f" The sponsor is away: reminder on {status.checkin.remind_on.isoformat()}."
+        elements.append(text(plain(line), color="Accent"))
+    elif status.checkin.skipped and status.checkin.period is not None:
+        skipped = f"The check-in for {status.checkin.period} was skipped: {status.checkin.skip_reason}"
+        elements.append(text(plain(shorten(skipped, MAX_FREE_TEXT)), color="Accent"))
+    answered = {r.period for r in status.readings}
+    skips = [h for h in status.pilot.checkin_holds if h.skipped and h.period not in answered]
+    if skips:
+        listed = "; ".join(f"{period_label(h.period)} ({shorten(h.reason, 80)})" for h in skips[-SKIPS_SHOWN:])
+        elements.append(text(plain(f"Skipped months: {listed}."), subtle=True, spacing="Small"))
     if not status.readings:
         elements.append(text("No check-ins yet.", subtle=True))
         return elements
@@ -125,7 +145,11 @@ def _checkins(status: PilotStatus) -> list[CardElement]:
     recent = status.readings[-HISTORY_ROWS:][::-1]
     elements.append(
         facts(
-            (str(r.period), f"{HEALTH_LABEL[r.status]} · {fmt_number(r.values.get(metric.name), metric.unit)}")
+            (
+                str(r.period),
+                f"{HEALTH_LABEL[r.status]} · {fmt_number(r.values.get(metric.name), metric.unit)}"
+                + (" (corrected)" if r.corrected else ""),
+            )
             for r in recent
         )
     )
@@ -133,6 +157,11 @@ def _checkins(status: PilotStatus) -> list[CardElement]:
     if earlier:
         elements.append(text(f"{earlier:,} more earlier.", subtle=True, spacing="Small"))
     last = status.last_checkin
+    waiting = [r for r in recent if needs_confirmation(status.pilot, r)]
+    if waiting:
+        months = ", ".join(str(r.period) for r in waiting)
+        who = sponsor_label(status.pilot)
+        elements.append(text(plain(f"Sent by the lead, not yet confirmed by {who}: {months}."), subtle=True))
     if last is not None and last.blockers:
         elements.append(text(plain(f"Blockers ({last.period}): {shorten(last.blockers, MAX_FREE_TEXT)}")))
     return elements

@@ -15,8 +15,12 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from cards.checkin import (
     ACTIVE_USERS_INPUT,
+    BASED_ON_FIELD,
     BLOCKERS_INPUT,
+    CORRECT_PERIOD_INPUT,
     NOTES_INPUT,
+    REMIND_ON_INPUT,
+    SKIP_REASON_INPUT,
     SPEND_INPUT,
     STATUS_INPUT,
     input_for,
@@ -24,7 +28,8 @@ from cards.checkin import (
 )
 from cards.decision import DECISION_INPUTS, decision_errors
 from cards.inputs import BadNumber, parse_date, parse_number
-from cards.pilot_form import INPUT_IDS
+from cards.pilot_form import INPUT_IDS, NO_LEAD
+from governance.calendars import normalize_country
 from governance.decisions import (
     ACCESS_REVOKED,
     ARCHIVED,
@@ -42,6 +47,7 @@ from governance.decisions import (
 from governance.errors import ValidationFailed
 from governance.model import (
     GOVERNANCE_ITEMS,
+    CheckinRecipient,
     DecisionKind,
     Direction,
     HealthStatus,
@@ -138,6 +144,7 @@ class NewPilotSubmission(CardData):
     gate_date: Text = Field("", alias="gateDate")
     sponsor: Text = ""
     timezone: Text = ""
+    country: Text = ""
     budget_monthly: Text = Field("", alias="budgetMonthly")
     intended_users: Text = Field("", alias="intendedUsers")
     scale_expand: Text = Field("", alias="scaleExpand")
@@ -146,6 +153,8 @@ class NewPilotSubmission(CardData):
     workflow_system: Text = Field("", alias="workflowSystem")
     workflow_integrated: Text = Field("", alias="workflowIntegrated")
     governance_done: Text = Field("", alias="governanceDone")
+    lead: Text = ""
+    checkin_recipient: Text = Field("", alias="checkinRecipient")
 
     @property
     def values(self) -> dict[str, str]:
@@ -157,7 +166,12 @@ class NewPilotSubmission(CardData):
     def sponsor_id(self) -> str:
         return self.sponsor.strip().lower()
 
-    def to_draft(self, sponsor_name: str, today: date) -> PilotDraft:
+    @property
+    def lead_id(self) -> str:
+        chosen = self.lead.strip().lower()
+        return "" if chosen == NO_LEAD else chosen
+
+    def to_draft(self, sponsor_name: str, today: date, lead_name: str = "") -> PilotDraft:
         """A PilotDraft, or ValidationFailed keyed by input id for what cannot be read at all."""
         errors: dict[str, str] = {}
         name = clean_text(self.name)
@@ -184,7 +198,11 @@ class NewPilotSubmission(CardData):
         done = {item.strip() for item in self.governance_done.split(",") if item.strip()}
         if done - set(GOVERNANCE_ITEMS):
             errors["governanceDone"] = "This checklist is from an older card: open a fresh one."
-        if errors or baseline is None or target is None or direction is None:
+        recipient_raw = self.checkin_recipient.strip().lower() or CheckinRecipient.SPONSOR.value
+        recipient = CheckinRecipient(recipient_raw) if recipient_raw in {r.value for r in CheckinRecipient} else None
+        if recipient is None:
+            errors["checkinRecipient"] = "Choose who gets the monthly check-in."
+        if errors or baseline is None or target is None or direction is None or recipient is None:
             raise ValidationFailed(errors)
         return PilotDraft(
             name=name,
@@ -193,11 +211,14 @@ class NewPilotSubmission(CardData):
             start_date=start,
             gate_date=gate,
             timezone=self.timezone.strip() or "UTC",
+            country=normalize_country(self.country),
             budget_monthly=budget,
             intended_users=int(users) if users is not None else None,
             scale_plan=ScalePlan(clean_text(self.scale_expand), clean_text(self.scale_retire)),
             workflow=workflow,
             governance={item: item in done for item in GOVERNANCE_ITEMS},
+            lead=Person(self.lead_id, lead_name) if self.lead_id else None,
+            checkin_recipient=recipient,
         )
 
 
@@ -255,6 +276,32 @@ class CheckinRef(CardData):
             return Period.parse(self.period.strip())
         except ValueError:
             return None
+
+
+class CheckinHoldRequest(CheckinRef):
+    """``checkin.away`` and ``checkin.skip``: without ``confirm`` the button that opens the form, with it the form's
+    own button and its input."""
+
+    confirm: Text = ""
+    remind_on: Text = Field("", alias=REMIND_ON_INPUT)
+    skip_reason: Text = Field("", alias=SKIP_REASON_INPUT)
+
+    @property
+    def confirmed(self) -> bool:
+        return bool(self.confirm.strip())
+
+    def remind_day(self) -> date:
+        """The day typed in "Remind me on"; ValidationFailed keyed by the input otherwise."""
+        try:
+            day = parse_date(self.remind_on)
+        except ValueError:
+            day = None
+            problem = "Use a date like 2026-12-15."
+        else:
+            problem = "Pick the day to be reminded on."
+        if day is None:
+            raise ValidationFailed({REMIND_ON_INPUT: problem})
+        return day
 
 
 class CheckinSubmission(CheckinRef):
@@ -363,6 +410,31 @@ class CheckinSubmission(CheckinRef):
         else:
             return amount
         return None
+
+
+class CorrectionSubmission(CheckinSubmission):
+    """``correction.submit``: the check-in's inputs, validated the same way, and the reading the form was built on."""
+
+    based_on: Text = Field("", alias=BASED_ON_FIELD)
+
+
+class ConfirmRef(CheckinRef):
+    """``reading.confirm``: the month and the values (their stamp) the sponsor confirms."""
+
+    based_on: Text = Field("", alias=BASED_ON_FIELD)
+
+
+class CorrectionRequest(CheckinRef):
+    """``reading.correct``: the month chosen under the status card (input), or the one a Correct button names."""
+
+    correct_period: Text = Field("", alias=CORRECT_PERIOD_INPUT)
+
+    @property
+    def valid_period(self) -> Period | None:
+        try:
+            return Period.parse((self.correct_period or self.period).strip())
+        except ValueError:
+            return None
 
 
 def checkin_errors(pilot: Pilot, problems: Mapping[str, str]) -> dict[str, str]:

@@ -11,7 +11,7 @@ Universal Actions ignores ``refresh`` altogether.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from microsoft_teams.cards import ExecuteAction, RefreshDefinition, SubmitAction
 from microsoft_teams.cards.core import ActionStyle
@@ -22,11 +22,30 @@ PILOT_STATUS: Final = "pilot.status"  # data {pilotId}
 PILOTS_PAGE: Final = "pilots.page"  # data {page}
 CHECKIN_SUBMIT: Final = "checkin.submit"
 CHECKIN_VIEW: Final = "checkin.view"  # data {pilotId, period}: the check-in card as it stands now (refresh)
+CHECKIN_AWAY: Final = "checkin.away"  # data {pilotId, period[, confirm]}: "Remind me on ...": the form, then record
+CHECKIN_SKIP: Final = "checkin.skip"  # data {pilotId, period[, confirm]}: "Skip this month": the form, then record
 GATE_DECIDE: Final = "gate.decide"
 GATE_VIEW: Final = "gate.view"  # data {pilotId, gateDate}: the gate card as the asker may see it (refresh, Decide)
+READING_CORRECT: Final = "reading.correct"  # data {pilotId, period?} or input correctPeriod: the correction form
+CORRECTION_SUBMIT: Final = "correction.submit"  # data {pilotId, period, basedOn} + the check-in's inputs
+READING_CONFIRM: Final = "reading.confirm"  # data {pilotId, period, basedOn}: the sponsor confirms the lead's values
 
 VERBS: Final = frozenset(
-    {PILOT_CREATE, PILOT_COMPLETE, PILOT_STATUS, PILOTS_PAGE, CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW}
+    {
+        PILOT_CREATE,
+        PILOT_COMPLETE,
+        PILOT_STATUS,
+        PILOTS_PAGE,
+        CHECKIN_SUBMIT,
+        CHECKIN_VIEW,
+        CHECKIN_AWAY,
+        CHECKIN_SKIP,
+        GATE_DECIDE,
+        GATE_VIEW,
+        READING_CORRECT,
+        CORRECTION_SUBMIT,
+        READING_CONFIRM,
+    }
 )
 # Teams refreshes a card automatically for at most 60 users (``refresh.userIds``); everyone else sees the card as
 # it was sent until they press one of its buttons.
@@ -34,12 +53,21 @@ MAX_REFRESH_USERS: Final = 60
 
 
 def execute(
-    title: str, verb: str, data: dict[str, Any] | None = None, *, style: ActionStyle | None = None
+    title: str,
+    verb: str,
+    data: dict[str, Any] | None = None,
+    *,
+    style: ActionStyle | None = None,
+    with_inputs: bool = True,
 ) -> ExecuteAction:
-    """An Action.Execute for ``verb`` with an Action.Submit fallback that carries the same data."""
+    """An Action.Execute for ``verb`` with an Action.Submit fallback that carries the same data.
+
+    ``with_inputs=False`` sends none of the card's inputs (``associatedInputs: "none"``), so the host does not
+    insist on the card's required inputs either: for a button that leaves a form unanswered."""
     payload: dict[str, Any] = {"verb": verb, **(data or {})}
-    fallback = SubmitAction(title=title, data=dict(payload), style=style)
-    return ExecuteAction(title=title, verb=verb, data=payload, style=style, fallback=fallback)
+    inputs: Literal["none"] | None = None if with_inputs else "none"
+    fallback = SubmitAction(title=title, data=dict(payload), style=style, associated_inputs=inputs)
+    return ExecuteAction(title=title, verb=verb, data=payload, style=style, fallback=fallback, associated_inputs=inputs)
 
 
 def refresh(verb: str, data: dict[str, Any], user_ids: Sequence[str] | None = None) -> RefreshDefinition:

@@ -34,10 +34,11 @@ async def create_pilot(turn: Turn, data: dict[str, Any]) -> Reply:
         return Reply(card=await _form(turn, {}, exc.fields))
     values = submission.values
     asker = turn.asker
-    sponsor_name = await _sponsor_name(turn, submission.sponsor_id)
+    sponsor_name = await _person_name(turn, submission.sponsor_id)
+    lead_name = await _person_name(turn, submission.lead_id)
     today = local_date(turn.app.clock.now(), "UTC")
     try:
-        draft = submission.to_draft(sponsor_name, today)
+        draft = submission.to_draft(sponsor_name, today, lead_name)
     except ValidationFailed as exc:
         return Reply(card=await _form(turn, values, exc.fields))
     try:
@@ -73,7 +74,8 @@ async def complete_pilot(turn: Turn, data: dict[str, Any]) -> Reply:
     if not asker.actor.is_admin and submission.sponsor_id != asker.actor.aad_object_id.lower():
         return Reply(card=draft_form(pilot, today, values, {"sponsor": NOT_YOUR_PILOT}))
     try:
-        draft = submission.to_draft(await _sponsor_name(turn, submission.sponsor_id), today)
+        sponsor_name = await _person_name(turn, submission.sponsor_id)
+        draft = submission.to_draft(sponsor_name, today, await _person_name(turn, submission.lead_id))
     except ValidationFailed as exc:
         return Reply(card=draft_form(pilot, today, values, exc.fields))
     assert draft.start_date is not None  # the form defaults it to today
@@ -88,6 +90,8 @@ async def complete_pilot(turn: Turn, data: dict[str, Any]) -> Reply:
         "intended_users": draft.intended_users,
         "scale_plan": draft.scale_plan,
         "workflow": draft.workflow,
+        "lead": draft.lead,
+        "checkin_recipient": draft.checkin_recipient,
         "governance": {**pilot.governance, **draft.governance},
         "stage": Stage.PILOT,
     }
@@ -129,24 +133,31 @@ async def _same_registration(turn: Turn, draft: PilotDraft) -> Pilot | None:
     return existing if recent and same else None
 
 
-async def _sponsor_name(turn: Turn, sponsor_id: str) -> str:
+async def _person_name(turn: Turn, person_id: str) -> str:
+    """The name of the sponsor or lead picked: the asker's own, or as a team roster knows them ("" if unknown)."""
     actor = turn.asker.actor
-    if sponsor_id == actor.aad_object_id.lower():
+    if person_id == actor.aad_object_id.lower():
         return actor.name
-    if not sponsor_id:
+    if not person_id:
         return ""
-    member = await turn.app.members.find(turn.asker.tenant_id, sponsor_id)
+    member = await turn.app.members.find(turn.asker.tenant_id, person_id)
     return member.name if member else ""
 
 
 async def _form(turn: Turn, values: dict[str, str], errors: dict[str, str]) -> AdaptiveCard:
     asker = turn.asker
-    others: list[tuple[str, str]] = []
-    if asker.actor.is_admin:  # only admins may register a pilot for someone else
-        members = await turn.app.members.list_for_tenant(asker.tenant_id)
-        others = sorted(((m.aad_object_id, m.name or m.aad_object_id) for m in members), key=lambda p: p[1])
+    members = await turn.app.members.list_for_tenant(asker.tenant_id)
+    known = sorted(((m.aad_object_id, m.name or m.aad_object_id) for m in members), key=lambda p: p[1])
+    others = known if asker.actor.is_admin else []  # only admins may register a pilot for someone else
     today = local_date(turn.app.clock.now(), "UTC")
     actor = asker.actor
     return new_pilot_form(
-        values, errors, actor.name or "Me", actor.aad_object_id, today, others, people_picker=actor.is_admin
+        values,
+        errors,
+        actor.name or "Me",
+        actor.aad_object_id,
+        today,
+        others,
+        people_picker=actor.is_admin,
+        leads=known,  # anyone may name a lead among the people the bot knows
     )

@@ -25,7 +25,7 @@ from governance.ports import AuditRepository, DecisionRepository, PilotRepositor
 
 logger = logging.getLogger(__name__)
 
-_NOT_IN_SNAPSHOTS = ("version", "pending_audit")
+_NOT_IN_SNAPSHOTS = ("version", "pending_audit", "tenant_country")
 
 
 def snapshot(value: Any) -> dict[str, object]:

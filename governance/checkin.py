@@ -9,6 +9,14 @@ next period's card goes out. Nudges count business days from the day the card we
 day it really went out when that was later): a reminder to the sponsor after 3, and after 7 the check-in is
 overdue and the project channel hears of it.
 
+Business days skip weekends and the public holidays of the pilot's country (``Pilot.holiday_country``, see
+governance.calendars): the check-in day moves to the next business day, and the nudges count business days only.
+
+Instead of answering, the sponsor may be away or skip the month (a ``CheckinHold`` on the pilot). Away: the reminder
+comes at 09:00 local on the day they named instead of after 3 business days, and the escalation 4 business days
+after that day. Skipped: the month asks nothing more, is not late, and counts as skipped in "check-ins answered".
+A reading that arrives anyway wins: the month is answered.
+
 Check-ins start with the first check-in day after the pilot was registered (no backlog of cards for a pilot
 registered late). A retired pilot: ``Stage.RETIRED`` alone stops every check-in. When the caller passes
 ``retired_on`` (the retirement date of a retire decision), check-ins whose send day is on or before that date are
@@ -22,9 +30,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final, Literal
 
+from governance.lead import SPONSOR, Audience
 from governance.localtime import add_business_days, checkin_date, local_date, local_send_time
-from governance.model import Pilot, Stage
-from governance.period import Period
+from governance.model import CheckinHold, Pilot, Stage
+from governance.period import Period, month_name
 
 REMINDER_BUSINESS_DAYS: Final = 3
 ESCALATION_BUSINESS_DAYS: Final = 7
@@ -38,7 +47,7 @@ ESCALATION: Final[Nudge] = "escalation"
 def checkin_send_date(pilot: Pilot, period: Period) -> date:
     """The local day the check-in for ``period`` is sent: the pilot's check-in day in the month after it."""
     following = period.next
-    return checkin_date(following.year, following.month, pilot.checkin_day)
+    return checkin_date(following.year, following.month, pilot.checkin_day, pilot.holiday_country)
 
 
 def checkin_due_at(pilot: Pilot, period: Period) -> datetime:
@@ -108,15 +117,30 @@ def sent_on(pilot: Pilot, period: Period, sent_at: datetime | None = None) -> da
     return max(scheduled, local_date(sent_at, pilot.timezone))
 
 
+def remind_on(pilot: Pilot, period: Period) -> date | None:
+    """The day the sponsor asked to be reminded of ``period``'s check-in (away), if they did."""
+    hold = pilot.hold_for(period)
+    return hold.remind_on if hold is not None and not hold.skipped else None
+
+
 def reminder_due_at(pilot: Pilot, period: Period, sent_at: datetime | None = None) -> datetime:
-    """3 business days after the check-in's send day, 09:00 local: one reminder to the sponsor."""
-    day = add_business_days(sent_on(pilot, period, sent_at), REMINDER_BUSINESS_DAYS)
+    """3 business days after the check-in's send day, 09:00 local: one reminder to the sponsor; or 09:00 on the
+    day they asked to be reminded on."""
+    asked = remind_on(pilot, period)
+    if asked is not None:
+        return local_send_time(asked, pilot.timezone)
+    day = add_business_days(sent_on(pilot, period, sent_at), REMINDER_BUSINESS_DAYS, pilot.holiday_country)
     return local_send_time(day, pilot.timezone)
 
 
 def escalation_due_at(pilot: Pilot, period: Period, sent_at: datetime | None = None) -> datetime:
-    """7 business days after the check-in's send day, 09:00 local: overdue, and a post in the project channel."""
-    day = add_business_days(sent_on(pilot, period, sent_at), ESCALATION_BUSINESS_DAYS)
+    """7 business days after the check-in's send day, 09:00 local: overdue, and a post in the project channel. After
+    an away reminder, the same 4 business days later than that reminder."""
+    asked = remind_on(pilot, period)
+    if asked is not None:
+        gap = ESCALATION_BUSINESS_DAYS - REMINDER_BUSINESS_DAYS
+        return local_send_time(add_business_days(asked, gap, pilot.holiday_country), pilot.timezone)
+    day = add_business_days(sent_on(pilot, period, sent_at), ESCALATION_BUSINESS_DAYS, pilot.holiday_country)
     return local_send_time(day, pilot.timezone)
 
 
@@ -137,6 +161,33 @@ def next_nudge_at(pilot: Pilot, period: Period, now: datetime, sent_at: datetime
     return min(later) if later else None
 
 
+# --- away and skip -----------------------------------------------------------------------------------------------
+def away_problem(pilot: Pilot, period: Period, day: date, now: datetime) -> str | None:
+    """Why the sponsor cannot be reminded of ``period``'s check-in on ``day``, or None: the check-in must be the
+    one due now, and the day after today and within the month the card went out."""
+    if due_checkin_period(pilot, now) != period:
+        return f"The {_month(period)} check-in is not the one due now, so there is nothing to postpone."
+    today = local_date(now, pilot.timezone)
+    month = period.next
+    if day <= today:
+        return "Pick a day after today."
+    if Period.of(day) != month:
+        return f"Pick a day in {_month(month)}, the month this check-in is answered in."
+    return None
+
+
+def skip_problem(pilot: Pilot, period: Period, now: datetime) -> str | None:
+    """Why ``period`` cannot be skipped, or None: it must be a month the pilot reports on that has begun (a sponsor
+    may skip the month in progress before its card comes, e.g. before going on leave)."""
+    if not is_checkin_period(pilot, period) or period > Period.of(local_date(now, pilot.timezone)):
+        return f"There is no {_month(period)} check-in to skip."
+    return None
+
+
+def _month(period: Period) -> str:
+    return month_name(period)
+
+
 # --- the state everyone reads -------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class CheckinState:
@@ -149,9 +200,27 @@ class CheckinState:
     sent_at: datetime | None  # when the card really went out, if known
 
     @property
+    def hold(self) -> CheckinHold | None:
+        return self.pilot.hold_for(self.period) if self.period is not None else None
+
+    @property
+    def skipped(self) -> bool:
+        """The sponsor skipped the due month (and no reading came in anyway)."""
+        return not self.answered and self.hold is not None and self.hold.skipped
+
+    @property
+    def skip_reason(self) -> str:
+        return self.hold.reason if self.skipped and self.hold is not None else ""
+
+    @property
+    def remind_on(self) -> date | None:
+        """The day the sponsor asked to be reminded of the open check-in (away), if they did."""
+        return remind_on(self.pilot, self.period) if self.open and self.period is not None else None
+
+    @property
     def open(self) -> bool:
-        """Due and not answered yet."""
-        return self.period is not None and not self.answered
+        """Due, not answered and not skipped."""
+        return self.period is not None and not self.answered and not self.skipped
 
     @property
     def sent_on(self) -> date | None:
@@ -212,10 +281,27 @@ def checkins_answered(pilot: Pilot, answered_periods: Iterable[Period], now: dat
     return answered, last.months_since(first) + 1
 
 
-def checkin_log_key(period: Period) -> str:
-    """The send-log key of a period's check-in card (no ``/``: Cosmos DB ids may not contain it)."""
-    return f"checkin:{period}"
+def checkins_skipped(pilot: Pilot, answered_periods: Iterable[Period], now: datetime) -> tuple[CheckinHold, ...]:
+    """The months skipped among the check-ins ``checkins_answered`` counts as asked (a month answered anyway is
+    answered, not skipped), oldest first."""
+    last = _latest_sent_period(pilot, now)
+    answered = set(answered_periods)
+    return tuple(
+        hold
+        for hold in sorted(pilot.checkin_holds, key=lambda h: h.period)
+        if hold.skipped and hold.period <= last and hold.period not in answered
+        if is_checkin_period(pilot, hold.period)
+    )
 
 
-def nudge_log_key(nudge: Nudge, period: Period) -> str:
-    return f"{nudge}:{period}"
+def checkin_log_key(period: Period, audience: Audience = SPONSOR) -> str:
+    """The send-log key of a period's check-in card to ``audience`` (no ``/``: Cosmos DB ids may not contain it).
+    The sponsor's keeps the form it had before pilots had leads; the lead's card is logged on its own."""
+    return f"checkin:{period}" if audience == SPONSOR else f"checkin:{period}:{audience}"
+
+
+def nudge_log_key(nudge: Nudge, period: Period, audience: Audience = SPONSOR, remind_on: date | None = None) -> str:
+    """A reminder someone asked for (away) has its own key, with its day: it is sent once even if the usual
+    reminder went out before they asked, and once more if they ask again for another day."""
+    key = f"{nudge}:{period}" if audience == SPONSOR else f"{nudge}:{period}:{audience}"
+    return key if remind_on is None else f"{key}:{remind_on.isoformat()}"

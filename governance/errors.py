@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from governance.model import MetricReading
+
 
 class GovernanceError(Exception):
     """Base class for every failure the domain or its storage reports on purpose."""
@@ -44,12 +49,35 @@ class AmbiguousPilot(GovernanceError):
 class NotPilotOwner(GovernanceError):
     code = "forbidden"
 
-    def __init__(self, action: str = "change this pilot") -> None:
-        super().__init__(f"Only the pilot's sponsor or a governance admin can {action}.")
+    def __init__(self, action: str = "change this pilot", *, lead_too: bool = False) -> None:
+        who = (
+            "the pilot's sponsor, its lead or a governance admin"
+            if lead_too
+            else "the pilot's sponsor or a governance admin"
+        )
+        super().__init__(f"Only {who} can {action}.")
 
 
 class GateAlreadyDecided(GovernanceError):
     code = "already_decided"
+
+
+class CheckinAnswered(GovernanceError):
+    """A month whose reading is in cannot be skipped or postponed."""
+
+    code = "already_answered"
+
+    def __init__(self, month: str) -> None:
+        super().__init__(f"The check-in for {month} is already answered, so there is nothing to skip or postpone.")
+
+
+class CheckinSkipped(GovernanceError):
+    """A skipped month asks for nothing more, so it has no reminder to postpone."""
+
+    code = "already_skipped"
+
+    def __init__(self, month: str, reason: str) -> None:
+        super().__init__(f"The check-in for {month} was skipped ({reason}), so no reminder will come.")
 
 
 class DuplicatePilot(GovernanceError):
@@ -103,3 +131,14 @@ class AdminsOnly(GovernanceError):
 
     def __init__(self, action: str) -> None:
         super().__init__(f"Only a governance admin can {action}.")
+
+
+class ReadingChanged(GovernanceError):
+    """A month's reading changed since the card that asked to change it was built (another submit or correction
+    won): nothing was saved; ``current`` is the reading as it now stands, None when it is gone."""
+
+    code = "reading_changed"
+
+    def __init__(self, current: MetricReading | None) -> None:
+        super().__init__("The readings for this month changed meanwhile; nothing was saved. Review and try again.")
+        self.current = current

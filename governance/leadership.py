@@ -56,7 +56,8 @@ def report_log_key(period: Period) -> str:
 
 def report_send_time(settings: TenantSettings, month: Period) -> datetime:
     """09:00 local on the report day of ``month`` (the n-th business day), in UTC."""
-    day = add_business_days(month.first_day - timedelta(days=1), settings.report_business_day)
+    # Business days of the tenant's default holiday calendar (governance.calendars), as the pilots' check-ins use.
+    day = add_business_days(month.first_day - timedelta(days=1), settings.report_business_day, settings.default_country)
     return local_send_time(day, settings.report_timezone)
 
 

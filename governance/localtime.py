@@ -1,5 +1,8 @@
 """Local days and times: business days, the check-in day of a month, and the 09:00 local send time.
 
+A business day is Monday to Friday and not a public holiday of ``country`` (ISO 3166-1 alpha-2, see
+governance.calendars; None: weekends only). Every business-day count in PilotGate goes through these functions.
+
 Times are computed as a local wall time and converted to UTC, so a daylight-saving change never moves or repeats a
 send (09:00 is never inside a DST gap or fold in any IANA zone in use today).
 """
@@ -9,6 +12,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
+
+from governance.calendars import is_public_holiday
 
 SEND_HOUR: Final = 9  # local wall-clock hour of every scheduled send (check-ins, nudges, gate milestones)
 
@@ -28,34 +33,34 @@ def working_day(moment: datetime, timezone: str) -> date:
     return today if moment >= local_send_time(today, timezone) else today - timedelta(days=1)
 
 
-def is_business_day(day: date) -> bool:
-    return day.weekday() < 5
+def is_business_day(day: date, country: str | None = None) -> bool:
+    return day.weekday() < 5 and not is_public_holiday(day, country)
 
 
-def next_business_day(day: date) -> date:
+def next_business_day(day: date, country: str | None = None) -> date:
     """``day`` itself when it is a business day, else the first one after it."""
-    while not is_business_day(day):
+    while not is_business_day(day, country):
         day += timedelta(days=1)
     return day
 
 
-def add_business_days(day: date, count: int) -> date:
-    """``count`` business days (Monday to Friday) after ``day``; ``day`` itself may be a weekend day."""
+def add_business_days(day: date, count: int, country: str | None = None) -> date:
+    """``count`` business days after ``day``; ``day`` itself may be a weekend day or a holiday."""
     current = day
     added = 0
     while added < count:
         current += timedelta(days=1)
-        if is_business_day(current):
+        if is_business_day(current, country):
             added += 1
     return current
 
 
-def first_business_day(year: int, month: int) -> date:
-    return next_business_day(date(year, month, 1))
+def first_business_day(year: int, month: int, country: str | None = None) -> date:
+    return next_business_day(date(year, month, 1), country)
 
 
-def checkin_date(year: int, month: int, checkin_day: int) -> date:
-    """Day 1 means the first business day; any other day is that calendar day (moved off a weekend)."""
+def checkin_date(year: int, month: int, checkin_day: int, country: str | None = None) -> date:
+    """Day 1 means the first business day; any other day is that calendar day (moved off a weekend or holiday)."""
     if checkin_day <= 1:
-        return first_business_day(year, month)
-    return next_business_day(date(year, month, checkin_day))
+        return first_business_day(year, month, country)
+    return next_business_day(date(year, month, checkin_day), country)

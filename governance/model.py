@@ -6,6 +6,7 @@ carry the storage's opaque concurrency token (an ETag) so that a read-modify-wri
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -56,6 +57,14 @@ class HealthStatus(StrEnum):
 class ReadingSource(StrEnum):
     TEAMS = "teams"
     API = "api"
+
+
+class CheckinRecipient(StrEnum):
+    """Who gets a pilot's monthly check-in (and its reminder): the sponsor, the sponsor and the lead, or the lead."""
+
+    SPONSOR = "sponsor"
+    BOTH = "both"
+    LEAD = "lead"
 
 
 class DecisionKind(StrEnum):
@@ -146,6 +155,22 @@ class TenantSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CheckinHold:
+    """What the sponsor said about one month's check-in instead of answering it (governance.checkin reads it).
+
+    Away: ``remind_on`` postpones that month's reminder and escalation until 09:00 local on that day. Skipped: the
+    month asks for nothing more and counts as skipped, with ``reason``, rather than late or unanswered.
+    """
+
+    period: Period
+    by: Person
+    at: datetime
+    remind_on: date | None = None
+    skipped: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Pilot:
     id: str
     tenant_id: str
@@ -156,6 +181,8 @@ class Pilot:
     gate_date: date
     checkin_day: int = 1
     timezone: str = "UTC"
+    # The public-holiday calendar (ISO 3166-1 alpha-2) its business days skip; None: the tenant's default.
+    country: str | None = None
     channel: ChannelLink | None = None
     budget_monthly: float | None = None
     intended_users: int | None = None
@@ -167,15 +194,31 @@ class Pilot:
     # A draft's sponsor given by email that matched nobody the bot knows (sponsor.aad_object_id is then empty),
     # for an admin to resolve.
     sponsor_email: str = ""
+    # Someone who answers check-ins on the sponsor's behalf (e.g. a chief of staff); the sponsor stays accountable.
+    lead: Person | None = None
+    checkin_recipient: CheckinRecipient = CheckinRecipient.SPONSOR
+    # Away and skipped months (one entry per period at most), oldest first.
+    checkin_holds: tuple[CheckinHold, ...] = ()
     created_by: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
     pending_audit: tuple[AuditEvent, ...] = ()  # see governance.audit: written with the change, then copied
     version: str | None = None
+    # The tenant's TenantSettings.default_country, filled in where check-in dates are computed
+    # (governance.calendars.with_tenant_country); never stored: a changed tenant default applies at once.
+    tenant_country: str | None = field(default=None, compare=False)
 
     @property
     def primary_metric(self) -> Metric:
         return self.metrics[0]
+
+    @property
+    def holiday_country(self) -> str | None:
+        """Whose public holidays its business days skip: its own country, else the tenant's default."""
+        return self.country or self.tenant_country
+
+    def hold_for(self, period: Period) -> CheckinHold | None:
+        return next((hold for hold in self.checkin_holds if hold.period == period), None)
 
     @property
     def governance_gaps(self) -> tuple[str, ...]:
@@ -222,8 +265,44 @@ class MetricReading:
     spend: float | None = None
     blockers: str = ""
     notes: str = ""
+    # A correction keeps who first submitted; the audit trail keeps the values before it.
+    corrected_by: Person | None = None
+    corrected_at: datetime | None = None
+    # The sponsor's confirmation of a reading the lead submitted (governance.lead).
+    confirmed_by: Person | None = None
+    confirmed_at: datetime | None = None
     pending_audit: tuple[AuditEvent, ...] = ()  # see governance.audit: written with the change, then copied
     version: str | None = None
+
+    @property
+    def corrected(self) -> bool:
+        return self.corrected_at is not None
+
+    @property
+    def changed_by(self) -> Person:
+        """Who wrote the values as they stand: the last corrector, else the submitter."""
+        return self.corrected_by or self.submitted_by
+
+    @property
+    def changed_at(self) -> datetime:
+        return self.corrected_at or self.submitted_at
+
+    @property
+    def stamp(self) -> str:
+        """Names the values as they stand, for a card built on them (a correction form, a Confirm button): it
+        changes with every submit and correction (when, by whom, what), unlike the ETag, which also changes when the
+        audit is copied."""
+        content = (
+            self.changed_at.isoformat(),
+            self.changed_by.aad_object_id,
+            sorted((name, float(value)) for name, value in self.values.items()),  # 9500 and 9500.0 alike
+            self.status.value,
+            None if self.active_users is None else int(self.active_users),
+            None if self.spend is None else float(self.spend),
+            self.blockers,
+            self.notes,
+        )
+        return hashlib.sha256(repr(content).encode()).hexdigest()[:20]
 
 
 @dataclass(frozen=True, slots=True)

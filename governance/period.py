@@ -63,3 +63,8 @@ class Period:
     def plus(self, months: int) -> Period:
         index = self.year * 12 + self.month - 1 + months
         return Period(index // 12, index % 12 + 1)
+
+
+def month_name(period: Period) -> str:
+    """``2026-04`` -> ``April 2026``, for sentences."""
+    return f"{calendar.month_name[period.month]} {period.year}"

@@ -10,9 +10,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Final
 
+from governance.calendars import with_tenant_country
 from governance.checkin import checkin_log_key
+from governance.lead import checkin_audiences
 from governance.model import ConversationRef, Pilot, SendStatus, TeamMember
 from governance.ports import (
     Clock,
@@ -22,9 +25,19 @@ from governance.ports import (
     PilotRepository,
     ReadingRepository,
     SendLog,
+    TenantSettingsRepository,
 )
 from governance.rules import name_key, search_names
 from governance.views import PilotStatus, attention_first, pilot_status
+
+
+class Unread(Enum):
+    """A value the caller has not read (so ``status`` reads it), as opposed to one that is None."""
+
+    UNREAD = "unread"
+
+
+UNREAD: Final = Unread.UNREAD
 
 
 class Reach(StrEnum):
@@ -54,11 +67,17 @@ class SponsorRoute:
 
 async def sponsor_route(pilot: Pilot, conversations: ConversationRepository, members: MemberRepository) -> SponsorRoute:
     """How to reach the pilot's sponsor, reading the roster only when there is no working chat."""
-    sponsor = pilot.sponsor.aad_object_id
-    chat = await conversations.find_personal(pilot.tenant_id, sponsor)
+    return await person_route(pilot.tenant_id, pilot.sponsor.aad_object_id, conversations, members)
+
+
+async def person_route(
+    tenant_id: str, aad_object_id: str, conversations: ConversationRepository, members: MemberRepository
+) -> SponsorRoute:
+    """How to reach someone in their 1:1 chat (a sponsor, a pilot's lead), by the same rule as ``sponsor_reach``."""
+    chat = await conversations.find_personal(tenant_id, aad_object_id)
     if sponsor_reach(chat, None) is Reach.CHAT:
         return SponsorRoute(Reach.CHAT, chat, None)
-    member = await members.find(pilot.tenant_id, sponsor)
+    member = await members.find(tenant_id, aad_object_id)
     return SponsorRoute(sponsor_reach(chat, member), chat, member)
 
 
@@ -72,7 +91,9 @@ class Portfolio:
         conversations: ConversationRepository,
         members: MemberRepository,
         clock: Clock,
+        tenants: TenantSettingsRepository | None = None,
     ) -> None:
+        self._tenants = tenants  # the tenant's default holiday calendar, for pilots that name no country
         self._pilots = pilots
         self._readings = readings
         self._decisions = decisions
@@ -81,7 +102,12 @@ class Portfolio:
         self._members = members
         self._clock = clock
 
-    async def status(self, pilot: Pilot) -> PilotStatus:
+    async def status(self, pilot: Pilot, default_country: str | Unread | None = UNREAD) -> PilotStatus:
+        """``default_country``: the tenant's default holiday calendar, when the caller has read it already."""
+        if pilot.country is None:
+            if isinstance(default_country, Unread):
+                default_country = await self.default_country(pilot.tenant_id)
+            pilot = with_tenant_country(pilot, default_country)
         readings = await self._readings.list_for(pilot.id)
         decisions = await self._decisions.list_for(pilot.id)
         now = self._clock.now()
@@ -90,14 +116,18 @@ class Portfolio:
         if period is None:
             return status
         # Nudges and "overdue" count from the day the card really went out, as the scheduler does.
-        sent = await self._sendlog.get(pilot.id, checkin_log_key(period))
+        sent = await self._sendlog.get(pilot.id, checkin_log_key(period, checkin_audiences(pilot)[0]))
         if sent is None or sent.status is not SendStatus.SENT or sent.sent_at is None:
             return status
         return dataclasses.replace(status, checkin=dataclasses.replace(status.checkin, sent_at=sent.sent_at))
 
+    async def default_country(self, tenant_id: str) -> str | None:
+        return (await self._tenants.get(tenant_id)).default_country if self._tenants is not None else None
+
     async def statuses(self, tenant_id: str) -> list[PilotStatus]:
         pilots = sorted(await self._pilots.list(tenant_id), key=lambda p: name_key(p.name))
-        return [await self.status(pilot) for pilot in pilots]
+        country = await self.default_country(tenant_id)
+        return [await self.status(pilot, country) for pilot in pilots]
 
     async def search(self, tenant_id: str, query: str, limit: int) -> list[PilotStatus]:
         """At most ``limit`` pilots for a search box, best first: the names ``status <query>`` would offer (see
@@ -106,7 +136,8 @@ class Portfolio:
             return sorted(await self.statuses(tenant_id), key=attention_first)[:limit]
         pilots = await self._pilots.list(tenant_id)
         by_name = {pilot.name: pilot for pilot in pilots}
-        return [await self.status(by_name[name]) for name in search_names(query, by_name, limit)]
+        country = await self.default_country(tenant_id)
+        return [await self.status(by_name[name], country) for name in search_names(query, by_name, limit)]
 
     async def overdue(self, tenant_id: str) -> list[PilotStatus]:
         return [status for status in await self.statuses(tenant_id) if status.needs_attention]

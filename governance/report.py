@@ -70,6 +70,7 @@ class PilotRow:
     governance_gaps: tuple[str, ...] = ()
     answered_at: datetime | None = None  # when the period's check-in was answered
     reading_period: Period | None = None  # the month of the latest reading (``status``, ``metric.latest``)
+    checkin_skipped: bool = False  # the sponsor skipped the period's check-in (then it is neither due nor late)
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,7 +169,10 @@ def _entry(status: PilotStatus, period: Period, now: datetime) -> _Entry | None:
     reading = next((r for r in reversed(readings) if r.period == period), None)
     live = pilot.stage.is_active
     in_use = live or pilot.stage is Stage.PRODUCTION
-    checkin_due = is_checkin_period(pilot, period, retired_on=retired_on) and checkin_due_at(pilot, period) <= now
+    hold = current.hold_for(period)
+    skipped = reading is None and hold is not None and hold.skipped  # the sponsor said there is nothing to report
+    asked = is_checkin_period(pilot, period, retired_on=retired_on) and checkin_due_at(pilot, period) <= now
+    checkin_due = asked and not skipped
     sent_at = status.checkin.sent_at if status.checkin.period == period else None
     late = checkin_due and reading is None and escalation_due_at(pilot, period, sent_at) <= now
     spend = spend_projection(pilot, readings)
@@ -211,6 +214,7 @@ def _entry(status: PilotStatus, period: Period, now: datetime) -> _Entry | None:
         governance_gaps=gaps,
         answered_at=reading.submitted_at if reading is not None else None,
         reading_period=at.last_checkin.period if at.last_checkin else None,
+        checkin_skipped=asked and skipped,
     )
     purgatory = PurgatoryLine(pilot.id, pilot.name, pilot.gate_date, purgatory_days) if purgatory_days else None
     return _Entry(

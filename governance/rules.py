@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from governance.calendars import is_valid_country
 from governance.errors import ValidationFailed
+from governance.lead import lead_problems
 from governance.model import (
     GOVERNANCE_ITEMS,
     ChannelLink,
+    CheckinRecipient,
     Direction,
     HealthStatus,
     Integration,
@@ -44,6 +47,7 @@ METRIC_VALUE_BOUND = 1e12
 # window is checked on top of this.
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
+COUNTRY_PROBLEM = "Use a two-letter ISO country code with public holidays, such as US, GB, DE or FR."
 MAX_PERIODS_AHEAD = 1  # a reading may be for the month in progress or the next one, no later
 
 
@@ -65,6 +69,9 @@ class PilotDraft:
     channel: ChannelLink | None = None
     workflow: Workflow | None = None
     sponsor_email: str = ""  # a draft's sponsor by email that matched nobody known (sponsor id then empty)
+    lead: Person | None = None
+    checkin_recipient: CheckinRecipient = CheckinRecipient.SPONSOR
+    country: str | None = None  # ISO 3166-1 alpha-2, upper case (governance.calendars.normalize_country)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +172,7 @@ def validate_pilot(draft: PilotDraft, today: date | None = None, *, complete: bo
         errors["sponsor"] = "This is not an email address."
     elif not draft.sponsor.aad_object_id and (complete or not draft.sponsor_email):
         errors["sponsor"] = "Every pilot needs an executive sponsor."
+    errors.update(lead_problems(draft.sponsor, draft.lead, draft.checkin_recipient))
     if not draft.metrics and complete:
         errors["metrics"] = "Add at least one success metric."
     elif len(draft.metrics) > MAX_METRICS:
@@ -199,6 +207,8 @@ def validate_pilot(draft: PilotDraft, today: date | None = None, *, complete: bo
         errors["checkinDay"] = "Pick a day from 1 to 28 (1 = first business day of the month)."
     if not is_valid_timezone(draft.timezone):
         errors["timezone"] = "Use an IANA time zone such as Europe/Berlin or America/New_York."
+    if draft.country is not None and not is_valid_country(draft.country):
+        errors["country"] = COUNTRY_PROBLEM
     if draft.budget_monthly is not None and not (0 <= draft.budget_monthly <= MAX_MONEY):
         errors["budgetMonthly"] = "The monthly budget must be zero or more."
     if draft.intended_users is not None and not (1 <= draft.intended_users <= MAX_USERS):

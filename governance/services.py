@@ -8,41 +8,61 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, Final
 
 from governance.audit import AuditTrail, audit_event
+from governance.calendars import is_valid_country, normalize_country, read_tenant_country
+from governance.checkin import away_problem, skip_problem
 from governance.conflicts import retry_on_conflict
+from governance.corrections import correction_problem
 from governance.decisions import DecisionDraft, apply_decision, decision_effects
 from governance.errors import (
     AlreadyExists,
     AmbiguousPilot,
+    CheckinAnswered,
+    CheckinSkipped,
     ConcurrencyConflict,
     DuplicatePilot,
     GateAlreadyDecided,
     NotPilotOwner,
     PilotNotFound,
+    ReadingChanged,
     ValidationFailed,
 )
+from governance.lead import may_answer_checkin
 from governance.localtime import local_date
 from governance.model import (
     GOVERNANCE_ITEMS,
     AgendaEntry,
     AuditEvent,
     ChannelLink,
+    CheckinHold,
     GateDecision,
     MetricReading,
     Person,
     Pilot,
     ReadingSource,
     Stage,
+    TenantSettings,
 )
-from governance.period import Period
-from governance.ports import Agenda, AuditRepository, Clock, DecisionRepository, PilotRepository, ReadingRepository
+from governance.period import Period, month_name
+from governance.ports import (
+    Agenda,
+    AuditRepository,
+    Clock,
+    DecisionRepository,
+    PilotRepository,
+    ReadingRepository,
+    TenantSettingsRepository,
+)
 from governance.rules import (
+    COUNTRY_PROBLEM,
     PilotDraft,
     ReadingDraft,
+    clean_text,
     default_gate_date,
     is_valid_timezone,
     match_names,
@@ -53,6 +73,8 @@ from governance.rules import (
 )
 
 logger = logging.getLogger(__name__)
+
+MAX_SHORT_REASON: Final = 200  # a skipped month's reason: one line on the status and gate cards
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +109,16 @@ def may_change(pilot: Pilot, actor: Actor) -> bool:
     )
 
 
+def may_answer(pilot: Pilot, actor: Actor) -> bool:
+    """Who may answer or correct the pilot's check-ins: the sponsor, the lead, or an admin (governance.lead)."""
+    return actor.is_admin or may_answer_checkin(pilot, actor.aad_object_id, ())
+
+
+def may_hold_checkin(pilot: Pilot, actor: Actor) -> bool:
+    """Who may press "Remind me on ..." or "Skip this month" on a check-in: whoever may answer it."""
+    return may_answer(pilot, actor)
+
+
 class PilotService:
     def __init__(
         self,
@@ -96,7 +128,9 @@ class PilotService:
         audit: AuditRepository,
         clock: Clock,
         agenda: Agenda | None = None,
+        tenants: TenantSettingsRepository | None = None,
     ) -> None:
+        self._tenants = tenants  # the tenant's default holiday calendar, for the check-in rules of away and skip
         self._trail = AuditTrail(audit, pilots, readings, decisions)
         self._pilots = pilots
         self._readings = readings
@@ -173,6 +207,7 @@ class PilotService:
             gate_date=draft.gate_date or default_gate_date(draft.start_date),
             checkin_day=draft.checkin_day,
             timezone=draft.timezone,
+            country=draft.country,
             budget_monthly=draft.budget_monthly,
             intended_users=draft.intended_users,
             scale_plan=draft.scale_plan,
@@ -181,6 +216,8 @@ class PilotService:
             workflow=draft.workflow,
             stage=stage,
             sponsor_email=draft.sponsor_email,
+            lead=draft.lead,
+            checkin_recipient=draft.checkin_recipient,
             created_by=actor.aad_object_id,
             created_at=now,
             updated_at=now,
@@ -244,42 +281,183 @@ class PilotService:
         return await self._trail.copy(stored)
 
     async def record_reading(
-        self, pilot_id: str, draft: ReadingDraft, actor: Actor, source: ReadingSource, tenant_id: str | None = None
+        self,
+        pilot_id: str,
+        draft: ReadingDraft,
+        actor: Actor,
+        source: ReadingSource,
+        tenant_id: str | None = None,
+        *,
+        only_own: bool = False,
     ) -> MetricReading:
-        """Store the reading for (pilot, period); a later one for the same period replaces it, audited."""
+        """Store the reading for (pilot, period); a later one for the same period replaces it, audited.
+
+        ``only_own`` (a check-in card): replace only a reading this person submitted and nobody corrected since, so
+        that the lead's card cannot overwrite the sponsor's answer or a correction; ReadingChanged otherwise."""
         pilot = await self.get(pilot_id, tenant_id)
-        if not may_change(pilot, actor):
-            raise NotPilotOwner("submit readings for this pilot")
+        if not may_answer(pilot, actor):
+            raise NotPilotOwner("submit readings for this pilot", lead_too=True)
         now = self._clock.now()
         validate_reading(draft, pilot.metrics, pilot.start_date, local_date(now, pilot.timezone))
-        reading = MetricReading(
-            pilot_id=pilot.id,
-            tenant_id=pilot.tenant_id,
-            period=draft.period,
-            values=dict(draft.values),
-            status=draft.status,
-            active_users=draft.active_users,
-            spend=draft.spend,
-            blockers=draft.blockers,
-            notes=draft.notes,
-            source=source,
-            submitted_by=actor.person,
-            submitted_at=now,
-        )
+        reading = _new_reading(pilot, draft, actor, source, now)
 
         async def attempt() -> MetricReading:
             previous = await self._readings.get(pilot.id, draft.period)
-            action = "reading.recorded" if previous is None else "reading.replaced"
-            event = audit_event(pilot, actor.aad_object_id, now, action, previous, reading)
-            if previous is None:  # AlreadyExists: someone stored this period meanwhile
-                return await self._readings.add(dataclasses.replace(reading, pending_audit=(event,)))
-            pending = (*previous.pending_audit, event)
-            return await self._readings.save(
-                dataclasses.replace(reading, version=previous.version, pending_audit=pending)
-            )
+            if previous is not None and only_own and (previous.corrected or not _by(previous.submitted_by, actor)):
+                raise ReadingChanged(previous)
+            return await self._write(pilot, previous, reading, actor, "reading.replaced")
 
         await self._reschedule(pilot)  # a new reading can end nudges or raise a cost-drift alert
         stored = await retry_on_conflict(attempt, gave_up="The reading kept changing; try again.")
+        return await self._trail.copy(stored)
+
+    async def correct_reading(
+        self, pilot_id: str, draft: ReadingDraft, based_on: str, actor: Actor, tenant_id: str | None = None
+    ) -> MetricReading:
+        """Correct (or fill in a missed) reading of one of the last months (governance.corrections).
+
+        ``based_on`` is the ``stamp`` of the reading the correction form showed ("" for a month that had none): if
+        the reading changed since, nothing is written and ReadingChanged says what it is now. The write is
+        conditional on the ETag just read, so a submit racing the correction makes one of them win and the other
+        read the change."""
+        pilot = await self.get(pilot_id, tenant_id)
+        if not may_answer(pilot, actor):
+            raise NotPilotOwner("correct this pilot's readings", lead_too=True)
+        now = self._clock.now()
+        today = local_date(now, pilot.timezone)
+        problem = correction_problem(pilot, draft.period, today)
+        if problem is not None:
+            raise ValidationFailed({"period": problem})
+        validate_reading(draft, pilot.metrics, pilot.start_date, today)
+
+        async def attempt() -> MetricReading:
+            current = await self._readings.get(pilot.id, draft.period)
+            if (current.stamp if current is not None else "") != based_on:
+                raise ReadingChanged(current)
+            if current is None:
+                missed = _new_reading(pilot, draft, actor, ReadingSource.TEAMS, now)
+                return await self._write(pilot, None, missed, actor)
+            corrected = dataclasses.replace(
+                current,
+                **_answered(draft),
+                corrected_by=actor.person,
+                corrected_at=now,
+                confirmed_by=None,  # a confirmation was of the values before; the lead's correction asks again
+                confirmed_at=None,
+            )
+            return await self._write(pilot, current, corrected, actor, "reading.corrected")
+
+        await self._reschedule(pilot)  # a lead's correction asks the sponsor to confirm; spend may drift
+        stored = await retry_on_conflict(attempt, gave_up="The reading kept changing; try again.")
+        return await self._trail.copy(stored)
+
+    async def confirm_reading(
+        self, pilot_id: str, period: Period, stamp: str, actor: Actor, tenant_id: str | None = None
+    ) -> MetricReading:
+        """The sponsor confirms the values the lead wrote (``stamp``: those the confirmation card showed); pressing
+        twice confirms once. ReadingChanged when they changed since the card was sent."""
+        pilot = await self.get(pilot_id, tenant_id)
+        if not may_change(pilot, actor):
+            raise NotPilotOwner("confirm this pilot's readings")
+        now = self._clock.now()
+
+        async def attempt() -> MetricReading:
+            current = await self._readings.get(pilot.id, period)
+            if current is None or current.stamp != stamp:
+                raise ReadingChanged(current)
+            if current.confirmed_at is not None:
+                return current
+            confirmed = dataclasses.replace(current, confirmed_by=actor.person, confirmed_at=now)
+            event = audit_event(pilot, actor.aad_object_id, now, "reading.confirmed", current, confirmed)
+            return await self._readings.save(
+                dataclasses.replace(confirmed, pending_audit=(*current.pending_audit, event))
+            )
+
+        stored = await retry_on_conflict(attempt, gave_up="The reading kept changing; try again.")
+        return await self._trail.copy(stored)
+
+    async def _write(
+        self,
+        pilot: Pilot,
+        previous: MetricReading | None,
+        reading: MetricReading,
+        actor: Actor,
+        action: str = "reading.recorded",
+    ) -> MetricReading:
+        """Add ``reading`` (AlreadyExists if someone stored the period meanwhile) or replace ``previous`` under its
+        ETag (ConcurrencyConflict if it changed), with its audit event in the same write."""
+        now = reading.changed_at
+        if previous is None:
+            event = audit_event(pilot, actor.aad_object_id, now, "reading.recorded", None, reading)
+            return await self._readings.add(dataclasses.replace(reading, pending_audit=(event,)))
+        event = audit_event(pilot, actor.aad_object_id, now, action, previous, reading)
+        pending = (*previous.pending_audit, event)
+        return await self._readings.save(dataclasses.replace(reading, version=previous.version, pending_audit=pending))
+
+    async def remind_me_on(self, pilot: Pilot, period: Period, day: date, actor: Actor) -> Pilot:
+        """Away: postpone ``period``'s reminder and escalation until 09:00 local on ``day`` (governance.checkin)."""
+        if not may_hold_checkin(pilot, actor):
+            raise NotPilotOwner("postpone this check-in", lead_too=True)
+
+        def hold(current: Pilot, now: datetime) -> CheckinHold | None:
+            problem = away_problem(current, period, day, now)
+            if problem is not None:
+                raise ValidationFailed({"remindOn": problem})
+            existing = current.hold_for(period)
+            if existing is not None and existing.skipped:
+                raise CheckinSkipped(month_name(period), existing.reason)
+            if existing is not None and existing.remind_on == day:
+                return None  # pressed twice: nothing changes
+            return CheckinHold(period, actor.person, now, remind_on=day)
+
+        return await self._hold_checkin(pilot, period, actor, "checkin.away", hold)
+
+    async def skip_month(self, pilot: Pilot, period: Period, reason: str, actor: Actor) -> Pilot:
+        """Skip ``period``'s check-in with a reason: no more nudges, and the month counts as skipped, not late."""
+        if not may_hold_checkin(pilot, actor):
+            raise NotPilotOwner("skip this check-in", lead_too=True)
+        reason = clean_text(reason)
+        if not reason:
+            raise ValidationFailed({"skipReason": "Say why this month is skipped, e.g. 'on leave' or 'paused'."})
+        if len(reason) > MAX_SHORT_REASON:
+            raise ValidationFailed({"skipReason": f"Keep the reason under {MAX_SHORT_REASON} characters."})
+
+        def hold(current: Pilot, now: datetime) -> CheckinHold | None:
+            problem = skip_problem(current, period, now)
+            if problem is not None:
+                raise ValidationFailed({"period": problem})
+            existing = current.hold_for(period)
+            if existing is not None and existing.skipped:
+                return None  # pressed twice (or skipped before): the first reason stands
+            return CheckinHold(period, actor.person, now, skipped=True, reason=reason)
+
+        return await self._hold_checkin(pilot, period, actor, "checkin.skipped", hold)
+
+    async def _hold_checkin(
+        self,
+        pilot: Pilot,
+        period: Period,
+        actor: Actor,
+        action: str,
+        hold: Callable[[Pilot, datetime], CheckinHold | None],
+    ) -> Pilot:
+        """Record a hold on ``period``'s check-in with its audit event, unless the month is answered already."""
+        if await self._readings.get(pilot.id, period) is not None:
+            raise CheckinAnswered(month_name(period))
+
+        async def attempt() -> Pilot:
+            current = await self.get(pilot.id, pilot.tenant_id)
+            now = self._clock.now()
+            new = hold(await read_tenant_country(current, self._tenants), now)
+            if new is None:
+                return current
+            holds = tuple(sorted((*(h for h in current.checkin_holds if h.period != period), new), key=_by_period))
+            updated = dataclasses.replace(current, checkin_holds=holds, updated_at=now)
+            event = audit_event(current, actor.aad_object_id, now, action, current.hold_for(period), new)
+            return await self._pilots.save(dataclasses.replace(updated, pending_audit=(*current.pending_audit, event)))
+
+        await self._reschedule(pilot)  # the nudges move or stop
+        stored = await retry_on_conflict(attempt, gave_up="The pilot kept changing; try again.")
         return await self._trail.copy(stored)
 
     async def decide(
@@ -360,6 +538,82 @@ class PilotService:
             await self._agenda.set(AgendaEntry(pilot.id, pilot.tenant_id, self._clock.now()))
 
 
+def _by(person: Person, actor: Actor) -> bool:
+    return bool(actor.aad_object_id) and person.aad_object_id.lower() == actor.aad_object_id.lower()
+
+
+def _new_reading(
+    pilot: Pilot, draft: ReadingDraft, actor: Actor, source: ReadingSource, now: datetime
+) -> MetricReading:
+    return MetricReading(
+        pilot_id=pilot.id,
+        tenant_id=pilot.tenant_id,
+        period=draft.period,
+        source=source,
+        submitted_by=actor.person,
+        submitted_at=now,
+        **_answered(draft),
+    )
+
+
+def _answered(draft: ReadingDraft) -> dict[str, Any]:
+    """The reading's fields a check-in (or a correction of one) sets."""
+    return {
+        "values": dict(draft.values),
+        "status": draft.status,
+        "active_users": draft.active_users,
+        "spend": draft.spend,
+        "blockers": draft.blockers,
+        "notes": draft.notes,
+    }
+
+
+class TenantCalendar:
+    """The tenant's default public-holiday calendar (TenantSettings.default_country), set by an admin with
+    `country XX`. Pilots that name no country of their own follow it from the next sweep on."""
+
+    def __init__(
+        self, tenants: TenantSettingsRepository, pilots: PilotRepository, clock: Clock, agenda: Agenda | None = None
+    ) -> None:
+        self._tenants = tenants
+        self._pilots = pilots
+        self._clock = clock
+        self._agenda = agenda
+
+    async def default_country(self, tenant_id: str) -> str | None:
+        return (await self._tenants.get(tenant_id)).default_country
+
+    async def set_default_country(self, tenant_id: str, country: str | None, actor: Actor) -> TenantSettings:
+        """``country`` (any case; None or "none" clears it) becomes the tenant's default; admins only."""
+        if not actor.is_admin:
+            raise NotPilotOwner("set the organisation's public-holiday calendar")
+        code = normalize_country(country)
+        if code is not None and code.lower() == "none":
+            code = None
+        if code is not None and not is_valid_country(code):
+            raise ValidationFailed({"country": COUNTRY_PROBLEM})
+
+        async def attempt() -> TenantSettings:
+            current = await self._tenants.get(tenant_id)
+            if current.default_country == code:
+                return current
+            now = self._clock.now()
+            changed = dataclasses.replace(current, default_country=code, updated_by=actor.aad_object_id, updated_at=now)
+            return await self._tenants.save(changed)
+
+        stored = await retry_on_conflict(attempt, gave_up="The settings kept changing; try again.")
+        if self._agenda is not None:  # check-in days and nudges of the pilots that follow the default move
+            now = self._clock.now()
+            for pilot in await self._pilots.list(tenant_id):
+                if pilot.country is None:
+                    await self._agenda.set(AgendaEntry(pilot.id, pilot.tenant_id, now))
+        return stored
+
+
+def _by_period(hold: CheckinHold) -> Period:
+    return hold.period
+
+
 def _merged(current: tuple[AuditEvent, ...], ours: tuple[AuditEvent, ...]) -> tuple[AuditEvent, ...]:
     """The pending events of the stored version, then ours that it lacks (each event once, by id)."""
     known = {event.id for event in current}
@@ -376,6 +630,7 @@ def draft_of(pilot: Pilot) -> PilotDraft:
         gate_date=pilot.gate_date,
         checkin_day=pilot.checkin_day,
         timezone=pilot.timezone,
+        country=pilot.country,
         budget_monthly=pilot.budget_monthly,
         intended_users=pilot.intended_users,
         scale_plan=pilot.scale_plan,
@@ -383,4 +638,6 @@ def draft_of(pilot: Pilot) -> PilotDraft:
         channel=pilot.channel,
         workflow=pilot.workflow,
         sponsor_email=pilot.sponsor_email,
+        lead=pilot.lead,
+        checkin_recipient=pilot.checkin_recipient,
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from governance.checkin import CheckinState, checkin_state
+from governance.corrections import correctable_periods
 from governance.decisions import retirement_date
 from governance.gate import GateState, gate_state
 from governance.model import GateDecision, Metric, MetricReading, Pilot
@@ -26,6 +27,7 @@ class MetricView:
     progress_pct: float | None
     met: bool
     trend: tuple[tuple[Period, float], ...]  # (period, value), oldest first
+    latest_corrected: bool = False  # the latest value was corrected after it was first sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,12 @@ class PilotStatus:
         return self.pilot.governance_gaps
 
     @property
+    def correctable(self) -> dict[Period, MetricReading | None]:
+        """The months that can still be corrected (governance.corrections), latest first, with their readings."""
+        by_period = {r.period: r for r in self.readings}
+        return {period: by_period.get(period) for period in correctable_periods(self.pilot, self.today)}
+
+    @property
     def needs_attention(self) -> bool:
         return bool(self.checkin_overdue_days or self.gate_passed_undecided_days)
 
@@ -113,7 +121,8 @@ def pilot_status(
     ordered = tuple(by_period[p] for p in sorted(by_period))
     views = []
     for metric in pilot.metrics:
-        trend = tuple((r.period, r.values[metric.name]) for r in ordered if metric.name in r.values)
+        with_value = [r for r in ordered if metric.name in r.values]
+        trend = tuple((r.period, r.values[metric.name]) for r in with_value)
         latest = trend[-1][1] if trend else None
         views.append(
             MetricView(
@@ -122,6 +131,7 @@ def pilot_status(
                 progress_pct=round(progress(metric, latest) * 100, 1) if latest is not None else None,
                 met=latest is not None and target_met(metric, latest),
                 trend=trend,
+                latest_corrected=bool(with_value) and with_value[-1].corrected,
             )
         )
     gate = gate_state(pilot, decisions, now)

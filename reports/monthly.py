@@ -66,6 +66,7 @@ def _pilot_json(row: PilotRow) -> dict[str, Any]:
             "answered": row.checkin_answered,
             "answeredBy": row.answered_by or None,
             "answeredAt": _iso(row.answered_at) if row.answered_at else None,
+            "skipped": row.checkin_skipped,
         },
         "spend": row.spend,
         "budget": row.budget,

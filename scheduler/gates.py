@@ -12,10 +12,11 @@ from datetime import datetime
 
 from cards.cost_drift import cost_drift_card
 from cards.gate import gate_card
+from governance.calendars import read_tenant_country
 from governance.gate import gate_state
 from governance.milestones import milestone_log_key
 from governance.model import Pilot
-from governance.ports import DeciderIds, DecisionRepository, ReadingRepository
+from governance.ports import DeciderIds, DecisionRepository, ReadingRepository, TenantSettingsRepository
 from governance.projections import cost_drift
 from governance.views import gate_view, pilot_status
 from scheduler.sweep import Job, Message, Plan
@@ -34,7 +35,9 @@ class GatePlanner:
         finish_decision: Callable[[Pilot], Awaitable[Pilot]] | None = None,
         *,
         deciders: DeciderIds | None = None,
+        tenants: TenantSettingsRepository | None = None,
     ) -> None:
+        self._tenants = tenants  # the tenant's default holiday calendar: the card counts the check-ins asked so far
         self._readings = readings
         self._decisions = decisions
         self._finish_decision = finish_decision
@@ -56,7 +59,8 @@ class GatePlanner:
 
         async def compose() -> Message:
             readings = await self._readings.list_for(pilot.id)
-            view = gate_view(pilot_status(pilot, readings, decisions, now))
+            calendar = await read_tenant_country(pilot, self._tenants)
+            view = gate_view(pilot_status(calendar, readings, decisions, now))
             deciders = await self._deciders(pilot) if self._deciders is not None else ()
             return Message(card=gate_card(view, key, refresh_for=deciders))
 

@@ -1,6 +1,6 @@
-"""Where a scheduled message goes: the pilot's project channel, or the sponsor's 1:1 chat (the stored one, or a new
-one opened from a team roster; governance.portfolio decides which, for the sweep and for `overdue` alike), or a
-channel the tenant linked (the leadership channel)."""
+"""Where a scheduled message goes: the pilot's project channel, or the 1:1 chat of its sponsor or its lead (the stored
+one, or a new one opened from a team roster; governance.portfolio decides which, for the sweep and `overdue` alike),
+or a channel the tenant linked (the leadership channel)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 
 from governance.errors import Undeliverable
 from governance.model import ChannelLink, ConversationKind, ConversationRef, Pilot
-from governance.portfolio import Reach, sponsor_route
+from governance.portfolio import Reach, person_route
 from governance.ports import ConversationRepository, MemberRepository, Messenger
 
 
@@ -31,17 +31,21 @@ async def recipient(
     members: MemberRepository,
     messenger: Messenger,
 ) -> ConversationRef:
-    """The conversation for ``audience`` ("channel" or "sponsor"); Undeliverable when the bot cannot reach it."""
+    """The conversation for ``audience`` ("channel", "sponsor" or "lead"); Undeliverable when the bot cannot reach
+    it."""
     if audience == "channel":
         if pilot.channel is None:
             raise Undeliverable("the pilot has no project channel")
         return await channel_target(pilot.tenant_id, pilot.channel, conversations)
-    route = await sponsor_route(pilot, conversations, members)
+    person = pilot.lead if audience == "lead" else pilot.sponsor
+    if person is None:
+        raise Undeliverable("the pilot has no lead")
+    route = await person_route(pilot.tenant_id, person.aad_object_id, conversations, members)
     if route.reach is Reach.CHAT and route.chat is not None:
         return route.chat
     member = route.member
     if route.reach is not Reach.ROSTER or member is None:
-        raise Undeliverable("the sponsor has not installed PilotGate (or blocked it) and is in no team it knows")
+        raise Undeliverable(f"the {audience} has not installed PilotGate (or blocked it) and is in no team it knows")
     conversation_id = await messenger.open_personal_chat(
         pilot.tenant_id, member.user_id, member.service_url, member.bot_id
     )

@@ -12,6 +12,8 @@ from governance.model import (
     AgendaEntry,
     AuditEvent,
     ChannelLink,
+    CheckinHold,
+    CheckinRecipient,
     ConversationKind,
     ConversationRef,
     DecisionKind,
@@ -76,6 +78,14 @@ def _person(doc: dict[str, Any]) -> Person:
     return Person(doc.get("aadObjectId", ""), doc.get("name", ""))
 
 
+def _person_doc(person: Person | None) -> Document | None:
+    return {"aadObjectId": person.aad_object_id, "name": person.name} if person is not None else None
+
+
+def _person_or_none(doc: dict[str, Any] | None) -> Person | None:
+    return _person(doc) if doc else None
+
+
 def _channel_doc(channel: ChannelLink | None) -> Document | None:
     if channel is None:
         return None
@@ -100,6 +110,29 @@ def _workflow_of(doc: Document | None) -> Workflow | None:
     return Workflow(WorkSurface(doc["surface"]), Integration(doc["integrated"]), doc.get("system", ""))
 
 
+def _hold_doc(hold: CheckinHold) -> Document:
+    return {
+        "period": str(hold.period),
+        "by": {"aadObjectId": hold.by.aad_object_id, "name": hold.by.name},
+        "at": _dt(hold.at),
+        "remindOn": hold.remind_on.isoformat() if hold.remind_on else None,
+        "skipped": hold.skipped,
+        "reason": hold.reason,
+    }
+
+
+def _hold_of(doc: Document) -> CheckinHold:
+    remind_on = doc.get("remindOn")
+    return CheckinHold(
+        period=Period.parse(doc["period"]),
+        by=_person(doc.get("by") or {}),
+        at=_required_dt(doc, "at"),
+        remind_on=date.fromisoformat(remind_on) if remind_on else None,
+        skipped=bool(doc.get("skipped", False)),
+        reason=doc.get("reason", ""),
+    )
+
+
 def pilot_to_doc(pilot: Pilot) -> Document:
     return {
         "id": pilot.id,
@@ -107,7 +140,7 @@ def pilot_to_doc(pilot: Pilot) -> Document:
         "tenantId": pilot.tenant_id,
         "name": pilot.name,
         "nameKey": name_key(pilot.name),
-        "sponsor": {"aadObjectId": pilot.sponsor.aad_object_id, "name": pilot.sponsor.name},
+        "sponsor": _person_doc(pilot.sponsor),
         "metrics": [
             {"name": m.name, "unit": m.unit, "baseline": m.baseline, "target": m.target, "direction": m.direction.value}
             for m in pilot.metrics
@@ -116,6 +149,8 @@ def pilot_to_doc(pilot: Pilot) -> Document:
         "gateDate": pilot.gate_date.isoformat(),
         "checkinDay": pilot.checkin_day,
         "timezone": pilot.timezone,
+        "country": pilot.country,
+        "checkinHolds": [_hold_doc(hold) for hold in pilot.checkin_holds],
         "channel": _channel_doc(pilot.channel),
         "budgetMonthly": pilot.budget_monthly,
         "intendedUsers": pilot.intended_users,
@@ -125,6 +160,8 @@ def pilot_to_doc(pilot: Pilot) -> Document:
         "extensions": pilot.extensions,
         "workflow": _workflow_doc(pilot.workflow),
         "sponsorEmail": pilot.sponsor_email,
+        "lead": _person_doc(pilot.lead),
+        "checkinRecipient": pilot.checkin_recipient.value,
         "createdBy": pilot.created_by,
         "createdAt": _dt(pilot.created_at),
         "updatedAt": _dt(pilot.updated_at),
@@ -146,6 +183,8 @@ def pilot_from_doc(doc: Document) -> Pilot:
         gate_date=date.fromisoformat(doc["gateDate"]),
         checkin_day=int(doc.get("checkinDay", 1)),
         timezone=doc.get("timezone", "UTC"),
+        country=doc.get("country") or None,
+        checkin_holds=tuple(_hold_of(hold) for hold in doc.get("checkinHolds") or ()),
         channel=_channel_of(doc.get("channel")),
         budget_monthly=doc.get("budgetMonthly"),
         intended_users=doc.get("intendedUsers"),
@@ -155,6 +194,8 @@ def pilot_from_doc(doc: Document) -> Pilot:
         extensions=int(doc.get("extensions", 0)),
         workflow=_workflow_of(doc.get("workflow")),
         sponsor_email=doc.get("sponsorEmail") or "",
+        lead=_person_or_none(doc.get("lead")),
+        checkin_recipient=CheckinRecipient(doc.get("checkinRecipient") or "sponsor"),
         created_by=doc.get("createdBy", ""),
         created_at=_parse_dt(doc.get("createdAt")),
         updated_at=_parse_dt(doc.get("updatedAt")),
@@ -177,8 +218,12 @@ def reading_to_doc(reading: MetricReading) -> Document:
         "blockers": reading.blockers,
         "notes": reading.notes,
         "source": reading.source.value,
-        "submittedBy": {"aadObjectId": reading.submitted_by.aad_object_id, "name": reading.submitted_by.name},
+        "submittedBy": _person_doc(reading.submitted_by),
         "submittedAt": _dt(reading.submitted_at),
+        "correctedBy": _person_doc(reading.corrected_by),
+        "correctedAt": _dt(reading.corrected_at),
+        "confirmedBy": _person_doc(reading.confirmed_by),
+        "confirmedAt": _dt(reading.confirmed_at),
         **_pending(reading.pending_audit),
     }
 
@@ -198,6 +243,10 @@ def reading_from_doc(doc: Document) -> MetricReading:
         source=ReadingSource(doc.get("source", "teams")),
         submitted_by=_person(doc["submittedBy"]),
         submitted_at=submitted_at,
+        corrected_by=_person_or_none(doc.get("correctedBy")),
+        corrected_at=_parse_dt(doc.get("correctedAt")),
+        confirmed_by=_person_or_none(doc.get("confirmedBy")),
+        confirmed_at=_parse_dt(doc.get("confirmedAt")),
         pending_audit=_pending_of(doc),
         version=doc.get(ETAG),
     )

@@ -8,7 +8,7 @@ from typing import Any
 from bots.teams_bot import UNKNOWN_COMMAND_REPLY
 from storage.documents import CONTAINERS
 from tests.conftest import Harness, start_harness, stop_harness
-from tests.helpers import card_text, cards_of, texts_of
+from tests.helpers import card_text, cards_of, inputs, texts_of
 from tests.teams_sim import (
     ADMIN,
     FOREIGN_USER,
@@ -349,7 +349,9 @@ async def test_admins_pick_the_sponsor_from_the_people_the_bot_knows(harness: Ha
     form = cards_of(await say(harness, personal_message("new pilot", ADMIN, service_url=url)))[0]
     assert {SPONSOR.aad_object_id, OUTSIDER.aad_object_id} <= set(card_text(form).split())
     mine = cards_of(await say(harness, personal_message("new pilot", SPONSOR, service_url=url)))[0]
-    assert OUTSIDER.aad_object_id not in card_text(mine)  # others only see themselves
+    # Others only sponsor their own pilots; they may name anyone the bot knows as its lead.
+    assert [c["value"] for c in inputs(mine)["sponsor"]["choices"]] == [SPONSOR.aad_object_id]
+    assert OUTSIDER.aad_object_id in [c["value"] for c in inputs(mine)["lead"]["choices"]]
     chosen = {**FORM, "sponsor": OUTSIDER.aad_object_id}
     status, _ = await harness.bot.post(adaptive_card_invoke("pilot.create", inputs=chosen, user=ADMIN, service_url=url))
     assert status == 200

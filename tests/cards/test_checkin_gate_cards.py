@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 
 from cards.checkin import (
+    checkin_away_card,
     checkin_card,
     checkin_reminder_text,
+    checkin_skip_card,
+    checkin_skipped_card,
     checkin_summary_card,
     checkin_superseded_card,
     input_ids,
@@ -22,18 +25,31 @@ from cards.checkin import (
 from cards.cost_drift import cost_drift_card
 from cards.decision import DECISION_INPUTS, decision_errors, decision_summary_text
 from cards.gate import render_gate_card
+from cards.portfolio import overdue_card
+from cards.status import status_card
 from cards.submissions import CheckinSubmission, DecisionSubmission, read
 from cards.text import MAX_CARD_BYTES, card_json, card_size, plain
-from cards.verbs import CHECKIN_SUBMIT, CHECKIN_VIEW, GATE_DECIDE, GATE_VIEW, MAX_REFRESH_USERS, PILOT_STATUS
+from cards.verbs import (
+    CHECKIN_AWAY,
+    CHECKIN_SKIP,
+    CHECKIN_SUBMIT,
+    CHECKIN_VIEW,
+    GATE_DECIDE,
+    GATE_VIEW,
+    MAX_REFRESH_USERS,
+    PILOT_STATUS,
+)
 from governance.decisions import apply_decision
 from governance.errors import ValidationFailed
 from governance.model import (
+    CheckinHold,
     DecisionKind,
     Direction,
     GateDecision,
     Metric,
     MetricReading,
     Person,
+    Pilot,
     ReadingSource,
     Stage,
 )
@@ -166,6 +182,33 @@ def worst_pilot_and_reading() -> tuple[PilotStatus, MetricReading]:
     return status, replace(status.readings[-1], blockers=huge[:MAX_TEXT], notes=huge[:MAX_TEXT])
 
 
+def skipped_status(reason: str = "On leave until June", name: str = "Invoice triage copilot") -> PilotStatus:
+    """April's check-in (due since 1 May) skipped; January to March answered."""
+    pilot = make_pilot("p-skip", name)
+    hold = CheckinHold(APRIL, SPONSOR, NOW, skipped=True, reason=reason)
+    return status_of(replace(pilot, checkin_holds=(hold,)), make_readings(pilot, "2026-03", 3))
+
+
+def away_and_skip_cards(pilot: Pilot, reason: str, prefix: str = "") -> dict[str, dict[str, Any]]:
+    """The away form, the skip form (as sent and refilled with an error), the skipped card, the form noting the
+    asked-for reminder, and the status, gate and overdue cards of a skipped month."""
+    away = replace(pilot, checkin_holds=(CheckinHold(APRIL, SPONSOR, NOW, remind_on=date(2026, 5, 20)),))
+    skipped = CheckinHold(APRIL, SPONSOR, NOW, skipped=True, reason=reason)
+    status = skipped_status(reason, pilot.name)
+    return {
+        f"{prefix}checkin-away": card_json(checkin_away_card(pilot, APRIL, TODAY)),
+        f"{prefix}checkin-away-too-late": card_json(checkin_away_card(pilot, APRIL, date(2026, 5, 31))),
+        f"{prefix}checkin-away-error": card_json(checkin_away_card(pilot, APRIL, TODAY, reason[:20], MARKUP)),
+        f"{prefix}checkin-away-noted": card_json(checkin_card(away, APRIL, None, {}, {})),
+        f"{prefix}checkin-skip": card_json(checkin_skip_card(pilot, APRIL)),
+        f"{prefix}checkin-skip-error": card_json(checkin_skip_card(pilot, APRIL, reason, MARKUP)),
+        f"{prefix}checkin-skipped": card_json(checkin_skipped_card(pilot, skipped)),
+        f"{prefix}gate-with-skipped-month": gate_of(status, enabled=True),
+        f"{prefix}status-skipped": card_json(status_card(status)),
+        f"{prefix}overdue-skipped": card_json(overdue_card([status, overdue()])),
+    }
+
+
 def checkin_and_gate_cards() -> dict[str, dict[str, Any]]:
     pilot = make_pilot()
     last, current = last_and_current()
@@ -236,8 +279,11 @@ def checkin_and_gate_cards() -> dict[str, dict[str, Any]]:
             )
         ),
     }
+    cards |= away_and_skip_cards(pilot, "On leave until June")
+    cards |= away_and_skip_cards(worst.pilot, worst_reading.notes[:200], prefix="worst-")
     for i, name in enumerate(EVIL_NAMES):
         evil = make_pilot(f"p-evil-{i}", name, sponsor=Person("aad-2", "[Eve](https://evil)"))
+        cards |= away_and_skip_cards(evil, MARKUP + name, prefix=f"evil-{i}-")
         evil_status = status_of(evil, make_readings(evil, "2026-04", 3))
         cards[f"evil-{i}-checkin"] = card_json(checkin_card(evil, Period.parse("2026-04"), last, {}, {}))
         cards[f"evil-{i}-summary"] = card_json(checkin_summary_card(evil, current))
@@ -291,9 +337,13 @@ def test_checkin_card_has_one_number_input_per_metric_with_unit_baseline_target_
     assert "monthly budget: 1,000" in fields["spend"]["label"]
     for text_id in ("blockers", "notes"):
         assert fields[text_id]["isMultiline"] and fields[text_id]["maxLength"] == MAX_TEXT
-    (action,) = card["actions"]
+    action, away, skip = card["actions"]
     assert action["type"] == "Action.Execute" and action["verb"] == CHECKIN_SUBMIT
     assert action["data"] == {"verb": CHECKIN_SUBMIT, "pilotId": "p-1", "period": "2026-04"}
+    # Away and skip leave the form unanswered: they send none of its inputs, so its required ones do not block them.
+    assert [away["verb"], skip["verb"]] == [CHECKIN_AWAY, CHECKIN_SKIP]
+    assert away["associatedInputs"] == skip["associatedInputs"] == "none"
+    assert away["fallback"]["associatedInputs"] == "none"
     assert "How did April 2026 go?" in shown_text(card)
 
 
@@ -616,3 +666,22 @@ def test_metric_units_with_markup_stay_literal_in_the_summary() -> None:
     _, current = last_and_current()
     card = card_json(checkin_summary_card(pilot, replace(current, values={"*Speed*": 1.5})))
     assert r"\*Speed\*" in " ".join(rendered_texts(card)) and r"1.5 \<b\>" in " ".join(rendered_texts(card))
+
+
+def test_a_skipped_month_counts_as_skipped_with_its_reason_not_as_late() -> None:
+    status = skipped_status()
+    assert status.checkin.skipped and not status.checkin.open and status.checkin_overdue_days == 0
+    assert status.checkin.skip_reason == "On leave until June"
+    gate = shown_text(gate_of(status, enabled=True))
+    assert "3 of 4 check-ins answered, 1 skipped" in gate and "Skipped: April 2026: On leave until June." in gate
+    assert "The check-in for 2026-04 was skipped: On leave until June" in shown_text(card_json(status_card(status)))
+    listed = shown_text(card_json(overdue_card([status])))
+    assert "Nothing overdue" in listed and "Skipped this month (not late)" in listed
+
+
+def test_the_away_form_offers_only_days_left_in_the_month_it_is_answered_in() -> None:
+    card = card_json(checkin_away_card(make_pilot(), APRIL, TODAY))
+    field = inputs(card)["remindOn"]
+    assert (field["min"], field["max"]) == ("2026-05-13", "2026-05-31") and field["isRequired"]
+    last_day = card_json(checkin_away_card(make_pilot(), APRIL, date(2026, 5, 31)))
+    assert inputs(last_day) == {} and "No day is left in May 2026" in shown_text(last_day)

@@ -26,6 +26,8 @@ const CHROMIUM_PATH = env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 const PILOT = 'Claims triage e2e';
 const GATE_PILOT = 'Intake routing e2e'; // registered with its gate today, for the gate card's decision view
+const SKIP_PILOT = 'Vendor onboarding e2e'; // registered through the REST API; its sponsor skips its first month
+const SKIP_REASON = 'On leave until the 20th';
 const BOT_NAME = 'Test Bot'; // the Playground's default name for the bot under test
 const CHANNEL = 'My Team - General';
 const PERSONAL_CHAT = 'Personal Chat';
@@ -468,7 +470,7 @@ async function leadershipReport(page) {
     await expectText(card, 'Headline figures');
     await expectText(card, 'Progress to target');
     await card.scrollIntoViewIfNeeded();
-    await shoot(card, '17-report-card-channel.png');
+    await shoot(card, '21-report-card-channel.png');
     result.observations.reportCardText = await card.innerText();
   });
 
@@ -481,6 +483,155 @@ async function leadershipReport(page) {
     await page.waitForTimeout(500); // a stray proactive message would show by now
     const cards = await cardsWithHeading(page, page, `Monthly outcome report: ${monthLabel(period)}`).count();
     if (cards !== 1) throw new Error(`expected one report card in the channel, found ${cards}`);
+async function api(method, path, body) {
+  // The bot's REST API, as a system of record uses it.
+  const response = await fetch(`${BOT_URL}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${API_TOKEN}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(REPLY_MS),
+  });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+  return JSON.parse(text);
+}
+
+function lastMonth() {
+  // The month before today's (UTC, the pilot's time zone), as 'YYYY-MM': the latest month that can be corrected.
+  const day = new Date();
+  day.setUTCDate(1);
+  day.setUTCMonth(day.getUTCMonth() - 1);
+  return day.toISOString().slice(0, 7);
+}
+
+async function correctLastMonth(page) {
+  // The gate pilot started 90 days ago: last month's reading arrives from a system of record with a wrong figure,
+  // and the sponsor corrects it from the status card.
+  const period = lastMonth();
+  result.observations.correctedPeriod = period;
+  await step('last month\'s reading arrives through the REST API', async () => {
+    const { pilots } = await api('GET', '/api/pilots');
+    const pilot = pilots.find((p) => p.name === GATE_PILOT);
+    if (!pilot) throw new Error(`no pilot named ${GATE_PILOT} in GET /api/pilots`);
+    result.observations.correctedPilotId = pilot.id;
+    await api('POST', `/api/pilots/${pilot.id}/readings`, {
+      period, values: { 'Handling time': 48 }, status: 'amber',
+    });
+  });
+
+  let form;
+  await step('status <pilot>, Correct a reading, last month: the form comes filled with the reading', async () => {
+    await page.getByRole('treeitem', { name: PERSONAL_CHAT, exact: true }).click({ timeout: REPLY_MS });
+    await sendInChat(page, 'status intake routing e2e');
+    const status = cardWithHeading(page, page, GATE_PILOT);
+    await expectText(status, '48 min');
+    await settledAfterRefresh(page, status);
+    await status.getByRole('button', { name: 'Correct a reading', exact: true }).click();
+    // The month picker opens in place, the latest month first and chosen.
+    await status.getByRole('button', { name: 'Open the form', exact: true }).waitFor({ timeout: REPLY_MS });
+    await status.scrollIntoViewIfNeeded();
+    await shoot(status, '17-status-correct-a-reading.png');
+    await status.getByRole('button', { name: 'Open the form', exact: true }).click();
+    form = cardWithHeading(page, page, `Correct a reading: ${GATE_PILOT}`);
+    await form.waitFor({ timeout: REPLY_MS });
+    const metric = form.getByRole('spinbutton', { name: /^Handling time \(min\): baseline 42 min, target 30 min/ });
+    const shown = await metric.inputValue();
+    result.observations.correctionFormValue = shown;
+    if (Number(shown) !== 48) throw new Error(`the correction form shows ${shown}, not the reading 48`);
+  });
+
+  await step('change the figure and press Save correction: the corrected reading replaces the form', async () => {
+    const metric = form.getByRole('spinbutton', { name: /^Handling time \(min\): baseline 42 min, target 30 min/ });
+    await metric.fill('38');
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await form.scrollIntoViewIfNeeded();
+    await shoot(form, '18-correction-form.png');
+    await form.getByRole('button', { name: 'Save correction', exact: true }).click();
+    const saved = cardWithHeading(page, page, `Reading corrected: ${GATE_PILOT}`);
+    await saved.waitFor({ timeout: REPLY_MS });
+    await expectText(saved, '38 min (target 30 min)');
+    await shoot(saved, '19-reading-corrected.png');
+  });
+
+  await step('status <pilot> shows the value as corrected', async () => {
+    await sendInChat(page, 'status intake routing e2e');
+    const status = cardWithHeading(page, page, GATE_PILOT);
+    await expectText(status, '38 min (corrected)');
+    await settledAfterRefresh(page, status);
+    await status.scrollIntoViewIfNeeded();
+    await shoot(status, '20-status-corrected.png');
+    const stored = await api('GET', `/api/pilots/${result.observations.correctedPilotId}`);
+    result.observations.correctedReading = stored.readings.find((r) => r.period === period);
+async function registerSkipPilot() {
+  // Sponsored by the Playground's user (read from the first pilot, registered through the form), started today.
+  let pilot;
+  await step('register a third pilot through the REST API, sponsored by the Playground user', async () => {
+    const { pilots } = await api('GET', '/api/pilots');
+    const first = pilots.find((p) => p.name === PILOT);
+    if (!first) throw new Error(`GET /api/pilots does not list ${PILOT}`);
+    pilot = await api('POST', '/api/pilots', {
+      name: SKIP_PILOT,
+      tenantId: first.tenantId,
+      sponsor: first.sponsor,
+      metrics: [{ name: 'Onboarding time', unit: 'd', baseline: 12, target: 5, direction: 'decrease' }],
+      startDate: isoDay(0),
+      timezone: 'UTC',
+    });
+  });
+  return pilot;
+}
+
+async function skipMonth(page, pilot) {
+  // A card's own actions are answered at the bot's real clock: the month in progress (the pilot's first) may be
+  // skipped from its card, which a tick at its check-in time sends ahead of time.
+  const period = pilot.startDate.slice(0, 7);
+  const month = monthLabel(period);
+  let card;
+  await step('tick at its first check-in time: its check-in card arrives in the personal chat', async () => {
+    await page.getByRole('treeitem', { name: PERSONAL_CHAT, exact: true }).click({ timeout: REPLY_MS });
+    const report = await tick(firstCheckinTick(pilot.startDate));
+    result.observations.skipTick = report;
+    if (!(report.by_kind || {}).checkin || report.failed || report.undeliverable) {
+      throw new Error(`expected the check-in of ${SKIP_PILOT} to be sent; the sweep answered ${JSON.stringify(report)}`);
+    }
+    card = cardWithHeading(page, page, `Monthly check-in: ${SKIP_PILOT}`);
+    await card.waitFor({ timeout: REPLY_MS });
+    await card.getByRole('button', { name: 'Skip this month', exact: true }).waitFor({ timeout: REPLY_MS });
+  });
+
+  await step('press Skip this month, give the reason and skip: the card says the month is skipped', async () => {
+    await card.scrollIntoViewIfNeeded();
+    await card.getByRole('button', { name: 'Skip this month', exact: true }).click();
+    const form = cardWithHeading(page, page, `Skip ${month}: ${SKIP_PILOT}`);
+    await form.waitFor({ timeout: REPLY_MS });
+    await form.getByRole('textbox', { name: /^Why is this month skipped\?/ }).fill(SKIP_REASON);
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await shoot(form, '31-skip-month-form.png');
+    await form.getByRole('button', { name: `Skip ${month}`, exact: true }).click();
+    const skipped = cardWithHeading(page, page, `Check-in skipped: ${SKIP_PILOT}`);
+    await skipped.waitFor({ timeout: REPLY_MS });
+    await skipped.getByText(SKIP_REASON, { exact: false }).first().waitFor({ timeout: REPLY_MS });
+    await shoot(skipped, '32-checkin-skipped.png');
+  });
+
+  await step('status <pilot> shows the month skipped with its reason', async () => {
+    await sendInChat(page, 'status vendor onboarding e2e');
+    const status = cardWithHeading(page, page, SKIP_PILOT);
+    const line = status.getByText(/^Skipped months:/).first();
+    await line.waitFor({ timeout: REPLY_MS });
+    const shown = await line.innerText();
+    if (shown !== `Skipped months: ${month} (${SKIP_REASON}).`) throw new Error(`the status card says: ${shown}`);
+    await settledAfterRefresh(page, status);
+    await shoot(status, '33-status-skipped-month.png');
+    result.observations.skippedMonth = month;
+  });
+
+  await step('a tick after the skip sends the skipped month nothing more', async () => {
+    const report = await tick(firstCheckinTick(pilot.startDate));
+    result.observations.skipRetick = report;
+    if (report.sent !== 0 || report.failed || report.undeliverable) {
+      throw new Error(`a tick after the skip must send nothing; it answered ${JSON.stringify(report)}`);
+    }
   });
 }
 
@@ -518,6 +669,8 @@ try {
   await teamChannel(page);
   await monthlyCheckin(page);
   await gateDay(page, await registerGatePilot(page));
+  await correctLastMonth(page);
+  await skipMonth(page, await registerSkipPilot());
   await leadershipReport(page);
   await playgroundLog(page);
 } catch (error) {

@@ -10,10 +10,12 @@ on ``status <pilot>``, and tick again at the same time to see nothing more sent.
 pilot whose gate is today (a card's own actions are answered at the bot's real clock, only ticks take a chosen
 ``now``), ``link`` it in the channel, tick at 09:00 on its gate day and see the gate card. Its refresh names the
 sponsor (the Playground's user); Playground 0.2.28 does not refresh it ("User specific view is not supported yet"),
-so the read-only card shows and its Decide button brings the sponsor's decision view. Last, the monthly report: `link
-leadership` in the channel (the Playground's user is an admin in this run), a tick at 09:00 on the report day, and
-the report card arrives there once. Each rendered card is saved to
-``build/e2e-screenshots/``. The tests then check what that run saw.
+so the read-only card shows and its Decide button brings the sponsor's decision view. Then that pilot's previous
+month arrives through the REST API with a wrong figure and the sponsor corrects it from the status card ("Correct a
+reading", the month, the filled form, Save correction). A third pilot's check-in arrives and its sponsor skips the
+month with a reason; `status` shows it skipped. Last, the monthly report: `link leadership` in the channel
+(the Playground's user is an admin in this run), a tick at 09:00 on the report day, and the report card arrives
+there once. Each rendered card is saved to ``build/e2e-screenshots/``. The tests then check what that run saw.
 
 Needs Debian's chromium and ``tools/playground/node_modules``: ``make e2e-deps`` installs both, and the tests fail
 (they do not skip) without them. Every process started here is stopped at the end, whatever happened.
@@ -386,4 +388,39 @@ def test_leadership_channel_gets_the_monthly_report_card_on_the_report_day(playg
     for figure in ("Pilots", "Check-ins answered", "Spend this month", "Progress to target"):
         assert figure in shown, shown
     names = {Path(p).name for p in playground_run.result["screenshots"]}
-    assert "17-report-card-channel.png" in names, names
+    assert "21-report-card-channel.png" in names, names
+
+
+def test_the_sponsor_corrects_last_months_reading_from_the_status_card(playground_run: PlaygroundRun) -> None:
+    """A wrong figure from a system of record, corrected from the status card: the form comes filled, the saved
+    reading says corrected, the status card shows "38 min (corrected)", and the API has the before in the audit."""
+    playground_run.require_steps(
+        "last month's reading arrives through the REST API",
+        "status <pilot>, Correct a reading, last month",
+        "change the figure and press Save correction",
+        "status <pilot> shows the value as corrected",
+    )
+    observations = playground_run.result["observations"]
+    assert observations["correctionFormValue"] in ("48", "48.0"), observations
+    reading = observations["correctedReading"]
+    assert reading["corrected"] is True and reading["values"] == {"Handling time": 38}, reading
+    assert reading["period"] == observations["correctedPeriod"], reading
+    names = {Path(p).name for p in playground_run.result["screenshots"]}
+    assert {"17-status-correct-a-reading.png", "18-correction-form.png", "20-status-corrected.png"} <= names, names
+
+
+def test_the_sponsor_skips_a_month_with_a_reason_and_status_shows_it_skipped(playground_run: PlaygroundRun) -> None:
+    """ "Skip this month" on the check-in card, a reason, and `status` lists the month as skipped with it; the next
+    tick sends that month nothing (no reminder, no escalation)."""
+    playground_run.require_steps(
+        "register a third pilot through the REST API",
+        "tick at its first check-in time",
+        "press Skip this month, give the reason and skip",
+        "status <pilot> shows the month skipped with its reason",
+        "a tick after the skip sends the skipped month nothing more",
+    )
+    observations = playground_run.result["observations"]
+    assert observations["skipTick"]["by_kind"].get("checkin", 0) >= 1, observations
+    assert observations["skipRetick"]["sent"] == 0, observations
+    names = {Path(p).name for p in playground_run.result["screenshots"]}
+    assert {"31-skip-month-form.png", "32-checkin-skipped.png", "33-status-skipped-month.png"} <= names, names

@@ -74,6 +74,7 @@ def test_json_has_the_issues_field_names(report: MonthlyReport) -> None:
         "answered": True,
         "answeredBy": "Sam Sponsor",
         "answeredAt": "2026-12-02T11:00:00Z",
+        "skipped": False,
     }
     totals = data["totals"]
     assert totals["pilotsByStage"] == {

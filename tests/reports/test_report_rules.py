@@ -9,13 +9,14 @@ from datetime import UTC, date, datetime
 import pytest
 
 from governance.decisions import pilot_as_of
-from governance.model import DecisionKind, Integration, Person, Stage, Workflow, WorkSurface
+from governance.model import CheckinHold, DecisionKind, Integration, Person, Stage, Workflow, WorkSurface
 from governance.projections import expected_progress, on_track
 from governance.report import Flag, MonthlyReport
 from governance.report_builder import build_monthly_report
 from governance.rules import low_adoption
 from governance.views import PilotStatus, pilot_status
 from tests.reports.portfolio import (
+    ANA,
     CONTRACTS,
     DECISIONS,
     INVOICES,
@@ -146,3 +147,13 @@ def test_a_pilot_outside_the_flow_of_work_is_flagged_and_a_draft_is_counted_not_
     assert sales.flags == (Flag.COST_DRIFT, Flag.WORKFLOW_GAP)
     assert "p-draft" not in [r.id for r in report.pilots]
     assert report.totals.pilots_by_stage[Stage.DRAFT] == 1
+
+
+def test_a_skipped_check_in_is_neither_due_nor_late() -> None:
+    # Contract review's November check-in, late on 11 December, skipped by its sponsor instead.
+    hold = CheckinHold(NOVEMBER, ANA, datetime(2026, 12, 2, 9, tzinfo=UTC), skipped=True, reason="Team on leave")
+    skipped = _with(statuses(), "Contract review", checkin_holds=(hold,))
+    report = build_monthly_report(skipped, NOVEMBER, NOW, tenant_id=TENANT)
+    row = next(r for r in report.pilots if r.id == CONTRACTS.id)
+    assert row.checkin_skipped and not row.checkin_due and Flag.LATE_CHECKIN not in row.flags
+    assert (report.totals.checkins_due, report.totals.checkins_answered) == (2, 2)

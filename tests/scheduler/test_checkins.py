@@ -146,7 +146,7 @@ async def test_only_the_sponsor_or_an_admin_may_submit(harness: Harness) -> None
     pilot = await register(harness)
     body = await submit(harness, pilot["id"], user=OUTSIDER)
     assert body["type"] == "application/vnd.microsoft.activity.message"
-    assert "Only the pilot's sponsor or a governance admin" in body["value"]
+    assert "Only the pilot's sponsor, its lead or a governance admin" in body["value"]
     assert await harness.repos.readings.get(pilot["id"], NOVEMBER) is None
     await submit(harness, pilot["id"], user=ADMIN)
     assert await harness.repos.readings.get(pilot["id"], NOVEMBER) is not None

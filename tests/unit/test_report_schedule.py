@@ -121,3 +121,17 @@ def test_who_reads_which_report() -> None:
     own = report_scope(sponsor, False, True)
     assert not own.whole and own.sponsor is not None and own.sponsor.aad_object_id == "s"
     assert not report_scope(Actor("x"), False, False).allowed
+
+
+def test_the_report_day_skips_the_tenants_public_holidays() -> None:
+    """January 2027 in the US: Friday 1 is New Year's Day, Monday 18 is MLK Day. The 5th business day is Friday 8
+    on the holiday calendar (4, 5, 6, 7, 8), Thursday 7 without it (1, 4, 5, 6, 7)."""
+    from datetime import UTC, datetime
+
+    from governance.leadership import report_send_time
+    from governance.model import TenantSettings
+    from governance.period import Period
+
+    january = Period.parse("2027-01")
+    assert report_send_time(TenantSettings("t"), january) == datetime(2027, 1, 7, 9, tzinfo=UTC)
+    assert report_send_time(TenantSettings("t", default_country="US"), january) == datetime(2027, 1, 8, 9, tzinfo=UTC)
