@@ -20,6 +20,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from api import json_input
 from api.audits import AuditApi
 from api.pages import page_routes
+from api.reports import RedactedAccessLogger, ReportApi
 from api.routes import ImportApi, PilotApi, SchedulerApi, error_response, json_errors
 from bots.activity import invoke_text
 from bots.auth import CachingBotFrameworkAuthentication, ChannelTokenValidator
@@ -34,10 +35,12 @@ from config import Settings, SettingsError, load_settings
 from governance.audit_service import QuarterlyAuditService
 from governance.errors import StorageUnavailable
 from governance.imports import InitiativeImport
-from governance.leadership import LeadershipService, ReportLinks, ReportSource, no_links, portfolio_reports
+from governance.leadership import LeadershipService, ReportLinks, ReportSource, no_links
 from governance.portfolio import Deciders, Portfolio
 from governance.ports import Clock, DeciderIds, Messenger, SystemClock
+from governance.report_builder import MonthlyReports
 from governance.services import PilotService, TenantCalendar
+from reports.links import signed_links
 from scheduler.audits import AuditPlanner
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
 from scheduler.drafts import DraftPlanner
@@ -224,8 +227,11 @@ def create_app(
         clock,
         tenants=repos.tenants,
     )
-    reports = portfolio_reports(portfolio, clock)  # SEAM: the `report` branch's builder replaces this
-    report_links = no_links  # SEAM: the `report` branch's signed links (REPORT_LINK_SECRET) replace this
+    # The monthly report reads the statuses the portfolio reads (the per-pilot summary, once it exists); its card's
+    # "Open full report" is a signed link when REPORT_LINK_SECRET and PUBLIC_HOSTNAME are set.
+    monthly_reports = MonthlyReports(portfolio, repos.tenants, clock)
+    reports = monthly_reports.monthly
+    report_links = signed_links(settings, clock)
     sweep = build_sweep(repos, messenger, clock, service, deciders.teams_ids, reports, report_links)
     scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
     card_updater = CheckinCardUpdater(repos.readings, repos.sendlog, repos.conversations, messenger)
@@ -268,6 +274,7 @@ def create_app(
     app.add_routes(ImportApi(InitiativeImport(service, repos.members), settings).routes())
     app.add_routes(AuditApi(audits, settings).routes())
     app.add_routes(SchedulerApi(sweep.tick, settings).routes())
+    app.add_routes(ReportApi(monthly_reports, settings, clock).routes())
 
     async def start(_: web.Application) -> None:
         await store.open()
@@ -309,7 +316,13 @@ def main() -> None:
 
     # A failed start ends the process with one line on stderr and a non-zero status, so a supervisor sees it at once.
     try:
-        web.run_app(create_app(settings), host=settings.listen_host, port=settings.port, print=listening)
+        web.run_app(
+            create_app(settings),
+            host=settings.listen_host,
+            port=settings.port,
+            print=listening,
+            access_log_class=RedactedAccessLogger,  # report links carry a token in their path
+        )
     except StorageUnavailable as exc:
         fail(3, f"storage error: {exc}")
     except OSError as exc:  # the port is taken or the address is not this machine's

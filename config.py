@@ -21,6 +21,8 @@ _HOSTNAME = re.compile(
 
 CsvSet = Annotated[frozenset[str], NoDecode]
 
+MIN_REPORT_LINK_SECRET = 32  # characters; signs report links with HMAC-SHA256
+
 # Where the Bot Framework channel publishes its token-signing keys (public cloud); sovereign clouds have their own.
 DEFAULT_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 
@@ -61,6 +63,7 @@ class Settings(BaseSettings):
     allow_clock_override: bool = Field(False, validation_alias=_env("ALLOW_CLOCK_OVERRIDE"))
     public_hostname: str = Field("", validation_alias=_env("PUBLIC_HOSTNAME"))
     bot_openid_metadata_url: str = Field(DEFAULT_OPENID_METADATA_URL, validation_alias=_env("BOT_OPENID_METADATA_URL"))
+    report_link_secret: str = Field("", validation_alias=_env("REPORT_LINK_SECRET"), repr=False)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", validation_alias=_env("LOG_LEVEL"))
 
     @field_validator("allowed_tenants", "admin_users", mode="before")
@@ -99,6 +102,16 @@ class Settings(BaseSettings):
         if value and not _HOSTNAME.match(value):
             raise ValueError("expected a host name such as pilotgate.contoso.com (no scheme, no path)")
         return value.lower()
+
+    @field_validator("report_link_secret")
+    @classmethod
+    def _long_enough_secret(cls, value: str) -> str:
+        if value and len(value) < MIN_REPORT_LINK_SECRET:
+            raise ValueError(
+                f"use at least {MIN_REPORT_LINK_SECRET} characters (e.g. the output of 'openssl rand -hex 32'), "
+                "or leave it empty to turn report links off"
+            )
+        return value
 
     @field_validator("bot_openid_metadata_url")
     @classmethod
@@ -166,7 +179,9 @@ def describe_validation_error(exc: ValidationError) -> str:
     if not variable:
         return f"configuration error: {message}"
     given = error.get("input")
-    secret = field in {"cosmos_key", "app_password", "api_token"}
+    # pydantic names a field by its environment alias: compare both, so no secret's value is ever echoed.
+    secrets = {"cosmos_key", "app_password", "api_token", "report_link_secret"}
+    secret = field in secrets or variable in {_ENV_NAMES[name] for name in secrets}
     shown = (
         "" if secret or isinstance(given, dict) or field in {"allowed_tenants", "admin_users"} else f" (got {given!r})"
     )

@@ -1,6 +1,6 @@
 """The quarterly audit over REST: open one (``POST /api/audits``), list a tenant's (``GET /api/audits``), and its
-record (``GET /api/audits/{id}?format=json|html``). CSV and Excel wait for the report lane's reports/tables.py: the
-rows they will render are ``audit_rows`` here."""
+record (``GET /api/audits/{id}?format=json|csv|xlsx|html``): JSON here, CSV and Excel by reports.audit (on
+reports.tables), the page with Jinja2 from the same rows."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from api.schemas import AuditIn
 from config import Settings
 from governance.audit_service import QuarterlyAuditService
 from governance.errors import ValidationFailed
-from governance.model import GOVERNANCE_ITEMS
 from governance.quarterly_audit import AuditItem, QuarterlyAudit, summary_of
 from governance.services import API_ACTOR
+from reports.audit import CSV_TYPE, XLSX_TYPE, audit_csv, audit_filename, audit_xlsx, initiatives_sheet
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FORMATS: Final = ("json", "html", "csv", "xlsx")
@@ -93,41 +93,6 @@ def audit_json(audit: QuarterlyAudit, *, items: bool = True) -> dict[str, Any]:
     return out
 
 
-def audit_rows(audit: QuarterlyAudit) -> list[dict[str, str | float | None]]:
-    """One flat row per initiative: what CSV and Excel will show (through reports/tables.py, which neutralises
-    formula-looking text)."""
-    rows: list[dict[str, str | float | None]] = []
-    for item in audit.items:
-        attestation = item.attestation
-        decision = item.decision
-        metric = item.metric
-        row: dict[str, str | float | None] = {
-            "initiative": item.name,
-            "sponsor": item.sponsor.name,
-            "stage": item.stage,
-            "metric": attestation.metric_name if attestation else (metric.name if metric else None),
-            "baseline": attestation.baseline if attestation else (metric.baseline if metric else None),
-            "target": attestation.target if attestation else (metric.target if metric else None),
-            "targetDate": _day(attestation.target_date if attestation else item.gate_date),
-            "integration": attestation.integration.value if attestation else None,
-            "attested": "yes" if attestation else "no",
-            "gaps": "; ".join(gap.label for gap in item.gaps),
-            "recommendation": attestation.recommendation.label if attestation else None,
-            "recommendedDate": _day(attestation.recommended_date) if attestation else None,
-            "decision": decision.recommendation.label if decision else None,
-            "decisionDate": _day(decision.on) if decision else None,
-            "outcome": item.outcome.value if item.outcome else None,
-        }
-        for gov in GOVERNANCE_ITEMS:
-            row[gov] = (
-                attestation.governance[gov].value
-                if attestation and gov in attestation.governance
-                else ("done" if item.governance.get(gov) else "notStarted")
-            )
-        rows.append(row)
-    return rows
-
-
 _TEMPLATE: Final = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Quarterly audit {{ a.quarter }}</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}
@@ -139,16 +104,17 @@ td,th{border:1px solid #ccc;padding:.3em .5em;text-align:left;vertical-align:top
 {% for label, names in gaps %}<li><strong>{{ label }}</strong> ({{ names|length }}): {{ names|join(", ") }}</li>
 {% endfor %}</ul>
 <h2>Initiatives</h2><table><thead><tr>{% for h in headers %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
-{% for row in rows %}<tr>{% for h in headers %}<td>{{ row[h] if row[h] is not none else "" }}</td>{% endfor %}</tr>
+{% for row in rows %}<tr>{% for h in headers %}<td>{{ row[h] }}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table></body></html>
 """
 _ENV: Final = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 
 
 def audit_html(audit: QuarterlyAudit) -> str:
-    """The record as a page; every value is escaped by Jinja2's autoescape."""
-    rows = audit_rows(audit)
-    headers = list(rows[0]) if rows else ["initiative"]
+    """The record as a page, the spreadsheet's rows; every value is escaped by Jinja2's autoescape."""
+    sheet = initiatives_sheet(audit)
+    headers = [column.title for column in sheet.columns]
+    rows = [dict(zip(headers, ("" if cell is None else cell for cell in row), strict=True)) for row in sheet.rows]
     gaps = [(gap.label, [item.name for item in found]) for gap, found in audit.gaps.items()]
     return _ENV.from_string(_TEMPLATE).render(a=audit_json(audit, items=False), gaps=gaps, rows=rows, headers=headers)
 
@@ -197,6 +163,13 @@ class AuditApi:
         audit = await self._service.get(request.match_info["audit_id"], tenant_id)
         if fmt == "html":
             return web.Response(text=audit_html(audit), content_type="text/html")
-        if fmt in ("csv", "xlsx"):
-            raise ValidationFailed({"format": "CSV and Excel come with the monthly report's tables; use json or html."})
+        if fmt == "csv":
+            return self._download(audit_csv(audit), CSV_TYPE, audit_filename(audit, "csv"))
+        if fmt == "xlsx":
+            return self._download(audit_xlsx(audit), XLSX_TYPE, audit_filename(audit, "xlsx"))
         return web.json_response(audit_json(audit))
+
+    @staticmethod
+    def _download(body: bytes, content_type: str, filename: str) -> web.Response:
+        headers = {"Content-Type": content_type, "Content-Disposition": f'attachment; filename="{filename}"'}
+        return web.Response(body=body, headers=headers)

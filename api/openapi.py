@@ -40,6 +40,47 @@ def _ok(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}
 
 
+def _monthly_report() -> dict[str, Any]:
+    """GET /api/reports/monthly: the parameters api.reports parses, and the four formats it answers in."""
+    text = {"type": "string"}
+    return {
+        "get": {
+            "summary": "The monthly outcome report of a tenant: headline figures, one row per pilot, the month's "
+            "decisions and the next 90 days' roadmap",
+            "parameters": [
+                {"name": "tenantId", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1}},
+                {
+                    "name": "period",
+                    "in": "query",
+                    "required": False,
+                    "description": "the month, YYYY-MM; default: the previous month in the tenant's report time zone",
+                    "schema": {"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$"},
+                },
+                {
+                    "name": "format",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "enum": ["json", "csv", "xlsx", "html"], "default": "json"},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "the report; csv and xlsx come as attachments named pilotgate-report-YYYY-MM.*",
+                    "content": {
+                        "application/json": {"schema": {"type": "object"}},
+                        "text/csv": {"schema": text},
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                            "schema": {"type": "string", "format": "binary"}
+                        },
+                        "text/html": {"schema": text},
+                    },
+                },
+                **_errors(400, 401, 403, 503),
+            },
+        }
+    }
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     _, schemas = models_json_schema(
@@ -57,7 +98,11 @@ def openapi_document() -> dict[str, Any]:
     pilot_id = [{"name": "pilot_id", "in": "path", "required": True, "schema": {"type": "string"}}]
     return {
         "openapi": "3.1.0",
-        "info": {"title": "PilotGate API", "version": "1.0.0", "description": "Register pilots and push readings."},
+        "info": {
+            "title": "PilotGate API",
+            "version": "1.0.0",
+            "description": "Register pilots, push readings, read the monthly outcome report.",
+        },
         "components": {
             "schemas": components,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -99,6 +144,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"201": _ok("the stored reading"), **_errors(400, 401, 403, 404, 409, 503)},
                 }
             },
+            "/api/reports/monthly": _monthly_report(),
             "/api/audits": {
                 "post": {
                     "summary": "Open the quarter's audit for a tenant (201), or answer the open one (200)",
@@ -130,10 +176,12 @@ def openapi_document() -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": {
-                            "description": "the record (JSON, or an HTML page)",
+                            "description": "the record (JSON, an HTML page, or a CSV or Excel download)",
                             "content": {
                                 "application/json": {"schema": {"type": "object"}},
                                 "text/html": {"schema": {"type": "string"}},
+                                "text/csv": {"schema": {"type": "string"}},
+                                XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
                             },
                         },
                         **_errors(400, 401, 403, 404, 503),

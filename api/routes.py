@@ -129,11 +129,7 @@ class PilotApi:
         ]
 
     def _authorized(self, handler: Handler) -> Handler:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            problem = check_bearer(request, self._settings.api_token)
-            return problem if problem is not None else await handler(request)
-
-        return guarded
+        return bearer_only(handler, self._settings)
 
     async def openapi(self, request: web.Request) -> web.Response:
         return web.json_response(openapi_document())
@@ -280,6 +276,16 @@ class SchedulerApi:
                 now = body.now.astimezone(UTC)
         report = await self._tick(now)
         return web.json_response(report.as_json())
+
+
+def bearer_only(handler: Handler, settings: Settings) -> Handler:
+    """``handler`` behind the API token: the 401/403 of ``check_bearer`` unless the request carries it."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        problem = check_bearer(request, settings.api_token)
+        return problem if problem is not None else await handler(request)
+
+    return guarded
 
 
 def check_bearer(request: web.Request, token: str) -> web.Response | None:

@@ -1,4 +1,5 @@
-"""`python -m bench` runs every benchmark; `python -m bench bot_latency` (or `checkin_sender`) runs one.
+"""`python -m bench` runs every benchmark; `python -m bench bot_latency` (or `checkin_sender`, `monthly_report`) runs
+one.
 
 Options: `--quick` (small data and few turns, a smoke run; never writes README.md), `--no-readme` (print
 only), `--sqlite-only`, `--no-analysis` (latency only: no attribution, botbuilder overhead or what-if runs),
@@ -13,15 +14,15 @@ import dataclasses
 import logging
 import sys
 
-from bench import bot_latency, checkin_sender
+from bench import bot_latency, checkin_sender, monthly_report
 from bench.readme import merged, write_section
 
-BENCHMARKS = ("bot_latency", "checkin_sender")
+BENCHMARKS = ("bot_latency", "checkin_sender", "monthly_report")
 
 INTRO = """\
 Not timed tests: numbers from `make bench` (starts the Cosmos DB test server, then runs `python -m bench`; one
-benchmark: `python -m bench bot_latency` or `python -m bench checkin_sender`; a smoke run: `python -m bench --quick
---no-readme`). A run rewrites the subsections of the benchmarks it ran and keeps the others."""
+benchmark: `python -m bench bot_latency`, `checkin_sender` or `monthly_report`; a smoke run: `python -m bench
+--quick --no-readme`). A run rewrites the subsections of the benchmarks it ran and keeps the others."""
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -65,6 +66,12 @@ def main(argv: list[str]) -> int:
         print("\n" + text + "\n", flush=True)
         results[checkin_sender.HEADING] = text
         missed = missed or bool(sender.goal_misses())
+    if "monthly_report" in selected:
+        outcome = monthly_report.main(monthly_report.Options.quick() if args.quick else monthly_report.Options())
+        text = monthly_report.render(outcome)
+        print("\n" + text + "\n", flush=True)
+        results[monthly_report.HEADING] = text
+        missed = missed or bool(outcome.goal_misses())
     if not args.no_readme and not args.quick:
         write_section(merged(INTRO, results))
         print("README.md: Benchmarks section updated", flush=True)

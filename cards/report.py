@@ -25,7 +25,15 @@ from microsoft_teams.cards import (
 from microsoft_teams.cards.core import TextColor
 
 from cards.elements import build, facts, heading, largest_fitting, section, text
-from cards.pieces import HEALTH_LABEL, MAX_LABEL_NAME, money, period_label, stage_label, users_line
+from cards.pieces import (
+    HEALTH_LABEL,
+    MAX_LABEL_NAME,
+    WORKFLOW_GAP_FLAG,
+    money,
+    period_label,
+    stage_label,
+    users_line,
+)
 from cards.text import fmt_number, plain, plural, shorten
 from governance.model import HealthStatus, Stage
 from governance.report import Flag, MonthlyReport, PilotRow
@@ -40,6 +48,7 @@ FLAG_LABEL: Final[dict[Flag, str]] = {
     Flag.COST_DRIFT: "cost drift",
     Flag.GOVERNANCE_GAPS: "governance gaps",
     Flag.LOW_ADOPTION: "low adoption",
+    Flag.WORKFLOW_GAP: WORKFLOW_GAP_FLAG,
 }
 
 

@@ -187,6 +187,22 @@ def decision_effects(pilot: Pilot, decision: GateDecision, now: datetime) -> Pil
     )
 
 
+def pilot_as_of(pilot: Pilot, decisions: Sequence[GateDecision], moment: datetime) -> Pilot:
+    """The pilot as it stood at ``moment``: the decisions taken after it are undone (stage, gate date and number of
+    extensions come from replaying the earlier ones through ``decision_effects``). Without a later decision the
+    pilot is returned as it is, so a stage no decision sets (a draft) stays."""
+    ordered = sorted(decisions, key=lambda d: d.decided_at)
+    if not any(d.decided_at > moment for d in ordered):
+        return pilot
+    first_gate = ordered[0].gate_date
+    replayed = dataclasses.replace(pilot, stage=Stage.PILOT, gate_date=first_gate, extensions=0)
+    for decision in ordered:
+        if decision.decided_at > moment:
+            break
+        replayed = decision_effects(replayed, decision, decision.decided_at)
+    return dataclasses.replace(replayed, updated_at=pilot.updated_at)
+
+
 def retirement_date(decisions: Sequence[GateDecision]) -> date | None:
     """The retirement date of the latest retire decision, for ``checkin.*(retired_on=...)``."""
     for decision in reversed(decisions):

@@ -19,9 +19,8 @@ from governance.errors import AdminsOnly, ValidationFailed
 from governance.localtime import add_business_days, local_date, local_send_time
 from governance.model import AgendaEntry, ChannelLink, Person, TenantSettings
 from governance.period import Period
-from governance.portfolio import Portfolio
 from governance.ports import Agenda, Clock, TenantSettingsRepository
-from governance.report import MonthlyReport, build_monthly_report
+from governance.report import MonthlyReport
 from governance.rules import is_valid_timezone
 from governance.services import Actor
 
@@ -166,18 +165,3 @@ class LeadershipService:
             return await self._tenants.save(stamped)
 
         return await retry_on_conflict(attempt, gave_up="The report settings kept changing; try again.")
-
-
-def portfolio_reports(portfolio: Portfolio, clock: Clock) -> ReportSource:
-    """SEAM (branch report-delivery): the report from the portfolio's statuses through governance.report's
-    build_monthly_report; the `report` branch's builder brings its own reads (one query per tenant), and this
-    adapter goes with it."""
-
-    async def report(tenant_id: str, period: Period, sponsor: Person | None) -> MonthlyReport:
-        statuses = await portfolio.statuses(tenant_id)
-        if sponsor is not None:
-            own = sponsor.aad_object_id.lower()
-            statuses = [s for s in statuses if s.pilot.sponsor.aad_object_id.lower() == own]
-        return build_monthly_report(tenant_id, period, statuses, clock.now(), sponsor=sponsor)
-
-    return report

@@ -5,6 +5,7 @@ Pure functions of a pilot and its readings. They return numbers and facts; cards
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -80,6 +81,21 @@ def project_metric(trend: Sequence[tuple[Period, float]], gate_date: date) -> Pr
     return Projection(value, confidence, count, points[0][0], points[-1][0], r_squared)
 
 
+def expected_progress(start_date: date, gate_date: date, day: date) -> float:
+    """The share of the way from baseline to target that a straight line from the start (at the baseline) to the
+    gate (at the target) has reached on ``day``: 0 up to the start, 1 from the gate on."""
+    span = (gate_date - start_date).days
+    if span <= 0 or day >= gate_date:
+        return 1.0
+    return max(0.0, (day - start_date).days / span)
+
+
+def on_track(share: float, start_date: date, gate_date: date, day: date) -> bool:
+    """A reading ``share`` of the way from baseline to target (``rules.progress``) is on track on ``day`` when it is
+    on or past that straight line; a reading past the target is always on track."""
+    return share >= 1.0 or share >= expected_progress(start_date, gate_date, day)
+
+
 @dataclass(frozen=True, slots=True)
 class SpendProjection:
     """Spend so far and, at the average monthly rate, by the gate; against the budget for the whole pilot."""
@@ -106,10 +122,11 @@ def months_between(first: date, end: date) -> float:
     fractions: 1 Jan to 1 Apr is 3.0, 16 Apr to 1 May is 0.5."""
     total = 0.0
     day = first
-    while day < end:
-        month_last = Period.of(day).last_day
-        stop = min(end, month_last + timedelta(days=1))
-        total += (stop - day).days / month_last.day
+    while day < end:  # month by month, without building a Period each time (the report runs this for every pilot)
+        days_in_month = calendar.monthrange(day.year, day.month)[1]
+        next_month = date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+        stop = min(end, next_month)
+        total += (stop - day).days / days_in_month
         day = stop
     return total
 
@@ -169,7 +186,14 @@ def cost_drift(pilot: Pilot, reading: MetricReading, readings: Sequence[MetricRe
         return None
     merged = {r.period: r for r in readings}
     merged[reading.period] = reading
-    projection = spend_projection(pilot, tuple(merged.values()))
+    return drift_of(pilot, reading, spend_projection(pilot, tuple(merged.values())))
+
+
+def drift_of(pilot: Pilot, reading: MetricReading, projection: SpendProjection) -> CostDrift | None:
+    """``cost_drift`` for a caller that already has the spend projection with ``reading`` counted."""
+    budget = pilot.budget_monthly
+    if budget is None or reading.spend is None:
+        return None
     if reading.spend > budget:
         return CostDrift(DriftKind.MONTH_OVER_BUDGET, reading.period, reading.spend, budget, projection)
     if projection.over_budget:

@@ -264,6 +264,16 @@ def target_met(metric: Metric, value: float) -> bool:
     return value <= metric.target
 
 
+LOW_ADOPTION_SHARE = 0.5  # fewer active users than half the intended ones: the "hero use case only" failure mode
+
+
+def low_adoption(active_users: int | None, intended_users: int | None) -> bool:
+    """Fewer active users than ``LOW_ADOPTION_SHARE`` of the intended ones; False when either number is unknown."""
+    if active_users is None or not intended_users:
+        return False
+    return active_users < LOW_ADOPTION_SHARE * intended_users
+
+
 TYPO_CUTOFF = 0.75  # difflib similarity from which a name counts as the one meant, mistyped
 
 

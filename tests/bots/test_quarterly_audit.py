@@ -299,3 +299,33 @@ async def test_nudges_count_business_days_of_the_pilots_holiday_calendar(harness
     assert (await tick(harness, "2026-11-25T09:00:00Z"))["by_kind"].get("audit") == 1
     assert (await tick(harness, "2026-11-30T08:00:00Z"))["by_kind"].get("audit") is None  # Monday: the 2nd
     assert (await tick(harness, "2026-12-01T08:00:00Z"))["by_kind"].get("audit") == 1
+
+
+async def test_the_record_as_csv_and_excel_neutralises_formula_looking_text(harness: Harness) -> None:
+    import csv
+    import io
+
+    import openpyxl
+
+    await register(harness, "=HYPERLINK(1) bot")
+    await register(harness, "Claims triage")
+    status, opened = await harness.api("POST", "/api/audits", {"tenantId": TENANT.id})
+    assert status == 201
+    token = {"Authorization": f"Bearer {harness.settings.api_token}"}
+    url = harness.url(f"/api/audits/{opened['id']}")
+    async with harness.http.get(f"{url}?format=csv", headers=token) as response:
+        assert response.status == 200 and response.headers["Content-Type"].startswith("text/csv")
+        assert 'filename="pilotgate-audit-2026-Q4.csv"' in response.headers["Content-Disposition"]
+        rows = list(csv.DictReader(io.StringIO((await response.read()).decode("utf-8-sig"))))
+    assert [row["Initiative"] for row in rows] == ["'=HYPERLINK(1) bot", "Claims triage"]
+    assert rows[1]["Baseline"] == "42" and rows[1]["Attested"] in ("FALSE", "false", "no", "0")
+    assert "No workflow integration" in rows[1]["Gaps"]  # never recorded: unknown counts as a gap
+    async with harness.http.get(f"{url}?format=xlsx", headers=token) as response:
+        assert response.status == 200
+        workbook = openpyxl.load_workbook(io.BytesIO(await response.read()))
+    assert workbook.sheetnames == ["Initiatives", "Gaps"]
+    sheet = workbook["Initiatives"]
+    assert sheet.cell(1, 1).value == "Initiative"
+    named = sheet.cell(2, 1)  # a text cell, never a formula
+    assert named.value == "=HYPERLINK(1) bot" and named.data_type == "s"
+    assert sheet.cell(3, 5).value == 42

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 from app import sweep_ports
 from bots.notifier import BotToken, ConnectorMessenger, SenderLimits
-from governance.leadership import LeadershipService, portfolio_reports, report_log_key, tenant_subject
+from governance.leadership import LeadershipService, report_log_key, tenant_subject
 from governance.model import ChannelLink, ConversationKind, ConversationRef, SendRecord, SendStatus
 from governance.period import Period
 from governance.portfolio import Portfolio
 from governance.ports import Clock
+from governance.report_builder import MonthlyReports
 from governance.services import Actor
 from scheduler.report import ReportPlanner
 from scheduler.sweep import LEASE, Sweep
@@ -41,7 +42,9 @@ def sweep_of(
     portfolio = Portfolio(
         repos.pilots, repos.readings, repos.decisions, repos.sendlog, repos.conversations, repos.members, clock
     )
-    planner = ReportPlanner(repos.tenants, repos.sendlog, repos.conversations, portfolio_reports(portfolio, clock))
+    planner = ReportPlanner(
+        repos.tenants, repos.sendlog, repos.conversations, MonthlyReports(portfolio, repos.tenants, clock).monthly
+    )
     return Sweep(sweep_ports(repos, messenger), [], clock, tenant_planners=[planner], lease_clock=lease_clock)
 
 
