@@ -18,7 +18,8 @@ from governance.audit_service import QuarterlyAuditService
 from governance.errors import ValidationFailed
 from governance.quarterly_audit import AuditItem, QuarterlyAudit, summary_of
 from governance.services import API_ACTOR
-from reports.audit import CSV_TYPE, XLSX_TYPE, audit_csv, audit_filename, audit_xlsx, initiatives_sheet
+from reports.audit import audit_csv, audit_filename, audit_xlsx, initiatives_sheet
+from reports.monthly import CSV_TYPE, XLSX_TYPE
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FORMATS: Final = ("json", "html", "csv", "xlsx")

@@ -9,9 +9,6 @@ from governance.model import GOVERNANCE_ITEMS
 from governance.quarterly_audit import AuditItem, ItemState, QuarterlyAudit
 from reports.tables import Cell, Column, Kind, Sheet, csv_bytes, xlsx_bytes
 
-CSV_TYPE: Final = "text/csv; charset=utf-8"
-XLSX_TYPE: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 COLUMNS: Final = (
     Column("Initiative"),
     Column("Sponsor"),
