@@ -154,7 +154,7 @@ def build_sweep(
         CostDriftPlanner(repos.readings),
     ]
     if service is not None:
-        planners.insert(0, RepairPlanner(service.repair))
+        planners.insert(0, RepairPlanner(service.repair, repos.summaries.repair))
     return Sweep(sweep_ports(repos, messenger), planners, clock)
 
 
@@ -181,7 +181,7 @@ def create_app(
 ) -> web.Application:
     clock = clock or SystemClock()
     store = store or make_document_store(settings)
-    repos = Repositories.on(store)
+    repos = Repositories.on(store, clock)
     service = PilotService(repos.pilots, repos.readings, repos.decisions, repos.audit, clock, repos.agenda)
 
     bot_config = BotFrameworkConfig(settings)
@@ -201,7 +201,14 @@ def create_app(
     scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
     card_updater = CheckinCardUpdater(repos.readings, repos.sendlog, repos.conversations, messenger)
     portfolio = Portfolio(
-        repos.pilots, repos.readings, repos.decisions, repos.sendlog, repos.conversations, repos.members, clock
+        repos.pilots,
+        repos.readings,
+        repos.decisions,
+        repos.sendlog,
+        repos.conversations,
+        repos.members,
+        clock,
+        repos.summaries,
     )
     conversation_state = ConversationState(DocumentBotStorage(store))
     bot_services = BotServices(

@@ -217,5 +217,10 @@ def checkin_log_key(period: Period) -> str:
     return f"checkin:{period}"
 
 
+def is_checkin_log_key(key: str) -> bool:
+    """Whether a send-log key is a check-in card's (``checkin_log_key``): the records a status reads."""
+    return key.startswith("checkin:")
+
+
 def nudge_log_key(nudge: Nudge, period: Period) -> str:
     return f"{nudge}:{period}"

@@ -7,24 +7,24 @@ gate by the ids Teams knows them by, for the gate card's per-user views.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from governance.checkin import checkin_log_key
-from governance.model import ConversationRef, Pilot, SendStatus, TeamMember
+from governance.model import ConversationRef, Pilot, TeamMember
 from governance.ports import (
     Clock,
     ConversationRepository,
     DecisionRepository,
     MemberRepository,
     PilotRepository,
+    PilotSummaries,
     ReadingRepository,
     SendLog,
 )
 from governance.rules import name_key, search_names
-from governance.views import PilotStatus, attention_first, pilot_status
+from governance.views import PilotStatus, attention_first, pilot_status, status_of, with_checkin_sent
 
 
 class Reach(StrEnum):
@@ -63,6 +63,9 @@ async def sponsor_route(pilot: Pilot, conversations: ConversationRepository, mem
 
 
 class Portfolio:
+    """A pilot's status from its sources; the tenant's statuses from the per-pilot summary (``PilotSummaries``), which
+    keeps the same facts, so both are built by ``governance.views`` at the moment they are read."""
+
     def __init__(
         self,
         pilots: PilotRepository,
@@ -72,6 +75,7 @@ class Portfolio:
         conversations: ConversationRepository,
         members: MemberRepository,
         clock: Clock,
+        summaries: PilotSummaries,
     ) -> None:
         self._pilots = pilots
         self._readings = readings
@@ -80,33 +84,29 @@ class Portfolio:
         self._conversations = conversations
         self._members = members
         self._clock = clock
+        self._summaries = summaries
 
     async def status(self, pilot: Pilot) -> PilotStatus:
         readings = await self._readings.list_for(pilot.id)
         decisions = await self._decisions.list_for(pilot.id)
-        now = self._clock.now()
-        status = pilot_status(pilot, readings, decisions, now)
-        period = status.due_period
-        if period is None:
+        status = pilot_status(pilot, readings, decisions, self._clock.now())
+        if status.due_period is None:
             return status
-        # Nudges and "overdue" count from the day the card really went out, as the scheduler does.
-        sent = await self._sendlog.get(pilot.id, checkin_log_key(period))
-        if sent is None or sent.status is not SendStatus.SENT or sent.sent_at is None:
-            return status
-        return dataclasses.replace(status, checkin=dataclasses.replace(status.checkin, sent_at=sent.sent_at))
+        return with_checkin_sent(status, await self._sendlog.get(pilot.id, checkin_log_key(status.due_period)))
 
     async def statuses(self, tenant_id: str) -> list[PilotStatus]:
-        pilots = sorted(await self._pilots.list(tenant_id), key=lambda p: name_key(p.name))
-        return [await self.status(pilot) for pilot in pilots]
+        now = self._clock.now()
+        statuses = [status_of(facts, now) for facts in await self._summaries.for_tenant(tenant_id)]
+        return sorted(statuses, key=lambda s: (name_key(s.pilot.name), s.pilot.id))
 
     async def search(self, tenant_id: str, query: str, limit: int) -> list[PilotStatus]:
         """At most ``limit`` pilots for a search box, best first: the names ``status <query>`` would offer (see
         ``search_names``); for an empty query the tenant's pilots, those needing attention first."""
+        statuses = await self.statuses(tenant_id)
         if not query.strip():
-            return sorted(await self.statuses(tenant_id), key=attention_first)[:limit]
-        pilots = await self._pilots.list(tenant_id)
-        by_name = {pilot.name: pilot for pilot in pilots}
-        return [await self.status(by_name[name]) for name in search_names(query, by_name, limit)]
+            return sorted(statuses, key=attention_first)[:limit]
+        by_name = {status.pilot.name: status for status in statuses}
+        return [by_name[name] for name in search_names(query, by_name, limit)]
 
     async def overdue(self, tenant_id: str) -> list[PilotStatus]:
         return [status for status in await self.statuses(tenant_id) if status.needs_attention]
@@ -115,10 +115,14 @@ class Portfolio:
         return await sponsor_route(pilot, self._conversations, self._members)
 
     async def unreachable_sponsors(self, tenant_id: str) -> list[Pilot]:
-        """Active pilots whose sponsor the bot cannot reach."""
+        """Active pilots whose sponsor the bot cannot reach: the tenant's pilots, chats and roster, one query each."""
+        pilots = [facts.pilot for facts in await self._summaries.for_tenant(tenant_id)]
+        chats = await self._conversations.personal_chats(tenant_id)
+        members = {member.aad_object_id.lower(): member for member in await self._members.list_for_tenant(tenant_id)}
         out: list[Pilot] = []
-        for pilot in sorted(await self._pilots.list(tenant_id), key=lambda p: name_key(p.name)):
-            if pilot.stage.is_active and (await self.sponsor_route(pilot)).reach is Reach.NONE:
+        for pilot in sorted(pilots, key=lambda p: (name_key(p.name), p.id)):
+            sponsor = pilot.sponsor.aad_object_id.lower()
+            if pilot.stage.is_active and sponsor_reach(chats.get(sponsor), members.get(sponsor)) is Reach.NONE:
                 out.append(pilot)
         return out
 

@@ -140,7 +140,14 @@ async def test_the_gate_planner_posts_the_gate_day_card_and_portfolio_flags_purg
     assert [job.key for job in plan.jobs] == ["gate:2026-11-30:t-0"]
     clock.set(datetime(2026, 12, 3, 12, tzinfo=UTC))
     portfolio = Portfolio(
-        repos.pilots, repos.readings, repos.decisions, repos.sendlog, repos.conversations, repos.members, clock
+        repos.pilots,
+        repos.readings,
+        repos.decisions,
+        repos.sendlog,
+        repos.conversations,
+        repos.members,
+        clock,
+        repos.summaries,
     )
     [status] = await portfolio.overdue(TENANT)
     assert status.gate_passed_undecided_days == 3
@@ -156,7 +163,14 @@ async def test_a_search_finds_names_in_the_tenant_and_lists_those_needing_attent
     await pilots.register(draft(name="Zeta summariser"), TENANT, SPONSOR)
     await pilots.register(draft(name="Zeta elsewhere"), "tenant-2", SPONSOR)
     portfolio = Portfolio(
-        repos.pilots, repos.readings, repos.decisions, repos.sendlog, repos.conversations, repos.members, clock
+        repos.pilots,
+        repos.readings,
+        repos.decisions,
+        repos.sendlog,
+        repos.conversations,
+        repos.members,
+        clock,
+        repos.summaries,
     )
     assert [s.pilot.name for s in await portfolio.search(TENANT, "zeta", 10)] == ["Zeta summariser"]
     assert [s.pilot.name for s in await portfolio.search(TENANT, " ", 10)] == ["Alpha assistant", "Zeta summariser"]
