@@ -2,9 +2,10 @@
 the facts its status is built from, so that `pilots`, `overdue` and the search read a tenant in one query.
 
 It keeps facts, not answers: the pilot, all its readings (one a month, at least the 13 months a trend needs), its
-decisions and the send-log records of its 13 latest check-in cards (``governance.views.PilotFacts``). A status is
-built from them at the moment it is read, by the same ``governance.views`` functions as a single pilot's status, so
-an answer that depends on the time (overdue from 09:00 on the 7th business day) is right whenever it is read.
+decisions and the send-log records of its 13 latest check-in cards that went out (``governance.views.PilotFacts``).
+A status is built from them at the moment it is read, by the same ``governance.views`` functions as a single pilot's
+status, so an answer that depends on the time (overdue from 09:00 on the 7th business day) is right whenever it is
+read.
 
 No store writes two documents atomically, so the summary cannot be written "with" its change. Instead every change
 is bracketed (``PilotSummaryStore.change``):
@@ -29,8 +30,10 @@ its mark, before the pilot).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import random
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -38,9 +41,8 @@ from datetime import datetime, timedelta
 from typing import Final, TypeVar, overload
 
 from governance.checkin import is_checkin_log_key
-from governance.conflicts import retry_on_conflict
 from governance.errors import AlreadyExists, ConcurrencyConflict, GovernanceError, RecordNotFound
-from governance.model import Pilot
+from governance.model import Pilot, SendStatus
 from governance.ports import Clock
 from governance.views import PilotFacts
 from storage.codec import decision_from_doc, decoded, pilot_from_doc, reading_from_doc, send_from_doc
@@ -54,6 +56,7 @@ SUMMARIES: Final = "summaries"
 MARKER_ID: Final = "summaries-built"  # a pilot id (uuid hex) has no hyphen
 STALE_AFTER: Final = timedelta(minutes=15)  # far longer than any request or sweep step takes between mark and settle
 KEPT_CHECKINS: Final = 13
+ATTEMPTS: Final = 16  # for a mark or a settle that loses ETag races to other writers of the same pilot
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +108,7 @@ class PilotSummaryStore:
                 return
             await self._store.replace(SUMMARIES, {**doc, "pending": [*_pending(doc), entry]}, doc[ETAG])
 
-        await retry_on_conflict(attempt, attempts=5, gave_up="The pilot's summary kept changing; try again.")
+        await _contended(attempt, gave_up="The pilot's summary kept changing; try again.")
         return token
 
     async def _settle(self, tenant_id: str, pilot_id: str, token: str, touched: Touched) -> None:
@@ -122,7 +125,7 @@ class PilotSummaryStore:
             await self._save(facts, doc[ETAG])
 
         try:
-            await retry_on_conflict(attempt, attempts=5)
+            await _contended(attempt, gave_up="The pilot's summary kept changing.")
         except GovernanceError as exc:  # the token stays: the summary reads as dirty until it is repaired
             logger.warning("the summary of pilot %s stays dirty: %s", pilot_id, exc.message)
 
@@ -146,7 +149,8 @@ class PilotSummaryStore:
             doc["decisions"] = [_fact(d) for d in await self._store.query("decisions", partition=pilot_id)]
         if touched.checkin is not None:
             fresh = await self._store.read("sendlog", pilot_id, touched.checkin)
-            doc["checkins"] = _recent(_replaced(doc.get("checkins") or [], touched.checkin, fresh))
+            sent = fresh if fresh is not None and _sent_checkin(fresh) else None
+            doc["checkins"] = _recent(_replaced(doc.get("checkins") or [], touched.checkin, sent))
 
     async def _built(self, tenant_id: str, pilot_id: str) -> Document:
         """The summary's facts read in full from the sources (``pilot`` None if there is no such pilot)."""
@@ -158,7 +162,7 @@ class PilotSummaryStore:
         doc["readings"] = [_fact(r) for r in await self._store.query("readings", partition=pilot_id)]
         doc["decisions"] = [_fact(d) for d in await self._store.query("decisions", partition=pilot_id)]
         sends = await self._store.query("sendlog", partition=pilot_id)
-        doc["checkins"] = _recent(_fact(s) for s in sends if is_checkin_log_key(str(s.get("id", ""))))
+        doc["checkins"] = _recent(_fact(s) for s in sends if _sent_checkin(s))
         return doc
 
     # -- the read side -------------------------------------------------------------------------------------------
@@ -218,6 +222,19 @@ class PilotSummaryStore:
         await self._store.upsert(SUMMARIES, marker)
 
 
+async def _contended(attempt: Callable[[], Awaitable[None]], *, gave_up: str) -> None:
+    """Read-modify-write a summary that other writers of the same pilot may be changing at the same moment: on a lost
+    ETag race, wait a little (jittered, growing) and go again."""
+    for tries in range(ATTEMPTS):
+        try:
+            await attempt()
+            return
+        except ConcurrencyConflict:
+            if tries + 1 < ATTEMPTS:
+                await asyncio.sleep(random.uniform(0, min(0.2, 0.005 * 2**tries)))
+    raise ConcurrencyConflict(gave_up)
+
+
 def facts_from_doc(doc: Document) -> PilotFacts:
     return PilotFacts(
         pilot=pilot_from_doc(doc["pilot"]),
@@ -272,6 +289,11 @@ def _fact(doc: Document | None) -> Document | None:
 def _replaced(facts: list[Document], doc_id: str, fresh: Document | None) -> list[Document]:
     kept = [fact for fact in facts if fact.get("id") != doc_id]
     return kept if fresh is None else [*kept, _fact(fresh)]
+
+
+def _sent_checkin(doc: Document) -> bool:
+    """A send-log record a status reads: a check-in card that went out (a claim not yet sent changes nothing)."""
+    return is_checkin_log_key(str(doc.get("id", ""))) and doc.get("status") == SendStatus.SENT.value
 
 
 def _recent(checkins: Iterable[Document | None]) -> list[Document]:
