@@ -64,9 +64,8 @@ async def show_pilots(turn: Turn, argument: str) -> None:
 
 
 async def show_overdue(turn: Turn, argument: str) -> None:
-    tenant_id = turn.asker.tenant_id
-    late = await turn.app.portfolio.overdue(tenant_id)
-    unreachable = await turn.app.portfolio.unreachable_sponsors(tenant_id) if turn.asker.actor.is_admin else []
+    asker = turn.asker
+    late, unreachable = await turn.app.portfolio.overdue_and_unreachable(asker.tenant_id, sponsors=asker.actor.is_admin)
     await turn.show(overdue_card(late, unreachable))
 
 

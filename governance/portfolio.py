@@ -114,9 +114,18 @@ class Portfolio:
     async def sponsor_route(self, pilot: Pilot) -> SponsorRoute:
         return await sponsor_route(pilot, self._conversations, self._members)
 
-    async def unreachable_sponsors(self, tenant_id: str) -> list[Pilot]:
-        """Active pilots whose sponsor the bot cannot reach: the tenant's pilots, chats and roster, one query each."""
-        pilots = [facts.pilot for facts in await self._summaries.for_tenant(tenant_id)]
+    async def overdue_and_unreachable(self, tenant_id: str, *, sponsors: bool) -> tuple[list[PilotStatus], list[Pilot]]:
+        """What `overdue` shows, from one read of the tenant: the pilots needing attention and, when ``sponsors``,
+        those whose sponsor the bot cannot reach."""
+        statuses = await self.statuses(tenant_id)
+        unreachable = await self._unreachable([s.pilot for s in statuses]) if sponsors else []
+        return [status for status in statuses if status.needs_attention], unreachable
+
+    async def _unreachable(self, pilots: list[Pilot]) -> list[Pilot]:
+        """The tenant's chats and roster, one query each, against the active pilots' sponsors."""
+        if not pilots:
+            return []
+        tenant_id = pilots[0].tenant_id
         chats = await self._conversations.personal_chats(tenant_id)
         members = {member.aad_object_id.lower(): member for member in await self._members.list_for_tenant(tenant_id)}
         out: list[Pilot] = []

@@ -56,6 +56,7 @@ SUMMARIES: Final = "summaries"
 MARKER_ID: Final = "summaries-built"  # a pilot id (uuid hex) has no hyphen
 STALE_AFTER: Final = timedelta(minutes=15)  # far longer than any request or sweep step takes between mark and settle
 KEPT_CHECKINS: Final = 13
+SUMMARISING_AT_ONCE: Final = 16  # pilots summarised at once on a tenant's first read
 ATTEMPTS: Final = 16  # for a mark or a settle that loses ETag races to other writers of the same pilot
 
 
@@ -212,12 +213,18 @@ class PilotSummaryStore:
         return built
 
     async def _summarise_existing(self, tenant_id: str, docs: list[Document]) -> None:
-        """Once per tenant: a summary for every pilot that has none, then the marker that says all have one."""
+        """Once per tenant: a summary for every pilot that has none (a few at a time, for Cosmos DB's round trips),
+        then the marker that says all have one."""
         have = {doc["id"] for doc in docs}
-        for pilot in await self._store.query("pilots", partition=tenant_id):
-            if pilot["id"] not in have:
+        missing = [p["id"] for p in await self._store.query("pilots", partition=tenant_id) if p["id"] not in have]
+        lanes = asyncio.Semaphore(SUMMARISING_AT_ONCE)
+
+        async def summarise(pilot_id: str) -> None:
+            async with lanes:
                 with contextlib.suppress(AlreadyExists):  # a writer's mark created it meanwhile
-                    await self._store.create(SUMMARIES, await self._built(tenant_id, pilot["id"]))
+                    await self._store.create(SUMMARIES, await self._built(tenant_id, pilot_id))
+
+        await asyncio.gather(*(summarise(pilot_id) for pilot_id in missing))
         marker = {"id": MARKER_ID, "tenantId": tenant_id, "kind": "marker", "at": self._clock.now().isoformat()}
         await self._store.upsert(SUMMARIES, marker)
 

@@ -149,11 +149,9 @@ async def test_the_gate_planner_posts_the_gate_day_card_and_portfolio_flags_purg
         clock,
         repos.summaries,
     )
-    [status] = await portfolio.overdue(TENANT)
+    [status], unreachable = await portfolio.overdue_and_unreachable(TENANT, sponsors=True)
     assert status.gate_passed_undecided_days == 3
-    assert [p.sponsor for p in await portfolio.unreachable_sponsors(TENANT)] == [
-        Person(SPONSOR.aad_object_id, SPONSOR.name)
-    ]
+    assert [p.sponsor for p in unreachable] == [Person(SPONSOR.aad_object_id, SPONSOR.name)]
 
 
 async def test_a_search_finds_names_in_the_tenant_and_lists_those_needing_attention_first(repos: Repositories) -> None:
