@@ -56,6 +56,7 @@ SUMMARIES: Final = "summaries"
 MARKER_ID: Final = "summaries-built"  # a pilot id (uuid hex) has no hyphen
 STALE_AFTER: Final = timedelta(minutes=15)  # far longer than any request or sweep step takes between mark and settle
 KEPT_CHECKINS: Final = 13
+DECODED_KEPT: Final = 50_000  # decoded summaries kept in memory, across tenants
 SUMMARISING_AT_ONCE: Final = 16  # pilots summarised at once on a tenant's first read
 ATTEMPTS: Final = 16  # for a mark or a settle that loses ETag races to other writers of the same pilot
 
@@ -86,6 +87,9 @@ class PilotSummaryStore:
     def __init__(self, store: DocumentStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
+        # Decoded facts by (pilot id, summary ETag): a summary that has not changed since the last read is not decoded
+        # again (a thousand pilots' readings take longer to decode than to read).
+        self._decoded: dict[tuple[str, str], PilotFacts] = {}
 
     # -- the write side ------------------------------------------------------------------------------------------
 
@@ -174,12 +178,31 @@ class PilotSummaryStore:
         if not any(doc.get("kind") == "marker" for doc in docs):
             await self._summarise_existing(tenant_id, docs)
             docs = await self._store.query(SUMMARIES, partition=tenant_id)
-        current: list[Document] = []
+        out: list[PilotFacts] = []
+        seen: dict[tuple[str, str], PilotFacts] = {}
         for doc in docs:
             if doc.get("kind") != "pilot":
                 continue
-            current.append(doc if _clean(doc) else await self._healed(doc))
-        return decoded((doc for doc in current if doc.get("pilot") is not None), facts_from_doc, "summary")
+            if not _clean(doc):
+                out += self._facts([await self._healed(doc)])
+                continue
+            key = (str(doc["id"]), str(doc.get(ETAG)))
+            facts = self._decoded.get(key)
+            if facts is None:
+                decoded_now = self._facts([doc])
+                if not decoded_now:
+                    continue
+                facts = decoded_now[0]
+            seen[key] = facts
+            out.append(facts)
+        if len(self._decoded) > DECODED_KEPT:
+            self._decoded.clear()
+        self._decoded.update(seen)
+        return out
+
+    @staticmethod
+    def _facts(docs: list[Document]) -> list[PilotFacts]:
+        return decoded((doc for doc in docs if doc.get("pilot") is not None), facts_from_doc, "summary")
 
     async def repair(self, pilot: Pilot) -> bool:
         """The sweep's repair: rebuild a summary left dirty by a writer that died, or missing (data from before
