@@ -31,7 +31,7 @@ from bots.turn import BotServices
 from cards.verbs import MAX_REFRESH_USERS
 from config import Settings, SettingsError, load_settings
 from governance.errors import StorageUnavailable
-from governance.portfolio import Deciders, Portfolio
+from governance.portfolio import Deciders
 from governance.ports import Clock, DeciderIds, Messenger, SystemClock
 from governance.services import PilotService
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
@@ -200,16 +200,7 @@ def create_app(
     sweep = build_sweep(repos, messenger, clock, service, deciders.teams_ids)
     scheduler_loop = SchedulerLoop(sweep, settings.scheduler_interval_s)
     card_updater = CheckinCardUpdater(repos.readings, repos.sendlog, repos.conversations, messenger)
-    portfolio = Portfolio(
-        repos.pilots,
-        repos.readings,
-        repos.decisions,
-        repos.sendlog,
-        repos.conversations,
-        repos.members,
-        clock,
-        repos.summaries,
-    )
+    portfolio = repos.portfolio(clock)
     conversation_state = ConversationState(DocumentBotStorage(store))
     bot_services = BotServices(
         settings=settings,

@@ -20,6 +20,7 @@ from governance.model import (
     TenantSettings,
 )
 from governance.period import Period
+from governance.portfolio import Portfolio
 from governance.ports import Clock, SystemClock
 from storage.codec import (
     agenda_from_doc,
@@ -328,6 +329,19 @@ class Repositories:
     agenda: DocumentAgenda
     tenants: DocumentTenantSettings
     summaries: PilotSummaryStore
+
+    def portfolio(self, clock: Clock) -> Portfolio:
+        """The portfolio reads on these repositories: a pilot's status from its sources, a tenant's from summaries."""
+        return Portfolio(
+            self.pilots,
+            self.readings,
+            self.decisions,
+            self.sendlog,
+            self.conversations,
+            self.members,
+            clock,
+            self.summaries,
+        )
 
     @classmethod
     def on(cls, store: DocumentStore, clock: Clock | None = None) -> Repositories:

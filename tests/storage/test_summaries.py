@@ -22,7 +22,6 @@ from governance.decisions import DecisionDraft
 from governance.errors import GovernanceError
 from governance.model import DecisionKind, HealthStatus, Pilot, ReadingSource, SendRecord, SendStatus
 from governance.period import Period
-from governance.portfolio import Portfolio
 from governance.rules import ReadingDraft
 from governance.services import Actor, PilotService
 from governance.views import PilotFacts, PilotStatus
@@ -41,19 +40,6 @@ from tests.teams_sim import SPONSOR, TENANT
 ESCALATION_DAY = datetime(2026, 12, 10, 9, tzinfo=UTC)
 BEFORE = ESCALATION_DAY - timedelta(minutes=1)
 SPONSOR_ACTOR = Actor(SPONSOR.aad_object_id, SPONSOR.name)
-
-
-def portfolio(repos: Repositories, clock: FixedClock) -> Portfolio:
-    return Portfolio(
-        repos.pilots,
-        repos.readings,
-        repos.decisions,
-        repos.sendlog,
-        repos.conversations,
-        repos.members,
-        clock,
-        repos.summaries,
-    )
 
 
 def service(repos: Repositories, clock: FixedClock) -> PilotService:
@@ -109,7 +95,7 @@ def comparable(status: PilotStatus) -> PilotStatus:
 
 async def assert_portfolio_agrees(repos: Repositories, clock: FixedClock) -> list[PilotStatus]:
     """`pilots` (from the summaries) shows for every pilot what `status <pilot>` (from the sources) shows."""
-    reads = portfolio(repos, clock)
+    reads = repos.portfolio(clock)
     statuses = await reads.statuses(TENANT.id)
     one_by_one = [await reads.status(s.pilot) for s in statuses]
     assert [comparable(s) for s in statuses] == [comparable(s) for s in one_by_one]
@@ -145,7 +131,7 @@ async def test_the_portfolio_from_summaries_agrees_with_each_pilots_status_acros
     clock.set(ESCALATION_DAY + timedelta(days=1))
     later = {s.pilot.id for s in await assert_portfolio_agrees(repos, clock) if s.checkin_overdue_days}
     assert after < later  # and those whose card went out a day late, a business day later
-    reads = portfolio(repos, clock)
+    reads = repos.portfolio(clock)
     overdue = [s.pilot.id for s in await reads.overdue(TENANT.id)]
     assert overdue == [s.pilot.id for s in await reads.statuses(TENANT.id) if s.needs_attention]
 
