@@ -202,8 +202,8 @@ def render(report: Report) -> str:
         ),
         render_latency(report.measured),
         prose(
-            "Store operations per command (one turn, including the bot's own bookkeeping: the conversation "
-            "reference and dialog state). The same with "
+            "Store operations per command (everything one turn asks of the store, the bot's own bookkeeping "
+            "included). The same with "
             f"{report.options.small} pilots as with {report.options.pilots:,}: one query of the tenant's summaries; "
             "`overdue` adds the tenant's 1:1 chats and roster, for the sponsors the bot cannot reach."
         ),
