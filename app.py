@@ -36,7 +36,7 @@ from governance.audit_service import QuarterlyAuditService
 from governance.errors import StorageUnavailable
 from governance.imports import InitiativeImport
 from governance.leadership import LeadershipService, ReportLinks, ReportSource, no_links
-from governance.portfolio import Deciders, Portfolio
+from governance.portfolio import Deciders
 from governance.ports import Clock, DeciderIds, Messenger, SystemClock
 from governance.report_builder import MonthlyReports
 from governance.services import PilotService, TenantCalendar
@@ -169,7 +169,7 @@ def build_sweep(
         AuditPlanner(repos.audits, repos.sendlog, repos.tenants),
     ]
     if service is not None:
-        planners.insert(0, RepairPlanner(service.repair))
+        planners.insert(0, RepairPlanner(service.repair, repos.summaries.repair))
     tenant_planners: list[TenantPlanner] = []
     if reports is not None:
         tenant_planners.append(ReportPlanner(repos.tenants, repos.sendlog, repos.conversations, reports, report_links))
@@ -199,7 +199,7 @@ def create_app(
 ) -> web.Application:
     clock = clock or SystemClock()
     store = store or make_document_store(settings)
-    repos = Repositories.on(store)
+    repos = Repositories.on(store, clock)
     service = PilotService(
         repos.pilots, repos.readings, repos.decisions, repos.audit, clock, repos.agenda, tenants=repos.tenants
     )
@@ -217,17 +217,8 @@ def create_app(
     messenger = ConnectorMessenger(BotToken(credentials, settings.app_id), sender_limits, sleep=withdrawable_sleep)
     # The sponsor and the admins by their Teams ids, for the gate card's per-user views (as many as a refresh takes).
     deciders = Deciders(repos.conversations, repos.members, settings.admin_users, limit=MAX_REFRESH_USERS)
-    portfolio = Portfolio(
-        repos.pilots,
-        repos.readings,
-        repos.decisions,
-        repos.sendlog,
-        repos.conversations,
-        repos.members,
-        clock,
-        tenants=repos.tenants,
-    )
-    # The monthly report reads the statuses the portfolio reads (the per-pilot summary, once it exists); its card's
+    portfolio = repos.portfolio(clock)
+    # The monthly report reads the statuses the portfolio reads (from the per-pilot summaries); its card's
     # "Open full report" is a signed link when REPORT_LINK_SECRET and PUBLIC_HOSTNAME are set.
     monthly_reports = MonthlyReports(portfolio, repos.tenants, clock)
     reports = monthly_reports.monthly

@@ -1,5 +1,5 @@
-"""`python -m bench` runs every benchmark; `python -m bench bot_latency` (or `checkin_sender`, `monthly_report`) runs
-one.
+"""`python -m bench` runs every benchmark; `python -m bench bot_latency` (or `checkin_sender`, `portfolio_reads`,
+`monthly_report`) runs one.
 
 Options: `--quick` (small data and few turns, a smoke run; never writes README.md), `--no-readme` (print
 only), `--sqlite-only`, `--no-analysis` (latency only: no attribution, botbuilder overhead or what-if runs),
@@ -14,15 +14,16 @@ import dataclasses
 import logging
 import sys
 
-from bench import bot_latency, checkin_sender, monthly_report
+from bench import bot_latency, checkin_sender, monthly_report, portfolio_reads
 from bench.readme import merged, write_section
 
-BENCHMARKS = ("bot_latency", "checkin_sender", "monthly_report")
+BENCHMARKS = ("bot_latency", "checkin_sender", "portfolio_reads", "monthly_report")
 
 INTRO = """\
 Not timed tests: numbers from `make bench` (starts the Cosmos DB test server, then runs `python -m bench`; one
-benchmark: `python -m bench bot_latency`, `checkin_sender` or `monthly_report`; a smoke run: `python -m bench
---quick --no-readme`). A run rewrites the subsections of the benchmarks it ran and keeps the others."""
+benchmark: `python -m bench bot_latency`, `checkin_sender`, `portfolio_reads` or `monthly_report`; a smoke run:
+`python -m bench --quick --no-readme`). A run rewrites the subsections of the benchmarks it ran and keeps the
+others."""
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -66,6 +67,15 @@ def main(argv: list[str]) -> int:
         print("\n" + text + "\n", flush=True)
         results[checkin_sender.HEADING] = text
         missed = missed or bool(sender.goal_misses())
+    if "portfolio_reads" in selected:
+        options_p = portfolio_reads.Options.quick() if args.quick else portfolio_reads.Options()
+        if args.sqlite_only:
+            options_p = dataclasses.replace(options_p, stores=("sqlite",))
+        portfolio = portfolio_reads.main(options_p)
+        text = portfolio_reads.render(portfolio)
+        print("\n" + text + "\n", flush=True)
+        results[portfolio_reads.HEADING] = text
+        missed = missed or bool(portfolio.goal_misses())
     if "monthly_report" in selected:
         outcome = monthly_report.main(monthly_report.Options.quick() if args.quick else monthly_report.Options())
         text = monthly_report.render(outcome)

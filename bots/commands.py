@@ -66,10 +66,12 @@ async def show_pilots(turn: Turn, argument: str) -> None:
 
 
 async def show_overdue(turn: Turn, argument: str) -> None:
-    tenant_id = turn.asker.tenant_id
-    # Every status: the card lists the late ones, and the pilots outside the flow of work and the drafts below them.
-    statuses = await turn.app.portfolio.statuses(tenant_id)
-    unreachable = await turn.app.portfolio.unreachable_sponsors(tenant_id) if turn.asker.actor.is_admin else []
+    asker = turn.asker
+    # Every status: the card lists the late ones, the skipped months, and the pilots outside the flow of work and the
+    # drafts below them; one read of the tenant.
+    statuses, unreachable = await turn.app.portfolio.statuses_and_unreachable(
+        asker.tenant_id, sponsors=asker.actor.is_admin
+    )
     await turn.show(overdue_card(statuses, unreachable))
 
 

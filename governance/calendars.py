@@ -11,11 +11,14 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from functools import cache
+from typing import TYPE_CHECKING
 
 import holidays
 
 from governance.model import Pilot
-from governance.ports import TenantSettingsRepository
+
+if TYPE_CHECKING:  # ports imports the views, which use these calendars
+    from governance.ports import TenantSettingsRepository
 
 # A pilot's dates lie within governance.rules' EARLIEST_DATE..LATEST_DATE; the package computes any year, but no
 # calendar is built for a year nobody can schedule in (a bad "now" must not fill the cache).

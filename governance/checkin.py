@@ -300,6 +300,11 @@ def checkin_log_key(period: Period, audience: Audience = SPONSOR) -> str:
     return f"checkin:{period}" if audience == SPONSOR else f"checkin:{period}:{audience}"
 
 
+def is_checkin_log_key(key: str) -> bool:
+    """Whether a send-log key is a check-in card's (``checkin_log_key``): the records a status reads."""
+    return key.startswith("checkin:")
+
+
 def nudge_log_key(nudge: Nudge, period: Period, audience: Audience = SPONSOR, remind_on: date | None = None) -> str:
     """A reminder someone asked for (away) has its own key, with its day: it is sent once even if the usual
     reminder went out before they asked, and once more if they ask again for another day."""

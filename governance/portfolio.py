@@ -7,7 +7,6 @@ gate by the ids Teams knows them by, for the gate card's per-user views.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum, StrEnum
@@ -16,19 +15,20 @@ from typing import Final
 from governance.calendars import with_tenant_country
 from governance.checkin import checkin_log_key
 from governance.lead import checkin_audiences
-from governance.model import ConversationRef, Pilot, SendStatus, TeamMember
+from governance.model import ConversationRef, Pilot, TeamMember
 from governance.ports import (
     Clock,
     ConversationRepository,
     DecisionRepository,
     MemberRepository,
     PilotRepository,
+    PilotSummaries,
     ReadingRepository,
     SendLog,
     TenantSettingsRepository,
 )
 from governance.rules import name_key, search_names
-from governance.views import PilotStatus, attention_first, pilot_status
+from governance.views import PilotStatus, attention_first, pilot_status, status_of, with_checkin_sent
 
 
 class Unread(Enum):
@@ -82,6 +82,9 @@ async def person_route(
 
 
 class Portfolio:
+    """A pilot's status from its sources; the tenant's statuses from the per-pilot summary (``PilotSummaries``), which
+    keeps the same facts, so both are built by ``governance.views`` at the moment they are read."""
+
     def __init__(
         self,
         pilots: PilotRepository,
@@ -91,6 +94,7 @@ class Portfolio:
         conversations: ConversationRepository,
         members: MemberRepository,
         clock: Clock,
+        summaries: PilotSummaries,
         tenants: TenantSettingsRepository | None = None,
     ) -> None:
         self._tenants = tenants  # the tenant's default holiday calendar, for pilots that name no country
@@ -101,6 +105,7 @@ class Portfolio:
         self._conversations = conversations
         self._members = members
         self._clock = clock
+        self._summaries = summaries
 
     async def status(self, pilot: Pilot, default_country: str | Unread | None = UNREAD) -> PilotStatus:
         """``default_country``: the tenant's default holiday calendar, when the caller has read it already."""
@@ -110,34 +115,29 @@ class Portfolio:
             pilot = with_tenant_country(pilot, default_country)
         readings = await self._readings.list_for(pilot.id)
         decisions = await self._decisions.list_for(pilot.id)
-        now = self._clock.now()
-        status = pilot_status(pilot, readings, decisions, now)
-        period = status.due_period
-        if period is None:
+        status = pilot_status(pilot, readings, decisions, self._clock.now())
+        if status.due_period is None:
             return status
-        # Nudges and "overdue" count from the day the card really went out, as the scheduler does.
-        sent = await self._sendlog.get(pilot.id, checkin_log_key(period, checkin_audiences(pilot)[0]))
-        if sent is None or sent.status is not SendStatus.SENT or sent.sent_at is None:
-            return status
-        return dataclasses.replace(status, checkin=dataclasses.replace(status.checkin, sent_at=sent.sent_at))
+        sent = await self._sendlog.get(pilot.id, checkin_log_key(status.due_period, checkin_audiences(pilot)[0]))
+        return with_checkin_sent(status, sent)
 
     async def default_country(self, tenant_id: str) -> str | None:
         return (await self._tenants.get(tenant_id)).default_country if self._tenants is not None else None
 
     async def statuses(self, tenant_id: str) -> list[PilotStatus]:
-        pilots = sorted(await self._pilots.list(tenant_id), key=lambda p: name_key(p.name))
+        now = self._clock.now()
         country = await self.default_country(tenant_id)
-        return [await self.status(pilot, country) for pilot in pilots]
+        statuses = [status_of(facts, now, country) for facts in await self._summaries.for_tenant(tenant_id)]
+        return sorted(statuses, key=lambda s: (name_key(s.pilot.name), s.pilot.id))
 
     async def search(self, tenant_id: str, query: str, limit: int) -> list[PilotStatus]:
         """At most ``limit`` pilots for a search box, best first: the names ``status <query>`` would offer (see
         ``search_names``); for an empty query the tenant's pilots, those needing attention first."""
+        statuses = await self.statuses(tenant_id)
         if not query.strip():
-            return sorted(await self.statuses(tenant_id), key=attention_first)[:limit]
-        pilots = await self._pilots.list(tenant_id)
-        by_name = {pilot.name: pilot for pilot in pilots}
-        country = await self.default_country(tenant_id)
-        return [await self.status(by_name[name], country) for name in search_names(query, by_name, limit)]
+            return sorted(statuses, key=attention_first)[:limit]
+        by_name = {status.pilot.name: status for status in statuses}
+        return [by_name[name] for name in search_names(query, by_name, limit)]
 
     async def overdue(self, tenant_id: str) -> list[PilotStatus]:
         return [status for status in await self.statuses(tenant_id) if status.needs_attention]
@@ -145,11 +145,27 @@ class Portfolio:
     async def sponsor_route(self, pilot: Pilot) -> SponsorRoute:
         return await sponsor_route(pilot, self._conversations, self._members)
 
-    async def unreachable_sponsors(self, tenant_id: str) -> list[Pilot]:
-        """Active pilots whose sponsor the bot cannot reach."""
+    async def statuses_and_unreachable(
+        self, tenant_id: str, *, sponsors: bool
+    ) -> tuple[list[PilotStatus], list[Pilot]]:
+        """What `overdue` reads, from one read of the tenant: every status (the card picks the late ones, the skipped
+        months, the workflow gaps and the drafts) and, when ``sponsors``, the pilots whose sponsor the bot cannot
+        reach."""
+        statuses = await self.statuses(tenant_id)
+        unreachable = await self._unreachable([s.pilot for s in statuses]) if sponsors else []
+        return statuses, unreachable
+
+    async def _unreachable(self, pilots: list[Pilot]) -> list[Pilot]:
+        """The tenant's chats and roster, one query each, against the active pilots' sponsors."""
+        if not pilots:
+            return []
+        tenant_id = pilots[0].tenant_id
+        chats = await self._conversations.personal_chats(tenant_id)
+        members = {member.aad_object_id.lower(): member for member in await self._members.list_for_tenant(tenant_id)}
         out: list[Pilot] = []
-        for pilot in sorted(await self._pilots.list(tenant_id), key=lambda p: name_key(p.name)):
-            if pilot.stage.is_active and (await self.sponsor_route(pilot)).reach is Reach.NONE:
+        for pilot in sorted(pilots, key=lambda p: (name_key(p.name), p.id)):
+            sponsor = pilot.sponsor.aad_object_id.lower()
+            if pilot.stage.is_active and sponsor_reach(chats.get(sponsor), members.get(sponsor)) is Reach.NONE:
                 out.append(pilot)
         return out
 

@@ -18,6 +18,7 @@ from governance.model import (
     TenantSettings,
 )
 from governance.period import Period
+from governance.views import PilotFacts
 
 if TYPE_CHECKING:  # governance.quarterly_audit reads the calendars, which read these ports
     from governance.quarterly_audit import QuarterlyAudit
@@ -113,6 +114,11 @@ class ConversationRepository(Protocol):
 
     async def find_personal(self, tenant_id: str, aad_object_id: str) -> ConversationRef | None: ...
 
+    async def personal_chats(self, tenant_id: str) -> dict[str, ConversationRef]:
+        """Every user's 1:1 chat in the tenant, by Entra object id (lower case), as ``find_personal`` picks it: one
+        query for the whole tenant."""
+        ...
+
     async def list_for_tenant(self, tenant_id: str) -> list[ConversationRef]: ...
 
 
@@ -136,6 +142,15 @@ class SendLog(Protocol):
         ...
 
     async def list_for(self, pilot_id: str) -> list[SendRecord]: ...
+
+
+class PilotSummaries(Protocol):
+    """The per-pilot summary (storage.summaries): what `pilots`, `overdue` and the search read."""
+
+    async def for_tenant(self, tenant_id: str) -> list[PilotFacts]:
+        """Every pilot of the tenant with the facts its status is built from, in a number of store queries that
+        does not grow with the number of pilots (only with the changes in flight)."""
+        ...
 
 
 class TenantSettingsRepository(Protocol):

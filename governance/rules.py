@@ -7,6 +7,7 @@ edges can show each problem next to its input.
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 import unicodedata
@@ -95,8 +96,9 @@ def clean_text(value: str) -> str:
     return re.sub(r"[ \t]+", " ", cleaned).strip()
 
 
+@functools.lru_cache(maxsize=65_536)
 def name_key(name: str) -> str:
-    """The form names are compared in: case-, accent- and spacing-insensitive."""
+    """The form names are compared in: case-, accent- and spacing-insensitive (remembered: lists sort by it)."""
     decomposed = unicodedata.normalize("NFKD", name)
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return re.sub(r"\s+", " ", plain).strip().casefold()

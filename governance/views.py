@@ -6,15 +6,18 @@ that one of those already knows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from governance.checkin import CheckinState, checkin_state
+from governance.calendars import with_tenant_country
+from governance.checkin import CheckinState, checkin_log_key, checkin_state
 from governance.corrections import correctable_periods
 from governance.decisions import retirement_date
 from governance.gate import GateState, gate_state
-from governance.model import GateDecision, Metric, MetricReading, Pilot
+from governance.lead import checkin_audiences
+from governance.model import GateDecision, Metric, MetricReading, Pilot, SendRecord, SendStatus
 from governance.period import Period
 from governance.projections import Projection, SpendProjection, project_metric, spend_projection
 from governance.rules import name_key, progress, target_met
@@ -137,6 +140,39 @@ def pilot_status(
     gate = gate_state(pilot, decisions, now)
     checkin = checkin_state(pilot, now, by_period, retired_on=retirement_date(gate.decisions))
     return PilotStatus(pilot, tuple(views), ordered, gate.decisions, checkin, gate)
+
+
+def with_checkin_sent(status: PilotStatus, sent: SendRecord | None) -> PilotStatus:
+    """Nudges and "overdue" count from the day the due check-in card really went out (the send-log's record of
+    it), as the scheduler does."""
+    if status.due_period is None or sent is None or sent.status is not SendStatus.SENT or sent.sent_at is None:
+        return status
+    return dataclasses.replace(status, checkin=dataclasses.replace(status.checkin, sent_at=sent.sent_at))
+
+
+@dataclass(frozen=True, slots=True)
+class PilotFacts:
+    """What a pilot's status is built from: the pilot, its readings and decisions, and the send-log's records of its
+    recent check-in cards. The per-pilot summary (storage.summaries) keeps these, not answers, so that a status built
+    from it at any moment is the one ``pilot_status`` gives at that moment."""
+
+    pilot: Pilot
+    readings: tuple[MetricReading, ...]
+    decisions: tuple[GateDecision, ...]
+    checkins: tuple[SendRecord, ...]  # keyed by governance.checkin.checkin_log_key
+
+    def checkin_sent(self, period: Period) -> SendRecord | None:
+        """The record of the period's card to the first recipient (the sponsor, or the lead instead), whose sending
+        starts the nudges' count."""
+        key = checkin_log_key(period, checkin_audiences(self.pilot)[0])
+        return next((record for record in self.checkins if record.key == key), None)
+
+
+def status_of(facts: PilotFacts, now: datetime, default_country: str | None = None) -> PilotStatus:
+    """``default_country``: the tenant's holiday calendar, for a pilot that names no country of its own."""
+    pilot = with_tenant_country(facts.pilot, default_country) if facts.pilot.country is None else facts.pilot
+    status = pilot_status(pilot, facts.readings, facts.decisions, now)
+    return status if status.due_period is None else with_checkin_sent(status, facts.checkin_sent(status.due_period))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Before a pilot's messages are planned, finish what a failed write left behind (governance.audit)."""
+"""Before a pilot's messages are planned, finish what a failed write left behind: audit events still pending
+(governance.audit) and a summary left dirty (storage.summaries)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ RETRY_AFTER: Final = timedelta(minutes=5)
 
 
 class RepairPlanner:
-    def __init__(self, repair: Callable[[Pilot], Awaitable[bool]]) -> None:
-        self._repair = repair
+    def __init__(self, *repairs: Callable[[Pilot], Awaitable[bool]]) -> None:
+        self._repairs = repairs
 
     async def __call__(self, pilot: Pilot, now: datetime) -> Plan:
         # Every write puts the pilot on the agenda first, so a pilot whose later writes failed comes here soon.
-        whole = await self._repair(pilot)
-        return Plan((), () if whole else (now + RETRY_AFTER,))
+        whole = [await repair(pilot) for repair in self._repairs]
+        return Plan((), () if all(whole) else (now + RETRY_AFTER,))

@@ -51,6 +51,8 @@ CONTAINERS: dict[str, ContainerSpec] = {
         ContainerSpec("botstate", "id"),
         # The scheduler's send-log: one document per (pilot, kind, period), created with a conditional write.
         ContainerSpec("sendlog", "pilotId"),
+        # The per-pilot summary (storage.summaries): the facts of a pilot's status, read per tenant in one query.
+        ContainerSpec("summaries", "tenantId"),
         # When each pilot next has scheduled work: the sweep queries nextDueAt <= now and nothing else.
         ContainerSpec("agenda", "id"),
     )

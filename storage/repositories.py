@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from governance.checkin import is_checkin_log_key
 from governance.model import (
     AgendaEntry,
     AuditEvent,
@@ -14,10 +15,13 @@ from governance.model import (
     MetricReading,
     Pilot,
     SendRecord,
+    SendStatus,
     TeamMember,
     TenantSettings,
 )
 from governance.period import Period
+from governance.portfolio import Portfolio
+from governance.ports import Clock, SystemClock
 from governance.quarterly_audit import AuditStatus, QuarterlyAudit
 from storage.audit_codec import quarterly_audit_from_doc, quarterly_audit_to_doc
 from storage.codec import (
@@ -43,6 +47,7 @@ from storage.codec import (
     utc_key,
 )
 from storage.documents import DocumentStore, where
+from storage.summaries import DECISIONS, PILOT, PilotSummaryStore, checkin_touched, reading_touched
 
 # Documents whose audit events are not yet cleared (governance.audit): the repair reads only these.
 PENDING = where("pendingAudit", "!=", None)
@@ -52,13 +57,20 @@ PENDING = where("pendingAudit", "!=", None)
 
 
 class DocumentPilotRepository:
+    """Every write goes through the pilot's summary (storage.summaries), as do those of the readings, decisions and
+    check-in records below."""
+
     container = "pilots"
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, summaries: PilotSummaryStore) -> None:
         self._store = store
+        self._summaries = summaries
 
     async def add(self, pilot: Pilot) -> Pilot:
-        return pilot_from_doc(await self._store.create(self.container, pilot_to_doc(pilot)))
+        async def write() -> Pilot:
+            return pilot_from_doc(await self._store.create(self.container, pilot_to_doc(pilot)))
+
+        return await self._summaries.change(pilot.tenant_id, pilot.id, PILOT, write)
 
     async def get(self, pilot_id: str, tenant_id: str | None = None) -> Pilot | None:
         if tenant_id is not None:
@@ -69,7 +81,10 @@ class DocumentPilotRepository:
         return pilot_from_doc(docs[0]) if docs else None
 
     async def save(self, pilot: Pilot) -> Pilot:
-        return pilot_from_doc(await self._store.replace(self.container, pilot_to_doc(pilot), pilot.version))
+        async def write() -> Pilot:
+            return pilot_from_doc(await self._store.replace(self.container, pilot_to_doc(pilot), pilot.version))
+
+        return await self._summaries.change(pilot.tenant_id, pilot.id, PILOT, write)
 
     async def list(self, tenant_id: str | None = None) -> list[Pilot]:
         docs = await self._store.query(self.container, partition=tenant_id)
@@ -83,18 +98,26 @@ class DocumentPilotRepository:
 class DocumentReadingRepository:
     container = "readings"
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, summaries: PilotSummaryStore) -> None:
         self._store = store
+        self._summaries = summaries
 
     async def get(self, pilot_id: str, period: Period) -> MetricReading | None:
         doc = await self._store.read(self.container, pilot_id, str(period))
         return reading_from_doc(doc) if doc else None
 
     async def add(self, reading: MetricReading) -> MetricReading:
-        return reading_from_doc(await self._store.create(self.container, reading_to_doc(reading)))
+        async def write() -> MetricReading:
+            return reading_from_doc(await self._store.create(self.container, reading_to_doc(reading)))
+
+        return await self._summaries.change(reading.tenant_id, reading.pilot_id, reading_touched(reading.period), write)
 
     async def save(self, reading: MetricReading) -> MetricReading:
-        return reading_from_doc(await self._store.replace(self.container, reading_to_doc(reading), reading.version))
+        async def write() -> MetricReading:
+            doc = reading_to_doc(reading)
+            return reading_from_doc(await self._store.replace(self.container, doc, reading.version))
+
+        return await self._summaries.change(reading.tenant_id, reading.pilot_id, reading_touched(reading.period), write)
 
     async def list_for(self, pilot_id: str) -> list[MetricReading]:
         docs = await self._store.query(self.container, partition=pilot_id)
@@ -108,15 +131,22 @@ class DocumentReadingRepository:
 class DocumentDecisionRepository:
     container = "decisions"
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, summaries: PilotSummaryStore) -> None:
         self._store = store
+        self._summaries = summaries
 
     async def add(self, decision: GateDecision) -> GateDecision:
-        return decision_from_doc(await self._store.create(self.container, decision_to_doc(decision)))
+        async def write() -> GateDecision:
+            return decision_from_doc(await self._store.create(self.container, decision_to_doc(decision)))
+
+        return await self._summaries.change(decision.tenant_id, decision.pilot_id, DECISIONS, write)
 
     async def save(self, decision: GateDecision) -> GateDecision:
-        doc = decision_to_doc(decision)
-        return decision_from_doc(await self._store.replace(self.container, doc, decision.version))
+        async def write() -> GateDecision:
+            doc = decision_to_doc(decision)
+            return decision_from_doc(await self._store.replace(self.container, doc, decision.version))
+
+        return await self._summaries.change(decision.tenant_id, decision.pilot_id, DECISIONS, write)
 
     async def list_for(self, pilot_id: str) -> list[GateDecision]:
         docs = await self._store.query(self.container, partition=pilot_id)
@@ -166,12 +196,16 @@ class DocumentConversationRepository:
             [where("aadObjectId", "=", aad_object_id.lower()), where("kind", "=", ConversationKind.PERSONAL.value)],
             partition=tenant_id,
         )
-        refs = sorted(
-            decoded(docs, conversation_from_doc, "conversation"),
-            key=lambda r: (r.active and not r.undeliverable, r.updated_at or datetime.min),
-            reverse=True,
+        return _best_chat(decoded(docs, conversation_from_doc, "conversation"))
+
+    async def personal_chats(self, tenant_id: str) -> dict[str, ConversationRef]:
+        docs = await self._store.query(
+            self.container, [where("kind", "=", ConversationKind.PERSONAL.value)], partition=tenant_id
         )
-        return refs[0] if refs else None
+        by_user: dict[str, list[ConversationRef]] = {}
+        for ref in decoded(docs, conversation_from_doc, "conversation"):
+            by_user.setdefault(ref.aad_object_id.lower(), []).append(ref)
+        return {user: best for user, refs in by_user.items() if (best := _best_chat(refs)) is not None}
 
     async def list_for_tenant(self, tenant_id: str) -> list[ConversationRef]:
         docs = await self._store.query(self.container, partition=tenant_id)
@@ -197,22 +231,36 @@ class DocumentMemberRepository:
 
 
 class DocumentSendLog:
-    """The exactly-once ledger: ``create`` is the conditional write that claims a message."""
+    """The exactly-once ledger: ``create`` is the conditional write that claims a message.
+
+    A status reads only when a check-in card was sent: a claim (the first record of its key, not yet sent) changes
+    nothing a summary holds, so only a check-in record written as sent, or replaced, goes through the summary."""
 
     container = "sendlog"
 
-    def __init__(self, store: DocumentStore) -> None:
+    def __init__(self, store: DocumentStore, summaries: PilotSummaryStore) -> None:
         self._store = store
+        self._summaries = summaries
 
     async def get(self, pilot_id: str, key: str) -> SendRecord | None:
         doc = await self._store.read(self.container, pilot_id, key)
         return send_from_doc(doc) if doc else None
 
     async def create(self, record: SendRecord) -> SendRecord:
-        return send_from_doc(await self._store.create(self.container, send_to_doc(record)))
+        async def write() -> SendRecord:
+            return send_from_doc(await self._store.create(self.container, send_to_doc(record)))
+
+        if record.status is not SendStatus.SENT or not is_checkin_log_key(record.key):
+            return await write()
+        return await self._summaries.change(record.tenant_id, record.pilot_id, checkin_touched(record.key), write)
 
     async def replace(self, record: SendRecord) -> SendRecord:
-        return send_from_doc(await self._store.replace(self.container, send_to_doc(record), record.version))
+        async def write() -> SendRecord:
+            return send_from_doc(await self._store.replace(self.container, send_to_doc(record), record.version))
+
+        if not is_checkin_log_key(record.key):
+            return await write()
+        return await self._summaries.change(record.tenant_id, record.pilot_id, checkin_touched(record.key), write)
 
     async def list_for(self, pilot_id: str) -> list[SendRecord]:
         docs = await self._store.query(self.container, partition=pilot_id)
@@ -315,19 +363,43 @@ class Repositories:
     agenda: DocumentAgenda
     tenants: DocumentTenantSettings
     audits: DocumentQuarterlyAudits
+    summaries: PilotSummaryStore
+
+    def portfolio(self, clock: Clock) -> Portfolio:
+        """The portfolio reads on these repositories: a pilot's status from its sources, a tenant's from summaries."""
+        return Portfolio(
+            self.pilots,
+            self.readings,
+            self.decisions,
+            self.sendlog,
+            self.conversations,
+            self.members,
+            clock,
+            self.summaries,
+            self.tenants,
+        )
 
     @classmethod
-    def on(cls, store: DocumentStore) -> Repositories:
+    def on(cls, store: DocumentStore, clock: Clock | None = None) -> Repositories:
+        """``clock`` dates the summaries' pending marks (storage.summaries), to tell a writer that died."""
+        summaries = PilotSummaryStore(store, clock or SystemClock())
         return cls(
             store=store,
-            pilots=DocumentPilotRepository(store),
-            readings=DocumentReadingRepository(store),
-            decisions=DocumentDecisionRepository(store),
+            pilots=DocumentPilotRepository(store, summaries),
+            readings=DocumentReadingRepository(store, summaries),
+            decisions=DocumentDecisionRepository(store, summaries),
             audit=DocumentAuditRepository(store),
             conversations=DocumentConversationRepository(store),
             members=DocumentMemberRepository(store),
-            sendlog=DocumentSendLog(store),
+            sendlog=DocumentSendLog(store, summaries),
             agenda=DocumentAgenda(store),
             tenants=DocumentTenantSettings(store),
             audits=DocumentQuarterlyAudits(store),
+            summaries=summaries,
         )
+
+
+def _best_chat(refs: list[ConversationRef]) -> ConversationRef | None:
+    """Of someone's 1:1 chats, the working one seen last."""
+    ordered = sorted(refs, key=lambda r: (r.active and not r.undeliverable, r.updated_at or datetime.min), reverse=True)
+    return ordered[0] if ordered else None

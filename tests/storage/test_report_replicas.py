@@ -11,7 +11,6 @@ from bots.notifier import BotToken, ConnectorMessenger, SenderLimits
 from governance.leadership import LeadershipService, report_log_key, tenant_subject
 from governance.model import ChannelLink, ConversationKind, ConversationRef, SendRecord, SendStatus
 from governance.period import Period
-from governance.portfolio import Portfolio
 from governance.ports import Clock
 from governance.report_builder import MonthlyReports
 from governance.services import Actor
@@ -39,9 +38,7 @@ def sweep_of(
     repos: Repositories, messenger: ConnectorMessenger, clock: FixedClock, lease_clock: Clock | None = None
 ) -> Sweep:
     """The report's sweep as app.build_sweep wires it (its report planner, on this replica's store)."""
-    portfolio = Portfolio(
-        repos.pilots, repos.readings, repos.decisions, repos.sendlog, repos.conversations, repos.members, clock
-    )
+    portfolio = repos.portfolio(clock)
     planner = ReportPlanner(
         repos.tenants, repos.sendlog, repos.conversations, MonthlyReports(portfolio, repos.tenants, clock).monthly
     )

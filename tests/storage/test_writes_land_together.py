@@ -4,7 +4,6 @@ caller's retry or the next sweep, every pilot whole (its change and its one audi
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -19,24 +18,24 @@ from governance.rules import ReadingDraft
 from governance.services import Actor, PilotService
 from scheduler.gates import GatePlanner
 from scheduler.repair import RepairPlanner
-from storage.documents import Condition, Document, DocumentStore
+from storage.documents import Document, DocumentStore
 from storage.repositories import Repositories
 from storage.sqlite_store import SqliteDocumentStore
 from tests.conftest import Harness, start_harness, stop_harness
 from tests.fakes import FixedClock, MemoryDocumentStore
 from tests.helpers import pilot_body
+from tests.store_wrappers import PassThrough
 from tests.teams_sim import SPONSOR, TENANT, FakeConnector
 
 # The request's writes (agenda, the change with its event, the event into the trail) and the first sweep's.
 WRITES_PER_CHANGE = 6
 
 
-class FailingStore:
+class FailingStore(PassThrough):
     """A DocumentStore that fails its ``fail_at``-th write (counted from ``arm()``) once, as an outage would."""
 
     def __init__(self, inner: DocumentStore) -> None:
-        self._inner = inner
-        self.name = inner.name
+        super().__init__(inner)
         self._fail_at: int | None = None
         self._writes = 0
         self.failed = False
@@ -50,38 +49,21 @@ class FailingStore:
             self.failed = True
             raise StorageUnavailable(f"injected failure of write {self._writes}")
 
-    async def open(self) -> None:
-        await self._inner.open()
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-    async def ping(self) -> None:
-        await self._inner.ping()
-
-    async def read(self, container: str, partition: str, doc_id: str) -> Document | None:
-        return await self._inner.read(container, partition, doc_id)
-
     async def create(self, container: str, doc: Document) -> Document:
         self._write()
-        return await self._inner.create(container, doc)
+        return await super().create(container, doc)
 
     async def replace(self, container: str, doc: Document, etag: str | None = None) -> Document:
         self._write()
-        return await self._inner.replace(container, doc, etag)
+        return await super().replace(container, doc, etag)
 
     async def upsert(self, container: str, doc: Document) -> Document:
         self._write()
-        return await self._inner.upsert(container, doc)
+        return await super().upsert(container, doc)
 
     async def delete(self, container: str, partition: str, doc_id: str, etag: str | None = None) -> None:
         self._write()
-        await self._inner.delete(container, partition, doc_id, etag)
-
-    async def query(
-        self, container: str, conditions: Sequence[Condition] = (), partition: str | None = None
-    ) -> list[Document]:
-        return await self._inner.query(container, conditions, partition)
+        await super().delete(container, partition, doc_id, etag)
 
 
 async def sweeps(h: Harness, at: str) -> None:

@@ -16,7 +16,6 @@ from governance.model import CheckinRecipient, DecisionKind, HealthStatus, Metri
 from governance.period import Period
 from governance.rules import ReadingDraft, validate_pilot
 from governance.services import Actor, PilotService
-from storage.documents import DocumentStore
 from storage.repositories import DocumentReadingRepository, Repositories
 from tests.fakes import FixedClock
 from tests.unit.test_services_on_memory import REGISTERED, SPONSOR, TENANT, draft, repos, service
@@ -119,8 +118,8 @@ class StaleFirstRead(DocumentReadingRepository):
     """A reading repository whose first read answers from before another request stored the month: the state a
     correction sees when a check-in submit writes between its read and its write."""
 
-    def __init__(self, store: DocumentStore, stale: MetricReading | None) -> None:
-        super().__init__(store)
+    def __init__(self, repos: Repositories, stale: MetricReading | None) -> None:
+        super().__init__(repos.store, repos.summaries)
         self._stale: list[MetricReading | None] = [stale]
 
     async def get(self, pilot_id: str, period: Period) -> MetricReading | None:
@@ -136,13 +135,13 @@ async def test_a_correction_that_read_before_a_submit_is_refused_by_the_etag(rep
     # The month had no reading when the sponsor's form was built, and still none when the correction read it; the
     # lead's check-in landed in between: the correction's create is refused, re-read, and reported.
     first = await service(repos, clock).record_reading(pilot.id, reading(41), LEAD, ReadingSource.TEAMS)
-    racing = _service_with(repos, clock, StaleFirstRead(repos.store, None))
+    racing = _service_with(repos, clock, StaleFirstRead(repos, None))
     with pytest.raises(ReadingChanged) as lost:
         await racing.correct_reading(pilot.id, reading(38), "", SPONSOR)
     assert lost.value.current is not None and lost.value.current.values == {"Handling time": 41}
     # Replacing: the correction read the lead's values, then the lead corrected them again before its write.
     second = await service(repos, clock).correct_reading(pilot.id, reading(39), first.stamp, LEAD)
-    racing = _service_with(repos, clock, StaleFirstRead(repos.store, first))
+    racing = _service_with(repos, clock, StaleFirstRead(repos, first))
     with pytest.raises(ReadingChanged):
         await racing.correct_reading(pilot.id, reading(38), first.stamp, SPONSOR)
     now = await repos.readings.get(pilot.id, OCTOBER)

@@ -22,7 +22,6 @@ from governance.model import (
     Stage,
 )
 from governance.period import Period
-from governance.portfolio import Portfolio
 from governance.rules import PilotDraft, ReadingDraft
 from governance.services import Actor, PilotService
 from scheduler.checkins import CheckinPlanner
@@ -139,14 +138,10 @@ async def test_the_gate_planner_posts_the_gate_day_card_and_portfolio_flags_purg
     plan = await GatePlanner(repos.readings, repos.decisions)(pilot, datetime(2026, 11, 30, 9, tzinfo=UTC))
     assert [job.key for job in plan.jobs] == ["gate:2026-11-30:t-0"]
     clock.set(datetime(2026, 12, 3, 12, tzinfo=UTC))
-    portfolio = Portfolio(
-        repos.pilots, repos.readings, repos.decisions, repos.sendlog, repos.conversations, repos.members, clock
-    )
-    [status] = await portfolio.overdue(TENANT)
+    portfolio = repos.portfolio(clock)
+    [status], unreachable = await portfolio.statuses_and_unreachable(TENANT, sponsors=True)
     assert status.gate_passed_undecided_days == 3
-    assert [p.sponsor for p in await portfolio.unreachable_sponsors(TENANT)] == [
-        Person(SPONSOR.aad_object_id, SPONSOR.name)
-    ]
+    assert [p.sponsor for p in unreachable] == [Person(SPONSOR.aad_object_id, SPONSOR.name)]
 
 
 async def test_a_search_finds_names_in_the_tenant_and_lists_those_needing_attention_first(repos: Repositories) -> None:
@@ -155,9 +150,7 @@ async def test_a_search_finds_names_in_the_tenant_and_lists_those_needing_attent
     await pilots.register(draft(name="Alpha assistant", gate_date=date(2027, 2, 1)), TENANT, SPONSOR)
     await pilots.register(draft(name="Zeta summariser"), TENANT, SPONSOR)
     await pilots.register(draft(name="Zeta elsewhere"), "tenant-2", SPONSOR)
-    portfolio = Portfolio(
-        repos.pilots, repos.readings, repos.decisions, repos.sendlog, repos.conversations, repos.members, clock
-    )
+    portfolio = repos.portfolio(clock)
     assert [s.pilot.name for s in await portfolio.search(TENANT, "zeta", 10)] == ["Zeta summariser"]
     assert [s.pilot.name for s in await portfolio.search(TENANT, " ", 10)] == ["Alpha assistant", "Zeta summariser"]
     clock.set(datetime(2026, 12, 3, 12, tzinfo=UTC))  # Zeta's gate (30 November) passed without a decision
