@@ -117,8 +117,14 @@ def test_printed_to_a4_no_row_is_cut_and_headers_repeat(tmp_path: Path) -> None:
 
 
 def test_a_screenshot_of_the_page_is_kept(tmp_path: Path) -> None:
+    """The README's picture: the real builder over the hand-worked portfolio of tests/reports/portfolio.py."""
+    from governance.period import Period
+    from governance.report_builder import build_monthly_report
+    from tests.reports import portfolio
+
+    report = build_monthly_report(portfolio.statuses(), Period.parse("2026-11"), portfolio.NOW, tenant_id="contoso")
     html = tmp_path / "report.html"
-    html.write_text(render_report_html(make_report(12, hostile=True)), encoding="utf-8")
+    html.write_text(render_report_html(report), encoding="utf-8")
     shot = tmp_path / "report-page.png"
     chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,1400", html.as_uri())
     assert shot.stat().st_size > 10_000
