@@ -49,10 +49,13 @@ from governance.ports import (
     TenantSettingsRepository,
 )
 from governance.quarterly_audit import (
+    METRIC_NAME,
     NOTE,
     RECOMMENDATION,
     RECOMMENDED_DATE,
+    TARGET,
     AdminDecision,
+    Attestation,
     AttestationDraft,
     AuditItem,
     AuditStatus,
@@ -61,6 +64,7 @@ from governance.quarterly_audit import (
     Recommendation,
     attestation_of,
     attestation_problems,
+    attested_changes,
     audit_id,
     decision_draft,
     in_audit,
@@ -186,6 +190,7 @@ class QuarterlyAuditService:
         if problems:
             raise ValidationFailed(problems)
         attestation = attestation_of(draft, actor.person, now)
+        await self._apply_corrections(tenant_id, pilot_id, attestation, actor)
 
         async def attempt() -> QuarterlyAudit:
             current = _open(await self.get(audit_ref, tenant_id))
@@ -194,6 +199,22 @@ class QuarterlyAuditService:
             )
 
         return await retry_on_conflict(attempt, gave_up="The audit kept changing; try again.")
+
+    async def _apply_corrections(self, tenant_id: str, pilot_id: str, attestation: Attestation, actor: Actor) -> None:
+        """What the sponsor corrected goes onto the pilot, by the sponsor, through the pilot's own rules and audit
+        trail; before the attestation is stored, so a correction the rules refuse is refused with it."""
+        pilot = await self._pilots.get(pilot_id, tenant_id)
+        changes = attested_changes(pilot, attestation) if pilot is not None else {}
+        if pilot is None or not changes:
+            return
+        try:
+            await self._pilot_service.update(pilot.id, changes, actor, tenant_id)
+        except ValidationFailed as exc:  # the pilot's rules, worded for its own fields: shown against the metric
+            fields: dict[str, str] = {}
+            for key, problem in exc.fields.items():
+                field = METRIC_NAME if key.endswith("name") else TARGET
+                fields[field] = f"{fields[field]} {problem}" if field in fields else problem
+            raise ValidationFailed(fields) from None
 
     # -- decide ------------------------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from typing import Final
 
 from governance.decisions import DecisionDraft
 from governance.localtime import add_business_days, local_date, local_send_time
-from governance.model import GOVERNANCE_ITEMS, DecisionKind, Integration, Metric, Person, Pilot, Stage
+from governance.model import GOVERNANCE_ITEMS, DecisionKind, Direction, Integration, Metric, Person, Pilot, Stage
 
 OPEN_KEY: Final = "open"
 NUDGE_DAYS: Final = (3, 7)  # business days after the attestation card went out
@@ -253,6 +253,34 @@ def snapshot_item(pilot: Pilot, reachable: bool) -> AuditItem:
         if pilot.workflow.gap
         else pilot.workflow.integrated,
     )
+
+
+def attested_changes(pilot: Pilot, attestation: AttestationDraft) -> dict[str, object]:
+    """What the sponsor corrected on a pilot, as PilotService.update changes: the primary metric's name, baseline
+    and target (its direction follows them), the governance checklist (done or not), and whether its workflow is
+    integrated. Empty when they confirmed it as it stands, and for a draft, which is completed by its own form.
+
+    The target date stays in the audit's record: the decision this audit records sets the pilot's next date."""
+    if pilot.is_draft or not pilot.metrics:
+        return {}
+    changes: dict[str, object] = {}
+    metric = pilot.primary_metric
+    direction = Direction.INCREASE if attestation.target > attestation.baseline else Direction.DECREASE
+    attested = dataclasses.replace(
+        metric,
+        name=attestation.metric_name,
+        baseline=attestation.baseline,
+        target=attestation.target,
+        direction=direction,
+    )
+    if attested != metric:
+        changes["metrics"] = (attested, *pilot.metrics[1:])
+    governance = {item: attestation.governance.get(item) is ItemState.DONE for item in GOVERNANCE_ITEMS}
+    if governance != {item: pilot.governance.get(item, False) for item in GOVERNANCE_ITEMS}:
+        changes["governance"] = {**pilot.governance, **governance}
+    if pilot.workflow is not None and pilot.workflow.integrated is not attestation.integration:
+        changes["workflow"] = dataclasses.replace(pilot.workflow, integrated=attestation.integration)
+    return changes
 
 
 def decision_draft(audit: QuarterlyAudit, item: AuditItem) -> DecisionDraft | None:

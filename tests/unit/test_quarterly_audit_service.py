@@ -167,3 +167,34 @@ async def test_drafts_are_listed_as_gaps_and_left_undecided_and_the_workflow_is_
         await service.decide(TENANT, audit.id, pilot_id, ADMIN, (Recommendation.RETIRE, date(2027, 7, 1), ""))
     closed = await service.close(TENANT, audit.id, ADMIN)
     assert {item.name: item.outcome for item in closed.items}["Draft idea"] is Outcome.DRAFT
+
+
+async def test_what_the_sponsor_corrects_goes_onto_the_pilot_through_its_rules_and_trail() -> None:
+    """The attestation corrects the baseline (42 -> 41) and marks every governance item done but DLP: the pilot
+    changes, by the sponsor, with an audit event; attesting the same again changes nothing more."""
+    _, repos, service = await setup()
+    audit, _ = await service.open(TENANT, ADMIN)
+    governance = dict.fromkeys(GOVERNANCE_ITEMS, ItemState.DONE) | {"dlp": ItemState.IN_PROGRESS}
+    await service.attest(TENANT, audit.id, "p1", a_draft(governance=governance), SPONSOR)
+    pilot = await repos.pilots.get("p1", TENANT)
+    assert pilot is not None
+    assert pilot.primary_metric == Metric("Handling time", "min", 41.0, 30.0, Direction.DECREASE)
+    assert pilot.governance["dlp"] is False and pilot.governance["auditLogging"] is True
+    events = [e for e in await repos.audit.list_for("p1") if e.action == "pilot.updated"]
+    assert [e.actor for e in events] == [SPONSOR.aad_object_id]
+
+    await service.attest(TENANT, audit.id, "p1", a_draft(governance=governance), SPONSOR)
+    assert len([e for e in await repos.audit.list_for("p1") if e.action == "pilot.updated"]) == 1
+    untouched = await repos.pilots.get("p2", TENANT)
+    assert untouched is not None and untouched.primary_metric.baseline == 42
+
+
+async def test_a_correction_the_pilots_rules_refuse_is_refused_with_the_attestation() -> None:
+    _, repos, service = await setup()
+    audit, _ = await service.open(TENANT, ADMIN)
+    with pytest.raises(ValidationFailed) as caught:
+        await service.attest(TENANT, audit.id, "p1", a_draft(metric_name="x" * 150), SPONSOR)
+    assert set(caught.value.fields) == {"metricName"}, caught.value.fields
+    assert (await service.get(audit.id, TENANT)).items[0].attestation is None
+    pilot = await repos.pilots.get("p1", TENANT)
+    assert pilot is not None and pilot.primary_metric.name == "Handling time"
