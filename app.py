@@ -41,6 +41,7 @@ from governance.ports import Clock, DeciderIds, Messenger, SystemClock
 from governance.report_builder import MonthlyReports
 from governance.services import PilotService, TenantCalendar
 from reports.links import signed_links
+from scheduler.audit_summary import AuditSummaryPlanner
 from scheduler.audits import AuditPlanner
 from scheduler.checkins import CheckinCardUpdater, CheckinPlanner
 from scheduler.drafts import DraftPlanner
@@ -170,7 +171,10 @@ def build_sweep(
     ]
     if service is not None:
         planners.insert(0, RepairPlanner(service.repair, repos.summaries.repair))
-    tenant_planners: list[TenantPlanner] = []
+    # The tenant's own messages: a closed audit's summary to leadership, and the monthly report.
+    tenant_planners: list[TenantPlanner] = [
+        AuditSummaryPlanner(repos.tenants, repos.audits, repos.sendlog, repos.conversations)
+    ]
     if reports is not None:
         tenant_planners.append(ReportPlanner(repos.tenants, repos.sendlog, repos.conversations, reports, report_links))
     return Sweep(sweep_ports(repos, messenger), planners, clock, tenant_planners=tenant_planners)
@@ -235,7 +239,6 @@ def create_app(
         repos.tenants,
         clock,
         agenda=repos.agenda,
-        messenger=messenger,
     )
     conversation_state = ConversationState(DocumentBotStorage(store))
     bot_services = BotServices(

@@ -28,13 +28,12 @@ from governance.errors import (
     AdminsOnly,
     AlreadyExists,
     AuditClosed,
-    DeliveryFailed,
     GateAlreadyDecided,
     NotAuditor,
     RecordNotFound,
-    Undeliverable,
     ValidationFailed,
 )
+from governance.leadership import tenant_subject
 from governance.localtime import local_date
 from governance.model import AgendaEntry
 from governance.portfolio import Reach, sponsor_route
@@ -43,7 +42,6 @@ from governance.ports import (
     Clock,
     ConversationRepository,
     MemberRepository,
-    Messenger,
     PilotRepository,
     QuarterlyAuditRepository,
     TenantSettingsRepository,
@@ -71,8 +69,6 @@ from governance.quarterly_audit import (
     quarter_of,
     rationale_prefix,
     snapshot_item,
-    summary_of,
-    summary_text,
 )
 from governance.rules import name_key
 from governance.services import Actor, PilotService
@@ -103,7 +99,6 @@ class QuarterlyAuditService:
         clock: Clock,
         *,
         agenda: Agenda | None = None,
-        messenger: Messenger | None = None,
     ) -> None:
         self._audits = audits
         self._pilots = pilots
@@ -113,7 +108,6 @@ class QuarterlyAuditService:
         self._tenants = tenants
         self._clock = clock
         self._agenda = agenda
-        self._messenger = messenger
 
     # -- reads -----------------------------------------------------------------------------------------------
 
@@ -312,22 +306,21 @@ class QuarterlyAuditService:
             raise ValidationFailed(refused, "Some decisions need another date before the audit can close.")
         outcomes = {item.pilot_id: await self._carry_out(audit, item, actor) for item in audit.items}
         now = self._clock.now()
-        closed_by_us = [False]
 
         async def attempt() -> QuarterlyAudit:
             current = await self.get(audit_ref, tenant_id)
-            if current.status is AuditStatus.CLOSED:  # another admin closed it meanwhile: they tell leadership
-                closed_by_us[0] = False
+            if current.status is AuditStatus.CLOSED:  # another admin closed it meanwhile
                 return current
             items = tuple(dataclasses.replace(i, outcome=outcomes.get(i.pilot_id, i.outcome)) for i in current.items)
             closed = dataclasses.replace(
                 current, items=items, status=AuditStatus.CLOSED, closed_by=actor.person, closed_at=now
             )
-            closed_by_us[0] = True
             return await self._audits.save(closed)
 
         closed = await retry_on_conflict(attempt, gave_up="The audit kept changing; press Close again.")
-        return await self._post_summary(closed) if closed_by_us[0] else closed
+        if self._agenda is not None:  # the next sweep posts the summary to leadership, once (scheduler.audit_summary)
+            await self._agenda.set(AgendaEntry(tenant_subject(tenant_id), tenant_id, now))
+        return closed
 
     async def _carry_out(self, audit: QuarterlyAudit, item: AuditItem, actor: Actor) -> Outcome:
         draft = decision_draft(audit, item)
@@ -351,29 +344,6 @@ class QuarterlyAuditService:
                 return Outcome.DECIDED_AT_GATE
             return Outcome.NOT_A_PILOT
         return Outcome.DECIDED
-
-    async def _post_summary(self, audit: QuarterlyAudit) -> QuarterlyAudit:
-        """The summary to the leadership channel when one is linked; best effort (the audit is closed either way)."""
-        if audit.summary_posted or self._messenger is None:
-            return audit
-        settings = await self._tenants.get(audit.tenant_id)
-        channel = settings.leadership_channel
-        if channel is None:
-            return audit
-        target = await self._conversations.get(audit.tenant_id, channel.conversation_id)
-        if target is None or not target.active or target.undeliverable:
-            logger.warning("audit %s closed; the leadership channel is not reachable", audit.id)
-            return audit
-        try:
-            await self._messenger.send(target, text=summary_text(summary_of(audit)))
-        except (DeliveryFailed, Undeliverable) as exc:
-            logger.warning("audit %s closed; its summary did not reach leadership: %s", audit.id, exc.message)
-            return audit
-        try:
-            return await self._audits.save(dataclasses.replace(audit, summary_posted=True))
-        except Exception:  # posted; only the mark is missing
-            logger.warning("audit %s: the summary was posted but not marked", audit.id, exc_info=True)
-            return audit
 
 
 async def latest_closed_audit(audits: QuarterlyAuditRepository, tenant_id: str) -> QuarterlyAudit | None:

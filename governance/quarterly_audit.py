@@ -193,7 +193,6 @@ class QuarterlyAudit:
     items: tuple[AuditItem, ...]
     closed_by: Person | None = None
     closed_at: datetime | None = None
-    summary_posted: bool = False
     version: str | None = None
 
     @property

@@ -166,7 +166,6 @@ def quarterly_audit_to_doc(audit: QuarterlyAudit) -> Document:
         "openedAt": _dt(audit.opened_at),
         "closedBy": _person_doc(audit.closed_by) if audit.closed_by else None,
         "closedAt": _dt(audit.closed_at),
-        "summaryPosted": audit.summary_posted,
         "items": [_item_doc(item) for item in audit.items],
     }
 
@@ -183,6 +182,5 @@ def quarterly_audit_from_doc(doc: Document) -> QuarterlyAudit:
         items=tuple(_item_of(item) for item in doc.get("items") or ()),
         closed_by=_person(closed_by) if closed_by else None,
         closed_at=_required_dt(doc, "closedAt") if doc.get("closedAt") else None,
-        summary_posted=bool(doc.get("summaryPosted", False)),
         version=doc.get(ETAG),
     )

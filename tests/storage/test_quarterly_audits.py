@@ -86,7 +86,7 @@ async def test_a_tenant_has_one_open_audit_and_a_stale_write_is_refused(document
         await audits.create(an_audit("2027-Q1"))  # another quarter while one is open
     closed = await audits.save(dataclasses.replace(first, status=AuditStatus.CLOSED))
     with pytest.raises(ConcurrencyConflict):
-        await audits.save(dataclasses.replace(first, summary_posted=True))
+        await audits.save(dataclasses.replace(first, status=AuditStatus.CLOSED))
     next_quarter = await audits.create(an_audit("2027-Q1"))
     assert await audits.open_for(TENANT) == next_quarter
     assert [a.quarter for a in await audits.list_for(TENANT)] == ["2027-Q1", "2026-Q4"]
