@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Final
 
+import pytest_asyncio
+
+from bots.notifier import SenderLimits
 from governance.model import ChannelLink, ConversationKind, ConversationRef, Stage, TenantSettings
 from tests.api.test_imports import csv_bytes, post_file
 from tests.bots.test_quarterly_audit import (
@@ -21,13 +26,22 @@ from tests.bots.test_quarterly_audit import (
     say,
     tick,
 )
-from tests.conftest import Harness
+from tests.conftest import Harness, start_harness, stop_harness
 from tests.helpers import card_text, cards_of
-from tests.teams_sim import SPONSOR, TENANT
+from tests.teams_sim import SPONSOR, TENANT, FakeConnector
 
 FULL: Final = 150  # full pilots, all sponsored by the one sponsor the bot knows
 ATTESTED: Final = 100  # of those, the ones the sponsor attests; the admin decides the other 50 without them
 DRAFTS: Final = 50  # half by the known sponsor, half by an email nobody matched
+
+
+@pytest_asyncio.fixture
+async def harness(tmp_path: Path, connector: FakeConnector) -> AsyncIterator[Harness]:
+    """One sponsor gets 175 cards here: Teams' 2 messages a second per chat would make the test wait 90 s."""
+    limits = SenderLimits(per_conversation_per_s=1000, base_backoff_s=0.01, max_backoff_s=0.05)
+    h = await start_harness(tmp_path, connector, sender_limits=limits)
+    yield h
+    await stop_harness(h)
 
 
 def the_list() -> bytes:
