@@ -215,3 +215,27 @@ async def test_the_access_log_never_shows_a_link_token(tmp_path: Path, caplog: p
         assert token not in caplog.text and "forged" not in caplog.text
     finally:
         await server.close()
+
+
+async def test_the_report_of_this_month_agrees_with_status_for_every_pilot(seeded: Harness) -> None:
+    """Issue 11's "the renderings agree with `status <pilot>`": this month's report, as of now, against each pilot's
+    status card in Teams: the same latest reading of the primary metric and the same gate."""
+    from cards.pieces import fmt_number
+    from tests.helpers import card_text, cards_of
+    from tests.teams_sim.activities import TeamsUser, personal_message
+
+    sam = TeamsUser("29:1Sam-report-agrees", SAM.aad_object_id, SAM.name, TENANT)
+    status, body = await seeded.api("GET", f"{MONTHLY}&period=2026-12")
+    assert status == 200 and body["pilots"]
+    for row in body["pilots"]:
+        before = len(seeded.connector.sent_activities())
+        posted, _ = await seeded.bot.post(
+            personal_message(f"status {row['name']}", sam, service_url=seeded.connector.service_url)
+        )
+        assert posted in (200, 201)
+        [card] = cards_of(seeded.connector.sent_activities()[before:])
+        shown = card_text(card)
+        assert row["name"] in shown and row["gateDate"] in shown, (row["name"], shown)
+        latest = row["primaryMetric"]["latest"]
+        if latest is not None:
+            assert fmt_number(latest) in shown, (row["name"], latest, shown)
