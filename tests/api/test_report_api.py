@@ -220,7 +220,7 @@ async def test_the_access_log_never_shows_a_link_token(tmp_path: Path, caplog: p
 async def test_the_report_of_this_month_agrees_with_status_for_every_pilot(seeded: Harness) -> None:
     """Issue 11's "the renderings agree with `status <pilot>`": this month's report, as of now, against each pilot's
     status card in Teams: the same latest reading of the primary metric and the same gate."""
-    from cards.pieces import fmt_number
+    from cards.text import fmt_number
     from tests.helpers import card_text, cards_of
     from tests.teams_sim.activities import TeamsUser, personal_message
 
