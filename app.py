@@ -223,8 +223,9 @@ def create_app(
     deciders = Deciders(repos.conversations, repos.members, settings.admin_users, limit=MAX_REFRESH_USERS)
     portfolio = repos.portfolio(clock)
     # The monthly report reads the statuses the portfolio reads (from the per-pilot summaries); its card's
-    # "Open full report" is a signed link when REPORT_LINK_SECRET and PUBLIC_HOSTNAME are set.
-    monthly_reports = MonthlyReports(portfolio, repos.tenants, clock)
+    # "Open full report" is a signed link when REPORT_LINK_SECRET and PUBLIC_HOSTNAME are set; it carries the
+    # outcome of the quarterly audit closed in its month.
+    monthly_reports = MonthlyReports(portfolio, repos.tenants, clock, repos.audits)
     reports = monthly_reports.monthly
     report_links = signed_links(settings, clock)
     sweep = build_sweep(repos, messenger, clock, service, deciders.teams_ids, reports, report_links)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
 from pydantic.json_schema import models_json_schema
 
 from api.schemas import AuditIn, PilotIn, PilotPatch, ReadingIn, TickIn
 from api.spreadsheets import XLSX_TYPE
 from governance.imports import IMPORT_COLUMNS
+from governance.quarterly_audit import Gap, Outcome, Recommendation
 
 _ERROR = {
     "type": "object",
@@ -40,6 +41,51 @@ def _ok(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}
 
 
+_DAY: Final = {"type": "string", "format": "date"}
+_COUNTS: Final = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+_AUDIT_OUTCOME: Final = {
+    "type": ["object", "null"],
+    "description": "The outcome of the quarterly audit that closed in the report's month (report time zone)",
+    "required": ["id", "quarter", "closedOn", "initiatives", "attested", "missing", "gaps", "decisionsByKind"],
+    "properties": {
+        "id": {"type": "string"},
+        "quarter": {"type": "string", "examples": ["2026-Q4"]},
+        "closedOn": _DAY,
+        "initiatives": {"type": "integer", "description": "initiatives audited"},
+        "attested": {"type": "integer", "description": "attested by their sponsors"},
+        "missing": {"type": "integer", "description": "not attested"},
+        "gaps": {
+            **_COUNTS,
+            "propertyNames": {"enum": [gap.value for gap in Gap]},
+            "description": "initiatives per gap (gaps nobody had are left out)",
+        },
+        "decisionsByKind": {
+            **_COUNTS,
+            "propertyNames": {"enum": [rec.value for rec in Recommendation]},
+            "description": "decisions per kind",
+        },
+        "decisions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "pilotId": {"type": "string"},
+                    "pilotName": {"type": "string"},
+                    "kind": {"type": "string", "enum": [rec.value for rec in Recommendation]},
+                    "on": {**_DAY, "description": "the expansion, new gate or retirement date"},
+                    "outcome": {"type": ["string", "null"], "enum": [*(o.value for o in Outcome), None]},
+                },
+            },
+        },
+    },
+}
+_REPORT_JSON: Final = {
+    "type": "object",
+    "required": ["period", "tenantId", "totals", "pilots", "decisions", "roadmap"],
+    "properties": {"audit": _AUDIT_OUTCOME},
+}
+
+
 def _monthly_report() -> dict[str, Any]:
     """GET /api/reports/monthly: the parameters api.reports parses, and the four formats it answers in."""
     text = {"type": "string"}
@@ -65,9 +111,11 @@ def _monthly_report() -> dict[str, Any]:
             ],
             "responses": {
                 "200": {
-                    "description": "the report; csv and xlsx come as attachments named pilotgate-report-YYYY-MM.*",
+                    "description": "the report; csv and xlsx come as attachments named pilotgate-report-YYYY-MM.*; "
+                    "the JSON's audit is the quarterly audit closed in the month (null if none, and in a sponsor's "
+                    "own report); the workbook then has a Quarterly audit sheet and the page an audit section",
                     "content": {
-                        "application/json": {"schema": {"type": "object"}},
+                        "application/json": {"schema": _REPORT_JSON},
                         "text/csv": {"schema": text},
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
                             "schema": {"type": "string", "format": "binary"}

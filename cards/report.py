@@ -36,7 +36,7 @@ from cards.pieces import (
 )
 from cards.text import fmt_number, plain, plural, shorten
 from governance.model import HealthStatus, Stage
-from governance.report import Flag, MonthlyReport, PilotRow
+from governance.report import AuditOutcome, Flag, MonthlyReport, PilotRow
 
 MAX_ATTENTION_ROWS: Final = 8  # the pilots a board member can act on in one read; the page lists every pilot
 MAX_ROW_NAME: Final = 80
@@ -98,9 +98,10 @@ def report_card(report: MonthlyReport, link: str | None = None) -> AdaptiveCard:
     rows = report.pilots
     if not rows:
         head.append(text("No pilots in this report.", subtle=True))
-        return build(head, _actions(link))
+        return build(head + audit_block(report), _actions(link))
     head += [section("Headline figures"), facts(headline(report))]
     head += progress_chart(rows)
+    head += audit_block(report)
     attention = [row for row in rows if needs_attention(row)][:MAX_ATTENTION_ROWS]
     listed = [_attention_row(row) for row in attention]
     flagged = sum(1 for row in rows if needs_attention(row))
@@ -145,6 +146,30 @@ def headline(report: MonthlyReport) -> list[tuple[str, str]]:
         ("Open governance items", f"{totals.open_governance_items:,}"),
         ("Cost-drift alerts", f"{totals.cost_drift_alerts:,}"),
     ]
+
+
+def audit_title(audit: AuditOutcome) -> str:
+    return f"Quarterly audit {audit.quarter}, closed {audit.closed_on.isoformat()}"
+
+
+def audit_facts(audit: AuditOutcome) -> list[tuple[str, str]]:
+    """The audit closed in the month as (label, value) pairs: counts only, so the card's block stays short (the page
+    and the workbook list each decision with its date)."""
+    decided = ", ".join(f"{count:,} {rec.label.lower()}" for rec, count in audit.decisions.items()) or "none"
+    gaps = ", ".join(f"{gap.label.lower()}: {count:,}" for gap, count in audit.gaps.items()) or "none"
+    return [
+        ("Initiatives audited", f"{audit.initiatives:,}"),
+        ("Attested by sponsors", f"{audit.attested:,} ({audit.missing:,} missing)"),
+        ("Decisions", decided),
+        ("Gaps found", gaps),
+    ]
+
+
+def audit_block(report: MonthlyReport) -> list[CardElement]:
+    """The quarterly audit closed in the report's month, as one short block; nothing when none closed."""
+    if report.audit is None:
+        return []
+    return [section(audit_title(report.audit)), facts(audit_facts(report.audit))]
 
 
 def progress_chart(rows: Sequence[PilotRow]) -> list[CardElement]:

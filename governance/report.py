@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from governance.model import DecisionKind, HealthStatus, Person, Stage
 from governance.period import Period
+from governance.quarterly_audit import Gap, Outcome, Recommendation
 
 
 class Flag(StrEnum):
@@ -123,6 +124,33 @@ class RoadmapItem:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditDecisionLine:
+    """One initiative's decision as the quarterly audit recorded it on closing."""
+
+    pilot_id: str
+    pilot_name: str
+    recommendation: Recommendation
+    on: date  # the expansion, new gate or retirement date
+    outcome: Outcome | None  # what closing did with it (recorded, decided at the gate meanwhile, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditOutcome:
+    """The quarterly audit that closed in the report's month: its counts (``quarterly_audit.summary_of``) and its
+    decisions with their dates."""
+
+    audit_id: str
+    quarter: str
+    closed_on: date  # in the tenant's report time zone
+    initiatives: int
+    attested: int
+    missing: int  # initiatives whose sponsor did not attest
+    gaps: dict[Gap, int]  # in the order of Gap; gaps nobody had are left out
+    decisions: dict[Recommendation, int]  # by kind
+    decision_lines: tuple[AuditDecisionLine, ...] = ()  # by date, then name
+
+
+@dataclass(frozen=True, slots=True)
 class MonthlyReport:
     tenant_id: str
     period: Period
@@ -134,3 +162,4 @@ class MonthlyReport:
     sponsor: Person | None = None  # set when the report covers one sponsor's own pilots only
     notes: tuple[str, ...] = field(default=())
     as_of: date | None = None  # the day the figures describe: the period's last day, or today while it runs
+    audit: AuditOutcome | None = None  # the quarterly audit closed in this month (whole-portfolio reports only)

@@ -35,9 +35,12 @@ from governance.decisions import pilot_as_of, retirement_date
 from governance.localtime import local_date, local_send_time
 from governance.model import DecisionKind, GateDecision, HealthStatus, Person, Pilot, Stage
 from governance.period import Period
-from governance.ports import Clock, TenantSettingsRepository
+from governance.ports import Clock, QuarterlyAuditRepository, TenantSettingsRepository
 from governance.projections import drift_of, on_track, spend_projection
+from governance.quarterly_audit import AuditStatus, QuarterlyAudit, summary_of
 from governance.report import (
+    AuditDecisionLine,
+    AuditOutcome,
     DecisionLine,
     Flag,
     MetricLine,
@@ -65,12 +68,23 @@ class StatusSource(Protocol):
 
 
 class MonthlyReports:
-    """The use case every caller of the report goes through (REST, the signed page, the card and its delivery)."""
+    """The use case every caller of the report goes through (REST, the signed page, the card and its delivery).
 
-    def __init__(self, source: StatusSource, tenants: TenantSettingsRepository, clock: Clock) -> None:
+    With ``audits``, a whole-portfolio report also carries the outcome of the quarterly audit that closed in its
+    month (one read of the tenant's audits per report, whatever the number of pilots).
+    """
+
+    def __init__(
+        self,
+        source: StatusSource,
+        tenants: TenantSettingsRepository,
+        clock: Clock,
+        audits: QuarterlyAuditRepository | None = None,
+    ) -> None:
         self._source = source
         self._tenants = tenants
         self._clock = clock
+        self._audits = audits
 
     async def default_period(self, tenant_id: str) -> Period:
         """The previous month in the tenant's report time zone."""
@@ -81,14 +95,60 @@ class MonthlyReports:
         self, tenant_id: str, period: Period | None = None, sponsor: Person | None = None
     ) -> MonthlyReport:
         """The report of ``period`` (default: the previous month); with ``sponsor``, of their own pilots only."""
-        month = period or await self.default_period(tenant_id)
+        settings = await self._tenants.get(tenant_id)
+        month = period or default_report_period(self._clock.now(), settings.report_timezone)
         statuses = await self._source.statuses(tenant_id)
-        return build_monthly_report(statuses, month, self._clock.now(), tenant_id=tenant_id, sponsor=sponsor)
+        audit = None
+        if sponsor is None and self._audits is not None:  # the audit's counts are the whole portfolio's
+            closed = audit_closed_in(await self._audits.list_for(tenant_id), month, settings.report_timezone)
+            audit = audit_outcome(closed, settings.report_timezone) if closed is not None else None
+        return build_monthly_report(
+            statuses, month, self._clock.now(), tenant_id=tenant_id, sponsor=sponsor, audit=audit
+        )
 
 
 def default_report_period(now: datetime, timezone: str = "UTC") -> Period:
     """The month a report is for when none is named: the previous month in the tenant's report time zone."""
     return Period.of(local_date(now, timezone)).previous
+
+
+def audit_closed_in(audits: Iterable[QuarterlyAudit], period: Period, timezone: str) -> QuarterlyAudit | None:
+    """The newest audit that closed in ``period`` (its month in the tenant's report time zone), if any.
+
+    The report of the month an audit closed in is the first one sent after it (on a business day of the next
+    month), and the month whose decisions list the gate decisions closing recorded; keying on the month rather than
+    on "the latest closed audit" keeps an old month's report the same when it is read again after a later audit.
+    """
+    for audit in audits:  # newest quarter first
+        closed_at = audit.closed_at if audit.status is AuditStatus.CLOSED else None
+        if closed_at is not None and Period.of(local_date(closed_at, timezone)) == period:
+            return audit
+    return None
+
+
+def audit_outcome(audit: QuarterlyAudit, timezone: str) -> AuditOutcome:
+    """The report's view of a closed audit: ``quarterly_audit.summary_of``'s counts and each decision's date."""
+    summary = summary_of(audit)
+    assert audit.closed_at is not None, "only a closed audit has an outcome"
+    lines = sorted(
+        (
+            AuditDecisionLine(item.pilot_id, item.name, item.decision.recommendation, item.decision.on, item.outcome)
+            for item in audit.items
+            if item.decision is not None
+        ),
+        key=lambda line: (line.on, name_key(line.pilot_name), line.pilot_id),
+    )
+    return AuditOutcome(
+        audit_id=audit.id,
+        quarter=summary.quarter,
+        closed_on=local_date(audit.closed_at, timezone),
+        initiatives=summary.initiatives,
+        attested=summary.attested,
+        missing=summary.initiatives - summary.attested,
+        gaps=summary.gaps,
+        decisions=summary.decisions,
+        decision_lines=tuple(lines),
+    )
 
 
 def period_end(period: Period, timezone: str) -> datetime:
@@ -119,6 +179,7 @@ def build_monthly_report(
     *,
     tenant_id: str,
     sponsor: Person | None = None,
+    audit: AuditOutcome | None = None,
 ) -> MonthlyReport:
     """The report of ``period`` for the tenant whose pilots' ``statuses`` (as read at ``now``) are given; with
     ``sponsor``, only that sponsor's own pilots (by Entra object id)."""
@@ -145,6 +206,7 @@ def build_monthly_report(
         roadmap=roadmap,
         sponsor=sponsor,
         as_of=report_as_of(period, now),
+        audit=audit,
     )
 
 

@@ -18,7 +18,7 @@ from typing import Final
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from cards.pieces import DECISION_LABEL, HEALTH_LABEL, money, period_label, stage_label, users_line
-from cards.report import FLAG_LABEL, headline, needs_attention, progress_bands
+from cards.report import FLAG_LABEL, audit_facts, audit_title, headline, needs_attention, progress_bands
 from cards.text import NO_VALUE, fmt_number
 from governance.report import MetricLine, MonthlyReport, PilotRow, RoadmapKind
 
@@ -154,6 +154,8 @@ def environment() -> Environment:
         checkin_cell=checkin_cell,
         gate_cell=gate_cell,
         needs_attention=needs_attention,
+        audit_facts=audit_facts,
+        audit_title=audit_title,
         stage_label=stage_label,
         health_label=lambda status: HEALTH_LABEL[status] if status else "no reading",
         flag_label=lambda flag: FLAG_LABEL[flag],

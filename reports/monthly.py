@@ -2,9 +2,11 @@
 computing nothing of its own (the card and the HTML page read the same view).
 
 - JSON: camelCase, the fields the issue names (``period``, ``tenantId``, ``totals``, ``pilots`` with ``primaryMetric``,
-  ``decisions``, ``roadmap``) and a few more a reader needs (``asOf``, ``generatedAt``, ``sponsor``).
+  ``decisions``, ``roadmap``) and a few more a reader needs (``asOf``, ``generatedAt``, ``sponsor``, and ``audit``:
+  the quarterly audit closed in the month, or null).
 - CSV: one row per pilot (the ``Pilots`` table), through reports.tables.
-- Excel: four sheets, Summary, Pilots, Decisions and Roadmap, through reports.tables.
+- Excel: four sheets, Summary, Pilots, Decisions and Roadmap, through reports.tables, and a fifth, Quarterly audit,
+  when an audit closed in the month.
 """
 
 from __future__ import annotations
@@ -14,7 +16,16 @@ from typing import Any, Final
 
 from cards.report import FLAG_LABEL
 from governance.model import Person, Stage
-from governance.report import DecisionLine, MetricLine, MonthlyReport, PilotRow, RoadmapItem, Totals
+from governance.quarterly_audit import Outcome
+from governance.report import (
+    AuditOutcome,
+    DecisionLine,
+    MetricLine,
+    MonthlyReport,
+    PilotRow,
+    RoadmapItem,
+    Totals,
+)
 from reports.html import ROADMAP_LABEL
 from reports.tables import Cell, Column, Kind, Sheet, csv_bytes, xlsx_bytes
 
@@ -123,6 +134,29 @@ def _roadmap_json(item: RoadmapItem) -> dict[str, Any]:
     return {"on": item.on.isoformat(), "kind": item.kind.value, "pilotId": item.pilot_id, "pilotName": item.pilot_name}
 
 
+def _audit_json(audit: AuditOutcome) -> dict[str, Any]:
+    return {
+        "id": audit.audit_id,
+        "quarter": audit.quarter,
+        "closedOn": audit.closed_on.isoformat(),
+        "initiatives": audit.initiatives,
+        "attested": audit.attested,
+        "missing": audit.missing,
+        "gaps": {gap.value: count for gap, count in audit.gaps.items()},
+        "decisionsByKind": {rec.value: count for rec, count in audit.decisions.items()},
+        "decisions": [
+            {
+                "pilotId": line.pilot_id,
+                "pilotName": line.pilot_name,
+                "kind": line.recommendation.value,
+                "on": line.on.isoformat(),
+                "outcome": line.outcome.value if line.outcome else None,
+            }
+            for line in audit.decision_lines
+        ],
+    }
+
+
 def report_json(report: MonthlyReport) -> dict[str, Any]:
     return {
         "period": str(report.period),
@@ -134,6 +168,7 @@ def report_json(report: MonthlyReport) -> dict[str, Any]:
         "pilots": [_pilot_json(row) for row in report.pilots],
         "decisions": [_decision_json(d) for d in report.decisions],
         "roadmap": [_roadmap_json(item) for item in report.roadmap],
+        "audit": _audit_json(report.audit) if report.audit else None,
     }
 
 
@@ -267,6 +302,37 @@ def roadmap_sheet(report: MonthlyReport) -> Sheet:
     return Sheet("Roadmap", ROADMAP_COLUMNS, rows)
 
 
+AUDIT_COLUMNS: Final = (
+    Column("Section"),
+    Column("Item"),
+    Column("Count", Kind.INTEGER),
+    Column("Date", Kind.DATE),
+    Column("Outcome"),
+)
+
+
+def audit_sheet(audit: AuditOutcome) -> Sheet:
+    """The audit closed in the month: its figures, its gaps by group, its decisions by kind, then each decision with
+    its date (one table, a Section column telling the parts apart, so the filter picks one)."""
+    rows: list[tuple[Cell, ...]] = [
+        ("Audit", f"Quarter {audit.quarter}", None, audit.closed_on, "closed"),
+        ("Audit", "Initiatives audited", audit.initiatives, None, None),
+        ("Audit", "Attested by their sponsors", audit.attested, None, None),
+        ("Audit", "Not attested (missing)", audit.missing, None, None),
+        *(("Gaps", gap.label, count, None, None) for gap, count in audit.gaps.items()),
+        *(("Decisions", rec.label, count, None, None) for rec, count in audit.decisions.items()),
+        *(
+            ("Decision", f"{line.pilot_name}: {line.recommendation.label}", None, line.on, _outcome(line.outcome))
+            for line in audit.decision_lines
+        ),
+    ]
+    return Sheet("Quarterly audit", AUDIT_COLUMNS, tuple(rows))
+
+
+def _outcome(outcome: Outcome | None) -> str | None:
+    return outcome.value if outcome else None
+
+
 def report_csv(report: MonthlyReport) -> bytes:
     """One row per pilot."""
     return csv_bytes(pilots_sheet(report))
@@ -279,4 +345,6 @@ def report_title(report: MonthlyReport) -> str:
 
 def report_xlsx(report: MonthlyReport) -> bytes:
     sheets = [summary_sheet(report), pilots_sheet(report), decisions_sheet(report), roadmap_sheet(report)]
+    if report.audit is not None:
+        sheets.append(audit_sheet(report.audit))
     return xlsx_bytes(sheets, title=report_title(report))
