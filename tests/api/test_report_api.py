@@ -4,10 +4,11 @@ and field-named 400s; and the page behind a signed link, GET /reports/{token}.""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +18,7 @@ from aiohttp.test_utils import TestServer
 
 from api.reports import RedactedAccessLogger
 from app import create_app
+from governance.quarterly_audit import AuditStatus, audit_id
 from governance.report_builder import build_monthly_report
 from reports.links import ReportLinkClaims, mint_token, report_link
 from reports.monthly import report_json
@@ -25,6 +27,7 @@ from storage.sqlite_store import SqliteDocumentStore
 from tests.conftest import API_TOKEN, Harness, make_settings, start_harness, stop_harness
 from tests.fakes import FixedClock
 from tests.reports.portfolio import NOVEMBER, NOW, SAM, TENANT, seed, statuses
+from tests.storage.test_quarterly_audits import an_audit
 from tests.teams_sim import FakeConnector
 
 SECRET = "s" * 40
@@ -239,3 +242,25 @@ async def test_the_report_of_this_month_agrees_with_status_for_every_pilot(seede
         latest = row["primaryMetric"]["latest"]
         if latest is not None:
             assert fmt_number(latest) in shown, (row["name"], latest, shown)
+
+
+async def test_the_app_reads_the_audit_closed_in_the_month_into_the_report(seeded: Harness) -> None:
+    """create_app wires the audits into the report: a closed audit stored for the tenant shows up in its month."""
+    written = dataclasses.replace(
+        an_audit(),
+        id=audit_id(TENANT, "2026-Q4"),
+        tenant_id=TENANT,
+        status=AuditStatus.CLOSED,
+        closed_by=SAM,
+        closed_at=datetime(2026, 11, 20, 15, 0, tzinfo=UTC),
+    )
+    await seeded.repos.audits.create(written)
+    status, body = await seeded.api("GET", f"{MONTHLY}&period=2026-11")
+    assert status == 200
+    assert body["audit"]["quarter"] == "2026-Q4" and body["audit"]["closedOn"] == "2026-11-20"
+    assert (body["audit"]["initiatives"], body["audit"]["attested"], body["audit"]["missing"]) == (2, 1, 1)
+    assert body["audit"]["decisions"] == [
+        {"pilotId": "p1", "pilotName": "Claims triage", "kind": "retire", "on": "2027-01-15", "outcome": "decided"}
+    ]
+    status, body = await seeded.api("GET", f"{MONTHLY}&period=2026-10")
+    assert status == 200 and body["audit"] is None

@@ -3,11 +3,15 @@ first, the link to the full page; under 28 KB however many pilots."""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date
 from typing import Any
 
 from cards.report import MAX_ATTENTION_ROWS, OPEN_REPORT, progress_bands, report_card
 from cards.text import MAX_CARD_BYTES, card_json, card_size
 from governance.model import Person
+from governance.quarterly_audit import Gap, Outcome, Recommendation
+from governance.report import AuditDecisionLine, AuditOutcome
 from tests.cards.test_cards import charts, rendered_texts, shown_text
 from tests.helpers import nodes
 from tests.report_fixtures import HOSTILE_NAME, make_report
@@ -24,7 +28,40 @@ def report_cards() -> dict[str, dict[str, Any]]:
         "report-500-long-texts": card_json(report_card(make_report(500, long_text=True, hostile=True), LINK)),
         "report-hostile": card_json(report_card(make_report(6, hostile=True))),
         "report-sponsor": card_json(report_card(make_report(3, sponsor=Person("aad-3", "Ada [Lovelace]")), LINK)),
+        "report-500-audit": card_json(report_card(dataclasses.replace(make_report(500), audit=an_audit(200)), LINK)),
+        "report-empty-audit": card_json(report_card(dataclasses.replace(make_report(0), audit=an_audit(3)))),
     }
+
+
+def an_audit(initiatives: int) -> AuditOutcome:
+    """An audit of ``initiatives`` with every gap and every kind of decision, each decision dated."""
+    kinds = tuple(Recommendation)
+    lines = tuple(
+        AuditDecisionLine(f"p{k}", f"Initiative {k}", kinds[k % 3], date(2027, 1, 1 + k % 28), Outcome.DECIDED)
+        for k in range(initiatives)
+    )
+    return AuditOutcome(
+        audit_id="audit-2026-Q4",
+        quarter="2026-Q4",
+        closed_on=date(2026, 11, 26),
+        initiatives=initiatives,
+        attested=initiatives - 1,
+        missing=1,
+        gaps=dict.fromkeys(Gap, 1),
+        decisions={kind: sum(1 for line in lines if line.recommendation is kind) for kind in kinds},
+        decision_lines=lines,
+    )
+
+
+def test_the_audit_block_is_short_and_fits_with_500_pilots() -> None:
+    plain_card = card_json(report_card(make_report(500), LINK))
+    card = card_json(report_card(dataclasses.replace(make_report(500), audit=an_audit(200)), LINK))
+    assert card_size(card) < MAX_CARD_BYTES - 2 * 1024
+    assert card_size(card) - card_size(plain_card) < 1024  # counts only: no line per decision
+    shown = shown_text(card)
+    assert "Quarterly audit 2026-Q4, closed 2026-11-26" in shown
+    assert "199 (1 missing)" in shown and "67 fund to production, 67 narrow scope, 66 retire" in shown
+    assert "Initiative 1" not in shown
 
 
 def open_urls(card: dict[str, Any]) -> list[dict[str, Any]]:
