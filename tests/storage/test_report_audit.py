@@ -15,9 +15,9 @@ import openpyxl
 from cards.report import report_card
 from cards.text import MAX_CARD_BYTES, card_json, card_size
 from governance.audit_service import QuarterlyAuditService
-from governance.model import GOVERNANCE_ITEMS, Integration
+from governance.model import Integration
 from governance.period import Period
-from governance.quarterly_audit import AttestationDraft, Gap, ItemState, Outcome, Recommendation
+from governance.quarterly_audit import Gap, Outcome, Recommendation
 from governance.report import MonthlyReport
 from governance.report_builder import MonthlyReports
 from governance.services import Actor, PilotService
@@ -29,23 +29,11 @@ from tests.fakes import FixedClock
 from tests.report_fixtures import HOSTILE_NAME
 from tests.storage.conftest import StoreFactory
 from tests.storage.test_repositories_contract import SPONSOR, TENANT, a_pilot
+from tests.unit.test_quarterly_audit_service import a_draft
 
 ADMIN = Actor("ad000000-0000-4000-8000-0000000000a1", "Ada Admin", is_admin=True)
 CLOSED_AT = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 NOVEMBER = Period(2026, 11)
-
-
-def attestation() -> AttestationDraft:
-    return AttestationDraft(
-        metric_name="Handling time",
-        baseline=41.0,
-        target=30.0,
-        target_date=date(2027, 3, 31),
-        integration=Integration.NO,
-        governance=dict.fromkeys(GOVERNANCE_ITEMS, ItemState.DONE),
-        recommendation=Recommendation.NARROW,
-        recommended_date=date(2027, 2, 15),
-    )
 
 
 async def closed_audit_reports(store_factory: StoreFactory) -> MonthlyReports:
@@ -63,7 +51,7 @@ async def closed_audit_reports(store_factory: StoreFactory) -> MonthlyReports:
     for pilot in (first, second):
         await repos.pilots.add(pilot)
     audit, _ = await audits.open(TENANT, ADMIN)
-    await audits.attest(TENANT, audit.id, "p1", attestation(), sponsor)
+    await audits.attest(TENANT, audit.id, "p1", a_draft(integration=Integration.NO), sponsor)
     await audits.decide(TENANT, audit.id, "p1", ADMIN)
     await audits.decide(TENANT, audit.id, "p2", ADMIN, (Recommendation.FUND, date(2027, 1, 4), "all EMEA"))
     await audits.close(TENANT, audit.id, ADMIN)
