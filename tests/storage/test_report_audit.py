@@ -23,12 +23,14 @@ from governance.report_builder import MonthlyReports
 from governance.services import Actor, PilotService
 from reports.html import render_report_html
 from reports.monthly import report_csv, report_json, report_xlsx
+from storage.documents import DocumentStore
 from storage.repositories import Repositories
 from tests.cards.test_cards import assert_official_parser_accepts, shown_text
 from tests.fakes import FixedClock
 from tests.report_fixtures import HOSTILE_NAME
 from tests.storage.conftest import StoreFactory
 from tests.storage.test_repositories_contract import SPONSOR, TENANT, a_pilot
+from tests.store_wrappers import CountingStore
 from tests.unit.test_quarterly_audit_service import a_draft
 
 ADMIN = Actor("ad000000-0000-4000-8000-0000000000a1", "Ada Admin", is_admin=True)
@@ -36,10 +38,10 @@ CLOSED_AT = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 NOVEMBER = Period(2026, 11)
 
 
-async def closed_audit_reports(store_factory: StoreFactory) -> MonthlyReports:
+async def closed_audit_reports(store: DocumentStore) -> MonthlyReports:
     """Two pilots audited: the first attested (narrow, not integrated), the second missing and funded by the admin;
     the audit closed on 26 November."""
-    repos = Repositories.on(await store_factory())
+    repos = Repositories.on(store)
     clock = FixedClock(CLOSED_AT)
     sponsor = Actor(SPONSOR.aad_object_id, SPONSOR.name)
     pilots = PilotService(repos.pilots, repos.readings, repos.decisions, repos.audit, clock, repos.agenda)
@@ -59,7 +61,7 @@ async def closed_audit_reports(store_factory: StoreFactory) -> MonthlyReports:
 
 
 async def test_the_month_the_audit_closed_in_carries_its_outcome(store_factory: StoreFactory) -> None:
-    reports = await closed_audit_reports(store_factory)
+    reports = await closed_audit_reports(await store_factory())
     report = await reports.monthly(TENANT, NOVEMBER)
     audit = report.audit
     assert audit is not None
@@ -79,8 +81,26 @@ async def test_the_month_the_audit_closed_in_carries_its_outcome(store_factory: 
     assert (await reports.monthly(TENANT, NOVEMBER, sponsor=SPONSOR)).audit is None
 
 
+async def test_the_audit_costs_one_store_query_per_report_whatever_the_number_of_pilots(
+    store_factory: StoreFactory,
+) -> None:
+    store = CountingStore(await store_factory())
+    reports = await closed_audit_reports(store)
+    calls = []
+    for more in (0, 12):
+        for k in range(more):
+            await Repositories.on(store).pilots.add(dataclasses.replace(a_pilot(), id=f"o{k}", name=f"Other {k}"))
+        await reports.monthly(TENANT, NOVEMBER)  # the summaries catch up with the audit's decisions once
+        store.reset()
+        report = await reports.monthly(TENANT, NOVEMBER)
+        assert report.audit is not None and len(report.pilots) == 2 + more
+        assert {op: n for (op, container), n in store.calls.items() if container == "audits"} == {"query": 1}
+        calls.append(dict(store.calls))
+    assert calls[0] == calls[1]
+
+
 async def test_every_rendering_shows_the_audit(store_factory: StoreFactory, tmp_path: Path) -> None:
-    report = await (await closed_audit_reports(store_factory)).monthly(TENANT, NOVEMBER)
+    report = await (await closed_audit_reports(await store_factory())).monthly(TENANT, NOVEMBER)
     assert_json(report)
     assert_workbook(report)
     assert_csv_is_one_row_per_pilot(report)
