@@ -17,6 +17,7 @@ from typing import Final
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from cards.audit import OUTCOME_LABEL
 from cards.pieces import DECISION_LABEL, HEALTH_LABEL, money, period_label, stage_label, users_line
 from cards.report import FLAG_LABEL, audit_facts, audit_title, headline, needs_attention, progress_bands
 from cards.text import NO_VALUE, fmt_number
@@ -156,6 +157,7 @@ def environment() -> Environment:
         needs_attention=needs_attention,
         audit_facts=audit_facts,
         audit_title=audit_title,
+        outcome_label=lambda outcome: OUTCOME_LABEL[outcome] if outcome else NO_VALUE,
         stage_label=stage_label,
         health_label=lambda status: HEALTH_LABEL[status] if status else "no reading",
         flag_label=lambda flag: FLAG_LABEL[flag],

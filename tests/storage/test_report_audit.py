@@ -143,6 +143,7 @@ def assert_page(report: MonthlyReport) -> None:
     section = page[page.index('<section class="audit"') :]
     assert "Quarterly audit 2026-Q4, closed 2026-11-26" in section
     assert "1 (1 missing)" in section and "2027-01-04" in section and "Fund to production" in section
+    assert "recorded as its gate decision" in section
     assert HOSTILE_NAME not in page  # the pilot's name is autoescaped, in the audit's section as everywhere
     assert "&lt;" in section
 
