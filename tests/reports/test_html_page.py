@@ -4,6 +4,7 @@ two pages and the table header repeated on each."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ from pypdf import PdfReader
 
 from governance.model import Person
 from reports.html import SPARK_HEIGHT, SPARK_WIDTH, render_report_html, sparkline
+from tests.cards.test_report_card import an_audit
 from tests.report_fixtures import HOSTILE_NAME, make_report, make_row
 
 PILOTS_HEADER = "Pilot Sponsor Stage Status Primary metric Trend Change Check-in Spend this month Users Gate Flags"
@@ -130,3 +132,16 @@ def test_a_screenshot_of_the_page_is_kept(tmp_path: Path) -> None:
     assert shot.stat().st_size > 10_000
     SHOTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(shot, SHOTS / "report-page.png")
+
+
+def test_the_audit_section_prints_with_each_decision_and_its_date_on_one_page(tmp_path: Path) -> None:
+    audit = an_audit(40)
+    html = tmp_path / "audit.html"
+    html.write_text(render_report_html(dataclasses.replace(make_report(20), audit=audit)), encoding="utf-8")
+    pdf = tmp_path / "audit.pdf"
+    chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.as_uri())
+    pages = page_texts(pdf)
+    assert any("Quarterly audit 2026-Q4, closed 2026-11-26" in text for text in pages)
+    for line in audit.decision_lines:
+        row = f"{line.on.isoformat()} {line.pilot_name} {line.recommendation.label}"
+        assert sum(row in text for text in pages) == 1, row
