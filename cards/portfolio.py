@@ -23,7 +23,9 @@ MAX_UNREACHABLE_NAMES: Final = 30
 def portfolio_card(statuses: Sequence[PilotStatus], page: int = 1, page_size: int = 25) -> AdaptiveCard:
     """Pilots that need attention first, then by name; ``page`` is 1-based and clamped to the pages there are."""
     total = len(statuses)
-    attention = sum(1 for s in statuses if s.needs_attention)
+    # Each status's place once (needs_attention reads the check-in and gate rules: a thousand pilots feel it).
+    placed = sorted(((attention_first(s), s) for s in statuses), key=lambda pair: pair[0])
+    attention = sum(1 for (calm, _, _), _ in placed if not calm)
     head: list[CardElement] = [
         heading("Pilot portfolio"),
         text(f"{plural(total, 'pilot')}, {attention:,} need{'s' if attention == 1 else ''} attention", spacing="None"),
@@ -34,7 +36,7 @@ def portfolio_card(statuses: Sequence[PilotStatus], page: int = 1, page_size: in
     page_size = max(1, page_size)
     pages = math.ceil(total / page_size)
     page = min(max(1, page), pages)
-    ordered = sorted(statuses, key=attention_first)
+    ordered = [status for _, status in placed]
     start = (page - 1) * page_size
     shown = ordered[start : start + page_size]
     actions: list[Action] = []
@@ -98,10 +100,10 @@ def overdue_card(statuses: Sequence[PilotStatus], unreachable: Sequence[Pilot] =
     """Late check-ins and gates passed without a decision (most days late first); the months skipped (not late);
     sponsors the bot cannot reach; active pilots outside the flow of work (standalone or not integrated); drafts
     still waiting for their details."""
-    late = sorted(
-        (s for s in statuses if s.needs_attention),
-        key=lambda s: (-max(s.checkin_overdue_days, s.gate_passed_undecided_days), name_key(s.pilot.name)),
-    )
+    # Days late once per status (a status needs attention when either count is above 0).
+    lateness = ((max(s.checkin_overdue_days, s.gate_passed_undecided_days), s) for s in statuses)
+    keyed = [((-days, name_key(s.pilot.name)), s) for days, s in lateness if days > 0]
+    late = [s for _, s in sorted(keyed, key=lambda pair: pair[0])]
     head: list[CardElement] = [heading("Overdue")]
     if not late:
         head.append(text("Nothing overdue: every check-in is in and every passed gate has a decision.", color="Good"))

@@ -28,10 +28,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Final, Literal
 
 from governance.lead import SPONSOR, Audience
-from governance.localtime import add_business_days, checkin_date, local_date, local_send_time
+from governance.localtime import KEPT_ANSWERS, add_business_days, checkin_date, local_date, local_send_time
 from governance.model import CheckinHold, Pilot, Stage
 from governance.period import Period, month_name
 
@@ -46,13 +47,24 @@ ESCALATION: Final[Nudge] = "escalation"
 # --- when a check-in is sent --------------------------------------------------------------------------------------
 def checkin_send_date(pilot: Pilot, period: Period) -> date:
     """The local day the check-in for ``period`` is sent: the pilot's check-in day in the month after it."""
-    following = period.next
-    return checkin_date(following.year, following.month, pilot.checkin_day, pilot.holiday_country)
+    return _send_date(period, pilot.checkin_day, pilot.holiday_country)
 
 
 def checkin_due_at(pilot: Pilot, period: Period) -> datetime:
     """When the check-in for ``period`` is sent: 09:00 local on its send day, in UTC."""
-    return local_send_time(checkin_send_date(pilot, period), pilot.timezone)
+    return _due_at(period, pilot.checkin_day, pilot.holiday_country, pilot.timezone)
+
+
+# Pure, and asked the same few questions for every pilot of a tenant (`pilots`, `overdue`): answers are kept.
+@lru_cache(maxsize=KEPT_ANSWERS)
+def _send_date(period: Period, checkin_day: int, country: str | None) -> date:
+    following = period.next
+    return checkin_date(following.year, following.month, checkin_day, country)
+
+
+@lru_cache(maxsize=KEPT_ANSWERS)
+def _due_at(period: Period, checkin_day: int, country: str | None, timezone: str) -> datetime:
+    return local_send_time(_send_date(period, checkin_day, country), timezone)
 
 
 def is_checkin_period(pilot: Pilot, period: Period, *, retired_on: date | None = None) -> bool:

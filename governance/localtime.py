@@ -10,18 +10,23 @@ send (09:00 is never inside a DST gap or fold in any IANA zone in use today).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from governance.calendars import is_public_holiday
 
 SEND_HOUR: Final = 9  # local wall-clock hour of every scheduled send (check-ins, nudges, gate milestones)
+# The day and time functions below are pure; `pilots` and `overdue` ask them the same few questions for a thousand
+# pilots (the same month, check-in day, country and time zone), so their answers are kept.
+KEPT_ANSWERS: Final = 16_384
 
 
 def local_date(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 
+@lru_cache(maxsize=KEPT_ANSWERS)
 def local_send_time(day: date, timezone: str, hour: int = SEND_HOUR) -> datetime:
     """``hour``:00 wall-clock time on ``day`` in ``timezone``, as an aware UTC datetime."""
     return datetime.combine(day, time(hour), tzinfo=ZoneInfo(timezone)).astimezone(UTC)
@@ -44,6 +49,7 @@ def next_business_day(day: date, country: str | None = None) -> date:
     return day
 
 
+@lru_cache(maxsize=KEPT_ANSWERS)
 def add_business_days(day: date, count: int, country: str | None = None) -> date:
     """``count`` business days after ``day``; ``day`` itself may be a weekend day or a holiday."""
     current = day
@@ -59,6 +65,7 @@ def first_business_day(year: int, month: int, country: str | None = None) -> dat
     return next_business_day(date(year, month, 1), country)
 
 
+@lru_cache(maxsize=KEPT_ANSWERS)
 def checkin_date(year: int, month: int, checkin_day: int, country: str | None = None) -> date:
     """Day 1 means the first business day; any other day is that calendar day (moved off a weekend or holiday)."""
     if checkin_day <= 1:

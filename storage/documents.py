@@ -8,9 +8,12 @@ test server and cross-partition Cosmos queries do not support them all); callers
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+
+import orjson
 
 Document = dict[str, Any]
 Operator = Literal["=", "!=", "<", "<=", ">", ">="]
@@ -128,3 +131,13 @@ def check_unique_keys(container: str, doc: Document) -> None:
 def strip_system(doc: Document) -> Document:
     """Drop store-specific system properties (Cosmos adds _rid, _self, _ts, _attachments)."""
     return {k: v for k, v in doc.items() if not k.startswith("_") or k == ETAG}
+
+
+def parse_json(text: str | bytes) -> Any:
+    """JSON text parsed by orjson (several times faster than the standard library on the megabytes a tenant's
+    summaries are); what orjson refuses and the standard library writes (NaN, Infinity, integers beyond 64 bits) is
+    parsed by the standard library, as before."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)

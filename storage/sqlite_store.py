@@ -28,7 +28,7 @@ from typing import Any
 import aiosqlite
 
 from governance.errors import AlreadyExists, ConcurrencyConflict, RecordNotFound, StorageUnavailable
-from storage.documents import CONTAINERS, ETAG, Condition, Document, check_unique_keys, partition_of
+from storage.documents import CONTAINERS, ETAG, Condition, Document, check_unique_keys, parse_json, partition_of
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class SqliteDocumentStore:
             )
         except sqlite3.IntegrityError as exc:
             raise _taken(container, doc_id) from exc
-        return {**json.loads(body), ETAG: etag}
+        return {**_parsed(body), ETAG: etag}
 
     async def replace(self, container: str, doc: Document, etag: str | None = None) -> Document:
         pk, doc_id, body = _prepare(container, doc)
@@ -166,7 +166,7 @@ class SqliteDocumentStore:
             if await self.read(container, pk, doc_id) is None:
                 raise RecordNotFound(f"{container}/{doc_id} does not exist")
             raise ConcurrencyConflict(f"{container}/{doc_id} was changed by someone else")
-        return {**json.loads(body), ETAG: new_etag}
+        return {**_parsed(body), ETAG: new_etag}
 
     async def upsert(self, container: str, doc: Document) -> Document:
         pk, doc_id, body = _prepare(container, doc)
@@ -179,7 +179,7 @@ class SqliteDocumentStore:
             )
         except sqlite3.IntegrityError as exc:
             raise _taken(container, doc_id) from exc
-        return {**json.loads(body), ETAG: etag}
+        return {**_parsed(body), ETAG: etag}
 
     async def delete(self, container: str, partition: str, doc_id: str, etag: str | None = None) -> None:
         sql = "DELETE FROM documents WHERE container = ? AND pk = ? AND id = ?"
@@ -337,7 +337,12 @@ def _prepare(container: str, doc: Document) -> tuple[str, str, str]:
     return partition_of(container, doc), doc_id, json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
+def _parsed(body: str) -> Document:
+    doc: Document = parse_json(body)
+    return doc
+
+
 def _load(row: Any) -> Document:
-    doc: Document = json.loads(row[0])
+    doc = _parsed(row[0])
     doc[ETAG] = row[1]
     return doc

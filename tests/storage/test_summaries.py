@@ -354,3 +354,43 @@ async def test_pilots_from_before_summaries_are_summarised_on_the_first_read_and
     assert await repos.summaries.repair(late)
     assert await assert_no_clean_summary_is_stale(store, repos) == 0
     await assert_portfolio_agrees(repos, clock)
+
+
+# -- the stored layout -------------------------------------------------------------------------------------------
+
+
+async def test_summaries_are_packed_and_those_written_before_packing_still_read_and_repack_on_change(
+    store_factory: StoreFactory,
+) -> None:
+    """A summary stores its facts as one compact JSON string (no tenant, pilot or type repeated per fact); one from
+    before packing (facts as values, source documents whole) reads the same and is packed by its next change."""
+    clock = FixedClock(BEFORE)
+    store = await store_factory()
+    repos = Repositories.on(store, clock)
+    await seed_portfolio(repos, 4)
+    statuses = await assert_portfolio_agrees(repos, clock)
+    docs = [doc for doc in await store.query(SUMMARIES, partition=TENANT.id) if doc.get("kind") == "pilot"]
+    assert docs and all(isinstance(doc["facts"], str) and "pilot" not in doc for doc in docs)
+    assert all('"tenantId"' not in doc["facts"] and '"type"' not in doc["facts"] for doc in docs)
+
+    # Rewrite one summary the way the version before packing wrote it: the sources' documents, whole.
+    pilot = statuses[0].pilot
+    old = next(doc for doc in docs if doc["id"] == pilot.id)
+    unpacked = {key: value for key, value in old.items() if key != "facts"}
+    unpacked["pilot"] = await store.read("pilots", TENANT.id, pilot.id)
+    unpacked["readings"] = await store.query("readings", partition=pilot.id)
+    unpacked["decisions"] = await store.query("decisions", partition=pilot.id)
+    sends = await store.query("sendlog", partition=pilot.id)
+    unpacked["checkins"] = [s for s in sends if is_checkin_log_key(s["id"]) and s["status"] == "sent"]
+    await store.replace(SUMMARIES, unpacked, old["_etag"])
+    fresh = Repositories.on(store, clock)  # no decoded summaries kept from before
+    await assert_portfolio_agrees(fresh, clock)
+    assert await assert_no_clean_summary_is_stale(store, fresh) == 0
+
+    november = ReadingDraft(Period(2026, 11), {pilot.metrics[0].name: pilot.metrics[0].baseline}, HealthStatus.GREEN)
+    # Any change of the pilot packs its summary again.
+    sponsor = Actor(pilot.sponsor.aad_object_id, pilot.sponsor.name)
+    await service(fresh, clock).record_reading(pilot.id, november, sponsor, ReadingSource.API)
+    repacked = await store.read(SUMMARIES, TENANT.id, pilot.id)
+    assert repacked is not None and isinstance(repacked["facts"], str) and "readings" not in repacked
+    await assert_portfolio_agrees(fresh, clock)
