@@ -82,10 +82,15 @@ def is_checkin_period(pilot: Pilot, period: Period, *, retired_on: date | None =
 
 def _latest_sent_period(pilot: Pilot, now: datetime) -> Period:
     """The latest period whose send time is at or before ``now``, ignoring whether the pilot takes part."""
-    candidate = Period.of(local_date(now, pilot.timezone)).previous
+    return _latest_sent(now, pilot.checkin_day, pilot.holiday_country, pilot.timezone)
+
+
+@lru_cache(maxsize=KEPT_ANSWERS)
+def _latest_sent(now: datetime, checkin_day: int, country: str | None, timezone: str) -> Period:
+    candidate = Period.of(local_date(now, timezone)).previous
     # A weekend shift can push a send day into the next month (28 Feb on a Saturday -> 2 March): look back further.
     for _ in range(3):
-        if checkin_due_at(pilot, candidate) <= now:
+        if _due_at(candidate, checkin_day, country, timezone) <= now:
             return candidate
         candidate = candidate.previous
     return candidate

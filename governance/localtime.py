@@ -22,6 +22,7 @@ SEND_HOUR: Final = 9  # local wall-clock hour of every scheduled send (check-ins
 KEPT_ANSWERS: Final = 16_384
 
 
+@lru_cache(maxsize=KEPT_ANSWERS)
 def local_date(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
