@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from enum import StrEnum
 from typing import Annotated, Any, Final, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
@@ -61,20 +60,6 @@ from governance.model import (
     WorkSurface,
 )
 from governance.period import Period
-from governance.quarterly_audit import (
-    BASELINE,
-    INTEGRATION,
-    MAX_NOTE,
-    METRIC_NAME,
-    NOTE,
-    RECOMMENDATION,
-    RECOMMENDED_DATE,
-    TARGET,
-    TARGET_DATE,
-    AttestationDraft,
-    ItemState,
-    Recommendation,
-)
 from governance.rules import (
     MAX_MONEY,
     MAX_TEXT,
@@ -89,7 +74,7 @@ MAX_INPUT_CHARS: Final = 20_000  # far above any input's own limit: a bound on w
 ID_PATTERN: Final = r"^[A-Za-z0-9_-]{1,64}$"
 
 
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):  # bool is an int: say what it is rather than "True"
@@ -99,8 +84,8 @@ def _as_text(value: Any) -> str:
     raise ValueError("Expected text.")
 
 
-Text = Annotated[str, BeforeValidator(_as_text), StringConstraints(max_length=MAX_INPUT_CHARS)]
-PilotId = Annotated[str, BeforeValidator(_as_text), StringConstraints(pattern=ID_PATTERN)]
+Text = Annotated[str, BeforeValidator(as_text), StringConstraints(max_length=MAX_INPUT_CHARS)]
+PilotId = Annotated[str, BeforeValidator(as_text), StringConstraints(pattern=ID_PATTERN)]
 
 
 class CardData(BaseModel):
@@ -112,7 +97,7 @@ class CardData(BaseModel):
         """An input not declared as a field (metric inputs, decision inputs), as text; "" when absent."""
         value = (self.model_extra or {}).get(input_id)
         try:
-            return _as_text(value)
+            return as_text(value)
         except ValueError:
             return ""
 
@@ -195,18 +180,18 @@ class NewPilotSubmission(CardData):
         metric_name = clean_text(self.metric_name)
         if not metric_name:
             errors["metricName"] = "Name the success metric, e.g. 'Handling time'."
-        baseline = _number(self.metric_baseline, "metricBaseline", errors, required=True)
-        target = _number(self.metric_target, "metricTarget", errors, required=True)
+        baseline = number_field(self.metric_baseline, "metricBaseline", errors, required=True)
+        target = number_field(self.metric_target, "metricTarget", errors, required=True)
         direction_raw = self.metric_direction.strip().lower()
         direction = Direction(direction_raw) if direction_raw in {d.value for d in Direction} else None
         if direction is None:
             errors["metricDirection"] = "Choose whether the metric should go up or down."
-        start = _date(self.start_date, "startDate", errors) or today
-        gate = _date(self.gate_date, "gateDate", errors)  # None: the domain defaults it, after its date checks
+        start = date_field(self.start_date, "startDate", errors) or today
+        gate = date_field(self.gate_date, "gateDate", errors)  # None: the domain defaults it, after its date checks
         if not self.sponsor_id:
             errors["sponsor"] = "Choose the executive sponsor."
-        budget = _number(self.budget_monthly, "budgetMonthly", errors, required=False, money=True)
-        users = _number(self.intended_users, "intendedUsers", errors, required=False)
+        budget = number_field(self.budget_monthly, "budgetMonthly", errors, required=False, money=True)
+        users = number_field(self.intended_users, "intendedUsers", errors, required=False)
         if users is not None and users != int(users):
             errors["intendedUsers"] = "Enter a whole number of people."
         workflow = _workflow(self.workflow_surface, self.workflow_system, self.workflow_integrated, errors)
@@ -259,7 +244,7 @@ def _workflow(surface_raw: str, system: str, integrated_raw: str, errors: dict[s
     return Workflow(surface, integrated, clean_text(system))
 
 
-def _number(raw: str, field: str, errors: dict[str, str], *, required: bool, money: bool = False) -> float | None:
+def number_field(raw: str, field: str, errors: dict[str, str], *, required: bool, money: bool = False) -> float | None:
     try:
         value = parse_number(raw, money=money)
     except BadNumber:
@@ -270,7 +255,7 @@ def _number(raw: str, field: str, errors: dict[str, str], *, required: bool, mon
     return value
 
 
-def _date(raw: str, field: str, errors: dict[str, str]) -> date | None:
+def date_field(raw: str, field: str, errors: dict[str, str]) -> date | None:
     try:
         return parse_date(raw)
     except ValueError:
@@ -528,121 +513,3 @@ class DecisionSubmission(GateRef):
         if problems:
             raise ValidationFailed(decision_errors(kind, problems))
         return draft
-
-
-# --- the quarterly audit ------------------------------------------------------------------------------------------
-AuditId = Annotated[str, BeforeValidator(_as_text), StringConstraints(min_length=1, max_length=200)]
-
-
-class AuditRef(CardData):
-    """``audit.view`` (the board's refresh and paging), ``audit.acceptAll`` and ``audit.close``."""
-
-    audit_id: AuditId = Field(alias="auditId")
-    page: Text = "1"
-
-    @property
-    def number(self) -> int:
-        return PageRequest(page=self.page).number
-
-
-class AttestationRef(CardData):
-    """``audit.attestation``: which attestation card asks for its state (its refresh)."""
-
-    audit_id: AuditId = Field(alias="auditId")
-    pilot_id: PilotId = Field(alias="pilotId")
-
-
-class AttestationSubmission(AttestationRef):
-    """``audit.attest``: the sponsor's attestation card."""
-
-    def values(self) -> dict[str, str]:
-        """The inputs as the card shows them again."""
-        return {key: self.text(key) for key in (self.model_extra or {}) if self.text(key)}
-
-    def to_draft(self) -> AttestationDraft:
-        """ValidationFailed keyed by the card's input ids."""
-        errors: dict[str, str] = {}
-        metric_name = clean_text(self.text(METRIC_NAME))
-        baseline = _number(self.text(BASELINE), BASELINE, errors, required=True)
-        target = _number(self.text(TARGET), TARGET, errors, required=True)
-        target_date = _date(self.text(TARGET_DATE), TARGET_DATE, errors)
-        recommended = _date(self.text(RECOMMENDED_DATE), RECOMMENDED_DATE, errors)
-        for field, value in ((TARGET_DATE, target_date), (RECOMMENDED_DATE, recommended)):
-            if value is None:
-                errors.setdefault(field, "Pick a date.")
-        integration = _choice(Integration, self.text(INTEGRATION), INTEGRATION, "Choose yes, partly or no.", errors)
-        recommendation = _choice(
-            Recommendation, self.text(RECOMMENDATION), RECOMMENDATION, "Choose fund, narrow or retire.", errors
-        )
-        governance: dict[str, ItemState] = {}
-        for item in GOVERNANCE_ITEMS:
-            input_id = f"gov_{item}"
-            state = _choice(
-                ItemState, self.text(input_id), input_id, "Choose done, in progress or not started.", errors
-            )
-            if state is not None:
-                governance[item] = state
-        if not metric_name:
-            errors[METRIC_NAME] = "Name the success metric."
-        if (
-            errors
-            or baseline is None
-            or target is None
-            or target_date is None
-            or recommended is None
-            or integration is None
-            or recommendation is None
-        ):
-            raise ValidationFailed(errors or {"data": "Some answers are missing."})
-        return AttestationDraft(
-            metric_name=metric_name,
-            baseline=baseline,
-            target=target,
-            target_date=target_date,
-            integration=integration,
-            governance=governance,
-            recommendation=recommendation,
-            recommended_date=recommended,
-            note=clean_text(self.text(NOTE)),
-        )
-
-
-def attestation_errors(problems: Mapping[str, str]) -> dict[str, str]:
-    """The domain's errors (governance items by their own names) keyed by the card's input ids."""
-    return {(f"gov_{key}" if key in GOVERNANCE_ITEMS else key): value for key, value in problems.items()}
-
-
-class AuditDecisionSubmission(AuditRef):
-    """``audit.decide``: accept the sponsor's recommendation, or record another with its date and a note."""
-
-    pilot_id: PilotId = Field(alias="pilotId")
-    accept: Text = ""
-
-    def change(self) -> tuple[Recommendation, date, str] | None:
-        """None to accept; else the admin's decision; ValidationFailed keyed by the board's input ids."""
-        if self.accept.strip():
-            return None
-        rec_id, date_id, note_id = f"rec_{self.pilot_id}", f"date_{self.pilot_id}", f"note_{self.pilot_id}"
-        errors: dict[str, str] = {}
-        recommendation = _choice(Recommendation, self.text(rec_id), rec_id, "Choose fund, narrow or retire.", errors)
-        on = _date(self.text(date_id), date_id, errors)
-        if on is None:
-            errors.setdefault(date_id, "Pick the date of this decision.")
-        note = clean_text(self.text(note_id))
-        if len(note) > MAX_NOTE:
-            errors[note_id] = f"Keep this under {MAX_NOTE} characters."
-        if errors or recommendation is None or on is None:
-            raise ValidationFailed(errors)
-        return recommendation, on, note
-
-
-E = TypeVar("E", bound=StrEnum)
-
-
-def _choice(kind: type[E], raw: str, field: str, message: str, errors: dict[str, str]) -> E | None:
-    value = raw.strip()
-    try:
-        return kind(value)
-    except ValueError:
-        errors[field] = message
-        return None

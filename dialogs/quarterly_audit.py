@@ -9,14 +9,14 @@ from typing import Any
 
 from bots.turn import STALE_CARD_REPLY, Reply, Turn
 from cards.audit import attestation_card, attested_card, audit_board_card
-from cards.submissions import (
+from cards.audit_submissions import (
     AttestationRef,
     AttestationSubmission,
     AuditDecisionSubmission,
     AuditRef,
     attestation_errors,
-    read,
 )
+from cards.submissions import read
 from governance.errors import AdminsOnly, NotAuditor, ValidationFailed
 from governance.model import ConversationKind
 from governance.quarterly_audit import QuarterlyAudit
