@@ -14,13 +14,11 @@ from bots.activity import CardAction
 from bots.turn import STALE_CARD_REPLY, Reply, Turn, friendly
 from cards import verbs
 from cards.checkin import (
-    checkin_away_card,
     checkin_card,
-    checkin_skip_card,
-    checkin_skipped_card,
     checkin_summary_card,
     checkin_superseded_card,
 )
+from cards.checkin_holds import checkin_away_card, checkin_skip_card, checkin_skipped_card
 from cards.portfolio import portfolio_card
 from cards.status import status_card
 from cards.submissions import (

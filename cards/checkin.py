@@ -17,7 +17,7 @@ input values do; everything in a TextBlock or FactSet goes through plain().
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Final
 
 from microsoft_teams.cards import (
@@ -25,7 +25,6 @@ from microsoft_teams.cards import (
     CardElement,
     Choice,
     ChoiceSetInput,
-    DateInput,
     NumberInput,
     ShowCardAction,
     TextInput,
@@ -60,7 +59,7 @@ from governance.checkin import remind_on as checkin_remind_on
 from governance.corrections import CORRECTION_MONTHS
 from governance.lead import LEAD, checkin_audiences
 from governance.localtime import local_date
-from governance.model import CheckinHold, HealthStatus, Metric, MetricReading, Pilot, ReadingSource
+from governance.model import HealthStatus, Metric, MetricReading, Pilot, ReadingSource
 from governance.period import Period
 from governance.rules import MAX_TEXT
 
@@ -74,11 +73,6 @@ NOTES_INPUT: Final = "notes"
 PERIOD_FIELD: Final = "period"
 BASED_ON_FIELD: Final = "basedOn"  # the stamp of the reading a correction form (or a Confirm button) was built on
 CORRECT_PERIOD_INPUT: Final = "correctPeriod"  # the month chosen under the status card's "Correct a reading"
-# The away and skip forms ("Remind me on ...", "Skip this month"); ``confirm`` in the data marks their own button.
-REMIND_ON_INPUT: Final = "remindOn"
-SKIP_REASON_INPUT: Final = "skipReason"
-CONFIRM_FIELD: Final = "confirm"
-MAX_SKIP_REASON: Final = 200
 STATUS_CHOICES: Final = tuple((status.value, HEALTH_LABEL[status]) for status in HealthStatus)
 # How much submitted free text a refilled form keeps: all of it, then less while the card is too large.
 KEEP_TEXT_LIMITS: Final = (MAX_TEXT, 300, 0)
@@ -131,11 +125,11 @@ def checkin_card(
         if card_size(card) <= CARD_BUDGET:
             break
     if received is None and not values and not errors:
-        card = card.with_refresh(refresh(CHECKIN_VIEW, _ref(pilot, period)))
+        card = card.with_refresh(refresh(CHECKIN_VIEW, checkin_ref(pilot, period)))
     return card  # the last try keeps no free text at all
 
 
-def _ref(pilot: Pilot, period: Period) -> dict[str, str]:
+def checkin_ref(pilot: Pilot, period: Period) -> dict[str, str]:
     return {"pilotId": pilot.id, PERIOD_FIELD: str(period)}
 
 
@@ -161,8 +155,8 @@ def _checkin_card(
     body += _form(pilot, period, last_reading, values, errors, keep)
     remind_on = checkin_remind_on(pilot, period)
     if remind_on is not None:
-        body.append(text(plain(f"You asked to be reminded on {_day(remind_on)}."), subtle=True))
-    ref = _ref(pilot, period)
+        body.append(text(plain(f"You asked to be reminded on {day_label(remind_on)}."), subtle=True))
+    ref = checkin_ref(pilot, period)
     return build(
         body,
         [
@@ -256,95 +250,9 @@ def _form(
     return body
 
 
-def _day(day: date) -> str:
+def day_label(day: date) -> str:
     """``Tuesday 15 December 2026``."""
     return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def checkin_away_card(
-    pilot: Pilot, period: Period, today: date, value: str = "", error: str | None = None
-) -> AdaptiveCard:
-    """ "Remind me on ...": a day in the month the check-in is answered in, after today (governance.checkin rules)."""
-    month = period.next
-    first = max(today + timedelta(days=1), month.first_day)
-    body: list[CardElement] = [
-        heading(plain(f"Remind me later: {pilot.name}")),
-        text(
-            plain(
-                f"Away? Pick the day to be reminded of the {period_label(period)} check-in. Until then no reminder "
-                "comes and the project channel hears nothing."
-            ),
-            subtle=True,
-        ),
-    ]
-    ref = _ref(pilot, period)
-    back = execute("Back to the check-in", CHECKIN_VIEW, ref, with_inputs=False)
-    if first > month.last_day:
-        body.append(text(plain(f"No day is left in {period_label(month)}: answer the check-in or skip the month.")))
-        return build(body, [back])
-    body += with_error(
-        DateInput(
-            id=REMIND_ON_INPUT,
-            label="Remind me on",
-            value=value or None,
-            min=first.isoformat(),
-            max=month.last_day.isoformat(),
-            is_required=True,
-            error_message=error or f"Pick a day from {first.isoformat()} to {month.last_day.isoformat()}.",
-        ),
-        error,
-    )
-    return build(body, [execute("Remind me then", CHECKIN_AWAY, {**ref, CONFIRM_FIELD: "1"}, style="positive"), back])
-
-
-def checkin_skip_card(pilot: Pilot, period: Period, value: str = "", error: str | None = None) -> AdaptiveCard:
-    """ "Skip this month", with the reason the status and gate cards will show."""
-    month = period_label(period)
-    body: list[CardElement] = [
-        heading(plain(f"Skip {month}: {pilot.name}")),
-        text(
-            plain(
-                "A skipped month gets no reminders and counts as skipped, not late. The reason is shown with it "
-                "on the status and gate cards."
-            ),
-            subtle=True,
-        ),
-    ]
-    body += with_error(
-        TextInput(
-            id=SKIP_REASON_INPUT,
-            label="Why is this month skipped?",
-            value=kept_text(value, MAX_SKIP_REASON),
-            placeholder="e.g. on leave; pilot paused for the holidays",
-            max_length=MAX_SKIP_REASON,
-            is_required=True,
-            error_message=error or "Say why this month is skipped.",
-        ),
-        error,
-    )
-    ref = _ref(pilot, period)
-    return build(
-        body,
-        [
-            execute(f"Skip {month}", CHECKIN_SKIP, {**ref, CONFIRM_FIELD: "1"}, style="destructive"),
-            execute("Back to the check-in", CHECKIN_VIEW, ref, with_inputs=False),
-        ],
-    )
-
-
-def checkin_skipped_card(pilot: Pilot, hold: CheckinHold) -> AdaptiveCard:
-    """What the check-in card turns into once its month is skipped: read-only, with the reason and who skipped it."""
-    who = hold.by.name or "the sponsor"
-    body: list[CardElement] = [
-        heading(plain(f"Check-in skipped: {pilot.name}")),
-        text(
-            plain(f"{period_label(hold.period)} was skipped by {who} on {hold.at.date().isoformat()}: {hold.reason}"),
-            color="Accent",
-            spacing="None",
-        ),
-        text("No reminders will come for this month.", subtle=True, spacing="Small"),
-    ]
-    return build(body, [execute("Show status", PILOT_STATUS, {"pilotId": pilot.id})])
 
 
 def received_from(reading: MetricReading) -> str:
@@ -424,7 +332,7 @@ def _correction_card(
     if note:
         body.append(text(plain(note), color="Warning"))
     body += _form(pilot, period, last_reading, values, errors, keep)
-    data = {**_ref(pilot, period), BASED_ON_FIELD: current.stamp if current is not None else ""}
+    data = {**checkin_ref(pilot, period), BASED_ON_FIELD: current.stamp if current is not None else ""}
     return build(body, [execute("Save correction", CORRECTION_SUBMIT, data, style="positive")])
 
 

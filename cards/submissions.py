@@ -19,13 +19,12 @@ from cards.checkin import (
     BLOCKERS_INPUT,
     CORRECT_PERIOD_INPUT,
     NOTES_INPUT,
-    REMIND_ON_INPUT,
-    SKIP_REASON_INPUT,
     SPEND_INPUT,
     STATUS_INPUT,
     input_for,
     metric_input_id,
 )
+from cards.checkin_holds import REMIND_ON_INPUT, SKIP_REASON_INPUT
 from cards.decision import DECISION_INPUTS, decision_errors
 from cards.inputs import BadNumber, parse_date, parse_number
 from cards.pilot_form import INPUT_IDS, NO_LEAD

@@ -12,16 +12,14 @@ from typing import Any
 import pytest
 
 from cards.checkin import (
-    checkin_away_card,
     checkin_card,
     checkin_reminder_text,
-    checkin_skip_card,
-    checkin_skipped_card,
     checkin_summary_card,
     checkin_superseded_card,
     input_ids,
     overdue_channel_card,
 )
+from cards.checkin_holds import checkin_away_card, checkin_skip_card, checkin_skipped_card
 from cards.cost_drift import cost_drift_card
 from cards.decision import DECISION_INPUTS, decision_errors, decision_summary_text
 from cards.gate import render_gate_card
