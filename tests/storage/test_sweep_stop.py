@@ -49,10 +49,14 @@ async def test_a_stopped_sweep_finishes_what_is_on_the_wire_and_the_next_sends_t
         finally:
             await messenger.close()
         assert stopped_in < 1.5  # Teams' answer to the one on the wire (0.3 s), not the ten behind it
-        assert (report.sent, report.released) == (2, 10)
+        # Each of the other ten was either claimed and handed back, or not claimed yet when the stop came: how many
+        # of each depends on how fast the store took the claims (all ten on SQLite; a loaded Cosmos lags behind).
+        assert report.sent == 2 and report.released <= 10
         records = [r for i in range(12) for r in await repos.sendlog.list_for(f"pilot-{i}")]
         released = [r for r in records if r.status is SendStatus.RETRY]
-        assert len(released) == 10 and all(r.next_attempt_at is None and r.lease_until is None for r in released)
+        assert len(released) == report.released
+        assert all(r.next_attempt_at is None and r.lease_until is None for r in released)
+        assert not [r for r in records if r.status is SendStatus.PENDING]  # no claim left to wait out its lease
 
         # The replica comes back (or another one sweeps): the ten go out now, not after a lease.
         restarted = Repositories.on(await store_factory())
