@@ -167,7 +167,7 @@ async def test_a_hanging_key_host_leaves_healthz_answering_and_the_message_gets_
         asked = time.monotonic()
         status, health = await h.api("GET", "/healthz", token=None)
         assert status == 200 and health["status"] == "ok"
-        assert time.monotonic() - asked < 0.1
+        assert time.monotonic() - asked < 0.4  # well inside the key fetch's 0.5 s: it did not wait for it
         assert not message.done()
 
         status, headers, body = await message

@@ -92,7 +92,7 @@ async def test_day_old_keys_refresh_in_the_background_while_requests_use_them(
     idp.hang()
     started = time.monotonic()
     assert await keys.get("channel-key-1") is not None
-    assert time.monotonic() - started < 0.1  # did not wait for the hanging host
+    assert time.monotonic() - started < 0.4  # did not wait for the hanging host (which never answers)
     await asyncio.wait_for(idp.hanging.wait(), 5)
     assert idp.metadata_requests == 2
 
