@@ -387,7 +387,11 @@ async function gateDay(page, { gateDate, timeZone }) {
     });
   });
 
-  const gateTickAt = nineAm(gateDate, timeZone);
+  // Registering the pilot booked its next look at the bot's real clock: after 09:00 UTC a tick at 09:00 would be
+  // in its past and see nothing due, so the tick comes a minute from now when that is later (still the gate day).
+  const nine = nineAm(gateDate, timeZone);
+  const soon = new Date(Date.now() + 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const gateTickAt = soon > nine ? soon : nine;
   result.observations.gateTickAt = gateTickAt;
   await step('tick the scheduler at 09:00 on the gate day: the gate card goes to the project channel', async () => {
     const report = await tick(gateTickAt);
