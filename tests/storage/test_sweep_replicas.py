@@ -170,25 +170,27 @@ async def test_a_later_tick_does_not_take_over_what_a_slow_sweep_is_still_sendin
 async def test_a_claim_outlives_its_lease_while_its_sender_is_still_at_work(
     store_factory: StoreFactory, wait: str
 ) -> None:
-    # The lease (real time) is shorter than each send: only renewals keep another replica from taking it over.
+    # The lease (real time) is shorter than each send: only renewals keep another replica from taking it over. It
+    # is a second, renewed every quarter of it: a lease of 0.4 s lapsed on a loaded CI machine whose loop stalled
+    # for 0.3 s, which is the one window the README names (a sender stalled for a whole lease), not this test's.
     clock = FixedClock(CHECKIN_TIME)
     limits = SenderLimits()
     async with FakeConnector() as connector:
         if wait == "teams answers slowly":
-            connector.set_response_delay(1.0)
+            connector.set_response_delay(2.5)
         else:
-            limits = SenderLimits(per_tenant_per_s=5)
+            limits = SenderLimits(per_tenant_per_s=2)
         first = Repositories.on(await store_factory())
         second = Repositories.on(await store_factory())
         await seed_sponsors(first, connector.service_url, 8)
         messengers = [ConnectorMessenger(BotToken(None, ""), limits) for _ in range(2)]
-        lease: dict[str, Any] = {"lease": timedelta(seconds=0.4), "per_tenant": 8}
+        lease: dict[str, Any] = {"lease": timedelta(seconds=1), "per_tenant": 8}
         try:
             sweeps = [sweep_on(repos, m, clock, **lease) for repos, m in zip((first, second), messengers, strict=True)]
             early = asyncio.create_task(sweeps[0].tick(CHECKIN_TIME))
             await connector.wait_for(lambda c: c.requests)
-            await asyncio.sleep(0.6)  # every claim of the first sweep is older than its lease
-            late = await sweeps[1].tick(CHECKIN_TIME + timedelta(seconds=1))
+            await asyncio.sleep(1.3)  # every claim of the first sweep is older than its lease
+            late = await sweeps[1].tick(CHECKIN_TIME + timedelta(seconds=2))
             reports = [await early, late]
         finally:
             for messenger in messengers:
