@@ -3,7 +3,8 @@
 The statuses are built in memory from bench.seed's pilots (readings for most months since each started, gate
 decisions), as Portfolio.statuses (or the per-pilot summary) would hand them over; reading them from a store is the
 portfolio's cost, measured by the bot benchmarks. Each run builds the report (governance.report_builder) and renders
-it: JSON (serialised), CSV, the Excel workbook and the HTML page. Goal: each rendering under 2 s, build included.
+it: JSON (serialised), CSV, the Excel workbook, the HTML page and the report card (its Adaptive Card JSON, as the
+bot sends it). Goals: each of the four renderings under 2 s and the card under 500 ms, build included.
 
 Both the CPU time of the process and the wall-clock time are kept: this machine's 2 cores are shared with other
 work, so wall-clock time includes waiting for a core; the goal is judged on the CPU time, the time the report
@@ -24,6 +25,8 @@ from typing import Final
 
 from bench.seed import SeedPlan, build_pilot, sponsors
 from bench.stats import Stats, ms, table
+from cards.report import report_card
+from cards.text import card_json
 from governance.period import Period
 from governance.report import MonthlyReport
 from governance.report_builder import build_monthly_report
@@ -35,13 +38,16 @@ HEADING: Final = "The monthly outcome report for 2,000 pilots, each rendering fr
 TENANT: Final = "bench-tenant"
 NOW: Final = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 PERIOD: Final = Period(2026, 11)
-GOAL_MS: Final = 2000.0
+GOAL_MS: Final = {"json": 2000.0, "csv": 2000.0, "xlsx": 2000.0, "html": 2000.0, "card": 500.0}
 
 RENDERINGS: Final[dict[str, Callable[[MonthlyReport], bytes]]] = {
     "json": lambda report: json.dumps(report_json(report), ensure_ascii=False).encode("utf-8"),
     "csv": report_csv,
     "xlsx": report_xlsx,
     "html": lambda report: render_report_html(report).encode("utf-8"),
+    "card": lambda report: json.dumps(
+        card_json(report_card(report, "https://pilotgate.example.com/reports/token")), ensure_ascii=False
+    ).encode("utf-8"),
 }
 
 
@@ -68,9 +74,9 @@ class Result:
 
     def goal_misses(self) -> list[str]:
         return [
-            f"{name}: {Stats.of(samples).max:,.0f} ms of CPU is over {GOAL_MS:,.0f} ms"
+            f"{name}: {Stats.of(samples).max:,.0f} ms of CPU is over {GOAL_MS[name]:,.0f} ms"
             for name, samples in self.cpu_ms.items()
-            if Stats.of(samples).max > GOAL_MS
+            if Stats.of(samples).max > GOAL_MS[name]
         ]
 
 
@@ -112,9 +118,10 @@ def render(result: Result) -> str:
     rows = []
     for name, samples in result.cpu_ms.items():
         cpu, wall = Stats.of(samples), Stats.of(result.wall_ms[name])
-        verdict = "yes" if cpu.max <= GOAL_MS else "**no**"
+        verdict = "yes" if cpu.max <= GOAL_MS[name] else "**no**"
         size = f"{result.size[name] / 1024:,.0f} KB"
-        rows.append([name, ms(cpu.p50, 0), ms(cpu.max, 0), ms(wall.p50, 0), ms(wall.max, 0), size, verdict])
+        goal = f"{GOAL_MS[name]:,.0f} ms"
+        rows.append([name, ms(cpu.p50, 0), ms(cpu.max, 0), ms(wall.p50, 0), ms(wall.max, 0), size, goal, verdict])
     options = result.options
     return "\n".join(
         [
@@ -125,9 +132,9 @@ def render(result: Result) -> str:
             "waiting for a core; the goal is judged on CPU time.",
             "",
             table(
-                ["rendering", "CPU ms p50", "CPU ms max", "wall ms p50", "wall ms max", "size", "under 2 s"],
+                ["rendering", "CPU ms p50", "CPU ms max", "wall ms p50", "wall ms max", "size", "goal", "met"],
                 rows,
-                "lrrrrrl",
+                "lrrrrrrl",
             ),
         ]
     )

@@ -1,5 +1,6 @@
-"""`pilots` and `overdue` with 1,000 pilots in one tenant: round trip of POST /api/messages, and the store operations
-each command costs (with 10 pilots and with 1,000), on SQLite and on the Cosmos DB test server.
+"""`pilots` and `overdue` with 1,000 pilots in one tenant and the `report` card with 2,000: round trip of POST
+/api/messages, and the store operations each command costs (with 10 pilots and with 1,000 or 2,000), on SQLite and on
+the Cosmos DB test server.
 
 The pilots are written the way a version before the per-pilot summary wrote them (tests.store_wrappers.
 BeforeSummaries), so the first read of the tenant summarises them: that one-off cost is reported too. The app then
@@ -36,9 +37,11 @@ from tests.teams_sim import (
 )
 
 NAME = "portfolio_reads"
-HEADING = "The portfolio at 1,000 pilots: `pilots` and `overdue` (`portfolio_reads`)"
-GOAL_MS = 200.0  # p95 on SQLite with 1,000 pilots (issue 11)
+HEADING = "The portfolio at 1,000 pilots: `pilots` and `overdue`; the report card at 2,000 (`portfolio_reads`)"
+# p95 on SQLite (issue 11): `pilots` and `overdue` with 1,000 pilots, the report card with 2,000.
+GOAL_MS = {"pilots": 200.0, "overdue": 200.0, "report": 500.0}
 COMMANDS = ("pilots", "overdue")
+REPORT_COMMANDS = ("report",)
 CARD = "application/vnd.microsoft.card.adaptive"
 # Thursday 10 December 2026, 09:30 UTC: November's check-ins went out on the 1st, and some are overdue since 09:00.
 NOW = datetime(2026, 12, 10, 9, 30, tzinfo=UTC)
@@ -49,6 +52,7 @@ Turn = Callable[[int], Awaitable[float]]
 @dataclass(frozen=True, slots=True)
 class Options:
     pilots: int = 1_000
+    report_pilots: int = 2_000
     small: int = 10  # the second tenant size whose operation counts are compared
     runs: int = 100
     warmup: int = 10
@@ -56,7 +60,7 @@ class Options:
 
     @classmethod
     def quick(cls) -> Options:
-        return cls(pilots=200, runs=20, warmup=3)
+        return cls(pilots=200, report_pilots=400, runs=20, warmup=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +84,7 @@ class Report:
             for m in self.measured
             if m.store == "sqlite"
             for command, stats in m.latency.items()
-            if stats.p95 > GOAL_MS
+            if stats.p95 > GOAL_MS[command]
         ]
 
 
@@ -109,7 +113,14 @@ def command_turns(bot: BotUnderTest, store: CountingStore, command: str, counted
 
 
 async def measure_tenant(
-    kind: str, pilots: int, options: Options, connector: FakeConnector, tmp: Path, *, timed: bool
+    kind: str,
+    pilots: int,
+    commands: tuple[str, ...],
+    options: Options,
+    connector: FakeConnector,
+    tmp: Path,
+    *,
+    timed: bool,
 ) -> tuple[float, dict[str, Stats], dict[str, Counter[str]]]:
     db_path = tmp / f"portfolio-{pilots}.db"
     database = f"bench-{uuid.uuid4().hex[:12]}"
@@ -133,7 +144,7 @@ async def measure_tenant(
                 raise BenchError(f"installationUpdate answered {status_code}")
             latency: dict[str, Stats] = {}
             operations: dict[str, Counter[str]] = {}
-            for command in COMMANDS:
+            for command in commands:
                 counted: Counter[str] = Counter()
                 turn = command_turns(bot, store, command, counted)
                 await run_turns(turn, options.warmup if timed else 2)
@@ -155,14 +166,17 @@ async def run(options: Options) -> Report:
             if kind == "cosmos" and cosmos_endpoint() is None:
                 report.skipped.append("Cosmos DB: COSMOS_TEST_ENDPOINT is not set (run `make bench`)")
                 continue
-            with TemporaryDirectory(prefix="pilotgate-portfolio-") as tmp:
-                summarise_s, latency, many = await measure_tenant(
-                    kind, options.pilots, options, connector, Path(tmp), timed=True
-                )
-                _, _, few = await measure_tenant(kind, options.small, options, connector, Path(tmp), timed=False)
-            measured = Measured(kind, options.pilots, summarise_s, latency, {options.small: few, options.pilots: many})
-            report.measured.append(measured)
-            print(render_latency([measured]), flush=True)
+            for pilots, commands in ((options.pilots, COMMANDS), (options.report_pilots, REPORT_COMMANDS)):
+                with TemporaryDirectory(prefix="pilotgate-portfolio-") as tmp:
+                    summarise_s, latency, many = await measure_tenant(
+                        kind, pilots, commands, options, connector, Path(tmp), timed=True
+                    )
+                    _, _, few = await measure_tenant(
+                        kind, options.small, commands, options, connector, Path(tmp), timed=False
+                    )
+                measured = Measured(kind, pilots, summarise_s, latency, {options.small: few, pilots: many})
+                report.measured.append(measured)
+                print(render_latency([measured]), flush=True)
     return report
 
 
@@ -170,35 +184,42 @@ def render_latency(measured: list[Measured]) -> str:
     rows = []
     for m in measured:
         for command, stats in m.latency.items():
-            goal = "" if m.store != "sqlite" else ("met" if stats.p95 <= GOAL_MS else "**missed**")
-            rows.append([m.store, f"{m.pilots:,}", f"`{command}`", ms(stats.p50), ms(stats.p95), ms(stats.p99), goal])
-    header = ["store", "pilots", "command", "p50 ms", "p95 ms", "p99 ms", f"goal p95 < {GOAL_MS:.0f} ms"]
-    return table(header, rows, "lrlrrrl")
+            goal = f"{GOAL_MS[command]:.0f} ms"
+            met = "" if m.store != "sqlite" else ("met" if stats.p95 <= GOAL_MS[command] else "**missed**")
+            row = [m.store, f"{m.pilots:,}", f"`{command}`", ms(stats.p50), ms(stats.p95), ms(stats.p99), goal, met]
+            rows.append(row)
+    header = ["store", "pilots", "command", "p50 ms", "p95 ms", "p99 ms", "goal p95 (SQLite)", ""]
+    return table(header, rows, "lrlrrrrl")
 
 
-def render_operations(measured: list[Measured]) -> str:
+def render_operations(measured: list[Measured], small: int) -> str:
     rows = []
     for m in measured:
-        sizes = sorted(m.operations)
-        for command in COMMANDS:
+        for command in m.operations[m.pilots]:
             cells = []
-            for size in sizes:
+            for size in (small, m.pilots):
                 calls = m.operations[size][command]
                 writes = sum(calls[op] for op in ("create", "replace", "upsert", "delete"))
                 cells.append(f"{calls['query']} / {calls['read']} / {writes}")
-            rows.append([m.store, f"`{command}`", *cells])
-    sizes = sorted(measured[0].operations) if measured else []
-    header = ["store", "command", *(f"{size:,} pilots: queries / point reads / writes" for size in sizes)]
-    return table(header, rows, "ll" + "r" * len(sizes))
+            rows.append([m.store, f"`{command}`", f"{m.pilots:,}", *cells])
+    header = [
+        "store",
+        "command",
+        "many pilots",
+        f"{small:,} pilots: queries / point reads / writes",
+        "many pilots: queries / point reads / writes",
+    ]
+    return table(header, rows, "llrrr")
 
 
 def render(report: Report) -> str:
     parts = [
         prose(
             f"{report.options.pilots:,} pilots in one tenant (months of readings, some decisions), an admin's `pilots` "
-            f"and `overdue` through POST /api/messages, {report.options.runs} turns each, one at a time after a "
-            "warm-up. Before the per-pilot summary (README, Storage) the same commands took 1.4 s and 2.6 s (p95) "
-            "on SQLite: each read every pilot and then two queries per pilot. With the summary but before it was "
+            f"and `overdue` through POST /api/messages, and in a tenant of {report.options.report_pilots:,} pilots "
+            f"the admin's `report` (last month's report card), {report.options.runs} turns each, one at a time after "
+            "a warm-up. Before the per-pilot summary (README, Storage) `pilots` and `overdue` took 1.4 s and 2.6 s "
+            "(p95) on SQLite: each read every pilot and then two queries per pilot. With the summary but before it was "
             "packed (README, Reading a thousand pilots fast) they took 376 ms and 771 ms (p95, on a loaded machine): "
             "most of a turn parsed 4.7 MB of summaries."
         ),
@@ -206,18 +227,16 @@ def render(report: Report) -> str:
         prose(
             "Store operations per command (everything one turn asks of the store, the bot's own bookkeeping "
             "included). The same with "
-            f"{report.options.small} pilots as with {report.options.pilots:,}: one query of the tenant's summaries; "
-            "`overdue` adds the tenant's 1:1 chats and roster, for the sponsors the bot cannot reach."
+            f"{report.options.small} pilots as with many: one query of the tenant's summaries; "
+            "`overdue` adds the tenant's 1:1 chats and roster, for the sponsors the bot cannot reach, and `report` "
+            "the tenant's quarterly audits, for the outcome of one that closed in the month."
         ),
-        render_operations(report.measured),
+        render_operations(report.measured, report.options.small),
     ]
-    firsts = [f"{m.store} {m.summarise_s:.1f} s" for m in report.measured]
+    firsts = [f"{m.store} {m.summarise_s:.1f} s for {m.pilots:,} pilots" for m in report.measured]
     if firsts:
         parts.append(
-            prose(
-                f"A tenant written before summaries is summarised by its first read, once: {', '.join(firsts)} for "
-                f"{report.options.pilots:,} pilots."
-            )
+            prose(f"A tenant written before summaries is summarised by its first read, once: {', '.join(firsts)}.")
         )
     parts += [prose(f"Skipped: {note}.") for note in report.skipped]
     parts.append(machine_note())

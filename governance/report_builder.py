@@ -61,8 +61,8 @@ _ROADMAP_KINDS: Final = {DecisionKind.GO: RoadmapKind.EXPANSION, DecisionKind.RE
 
 
 class StatusSource(Protocol):
-    """Where the report reads a tenant's pilot statuses: today governance.portfolio.Portfolio, later the per-pilot
-    summary read model (one query per tenant)."""
+    """Where the report reads a tenant's pilot statuses: governance.portfolio.Portfolio, from the per-pilot summaries
+    (one query per tenant)."""
 
     async def statuses(self, tenant_id: str) -> list[PilotStatus]: ...
 

@@ -1,5 +1,6 @@
-"""`pilots`, `overdue`, the message extension's search and GET /api/pilots, through the real bot endpoint and REST
-route, cost the same store operations with 10 pilots as with 1,000 (SQLite) or 250 (the Cosmos DB test server)."""
+"""`pilots`, `overdue`, `report`, the message extension's search, GET /api/pilots and GET /api/reports/monthly,
+through the real bot endpoint and REST routes, cost the same store operations with 10 pilots as with 1,000 (SQLite)
+or 250 (the Cosmos DB test server)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,10 @@ async def overdue(h: Harness) -> None:
     await chat(h, "overdue")
 
 
+async def report(h: Harness) -> None:
+    await chat(h, "report")
+
+
 async def search(h: Harness) -> None:
     for text in ("", "claims"):
         status, body = await h.bot.post(messaging_extension_query(text, service_url=h.connector.service_url))
@@ -53,9 +58,29 @@ async def rest_list(h: Harness) -> None:
     assert status == 200 and body["count"] > 0
 
 
-COMMANDS: dict[str, Command] = {"pilots": pilots, "overdue": overdue, "search": search, "GET /api/pilots": rest_list}
-# The search runs twice (nothing typed, then a name); GET /api/pilots returns pilots, not statuses: one pilots query.
-SUMMARY_QUERIES = {"pilots": 1, "overdue": 1, "search": 2, "GET /api/pilots": 0}
+async def rest_report(h: Harness) -> None:
+    status, body = await h.api("GET", f"/api/reports/monthly?tenantId={TENANT.id}&period=2026-11")
+    assert status == 200 and body["pilots"], body
+
+
+COMMANDS: dict[str, Command] = {
+    "pilots": pilots,
+    "overdue": overdue,
+    "report": report,
+    "search": search,
+    "GET /api/pilots": rest_list,
+    "GET /api/reports/monthly": rest_report,
+}
+# The search runs twice (nothing typed, then a name); GET /api/pilots returns
+# pilots, not statuses: one pilots query. A report also reads the tenant's audits (one query).
+SUMMARY_QUERIES = {
+    "pilots": 1,
+    "overdue": 1,
+    "report": 1,
+    "search": 2,
+    "GET /api/pilots": 0,
+    "GET /api/reports/monthly": 1,
+}
 
 
 async def operations(h: Harness, store: CountingStore) -> dict[str, Counter[tuple[str, str]]]:
@@ -117,6 +142,7 @@ async def test_portfolio_commands_cost_the_same_store_operations_for_10_and_many
     assert counted[10] == counted[many]
     for name, calls in counted[many].items():
         queries = sum(n for (op, _), n in calls.items() if op == "query")
-        assert queries <= 3, (name, calls)  # the summaries; for overdue also the tenant's chats and roster
+        # the summaries; for overdue also the tenant's chats and roster, for a report the tenant's audits
+        assert queries <= 4, (name, calls)
         assert calls["query", "summaries"] == SUMMARY_QUERIES[name], (name, calls)
         assert calls["query", "readings"] == calls["query", "decisions"] == calls["query", "sendlog"] == 0
