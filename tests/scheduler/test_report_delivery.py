@@ -4,16 +4,17 @@ day exactly once through the send-log, retried without duplicates when Teams fai
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from governance.leadership import report_log_key, tenant_subject
 from governance.model import SendStatus
 from governance.period import Period
 from tests import helpers
-from tests.conftest import Harness
-from tests.helpers import card_text, cards_of
+from tests.conftest import Harness, start_harness, stop_harness
+from tests.helpers import card_text, cards_of, nodes
 from tests.scheduler.test_checkins import tick
-from tests.teams_sim import ADMIN, OUTSIDER, TEAM, TENANT, channel_message
+from tests.teams_sim import ADMIN, OUTSIDER, TEAM, TENANT, FakeConnector, channel_message
 
 # Monday 7 December 2026 is the 5th business day of December: the November report goes out at 09:00 UTC.
 REPORT_TIME = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -103,3 +104,29 @@ async def test_a_channel_linked_after_the_report_day_waits_for_next_months(harne
     assert (await tick(harness, "2026-12-10T12:00:00Z"))["by_kind"].get("report") is None
     assert (await tick(harness, "2027-01-07T09:00:00Z"))["by_kind"] == {"report": 1}
     assert "December 2026" in card_text(report_posts(harness)[-1])
+
+
+async def test_the_delivered_cards_link_opens_the_full_report_page(tmp_path: Path, connector: FakeConnector) -> None:
+    """The link is taken from the card the leadership channel received, as a reader's browser would follow it (the
+    Agents Playground does not open Action.OpenUrl from a channel post, so this is where the link is followed)."""
+    h = await start_harness(tmp_path, connector, report_link_secret="r" * 32, public_hostname="pilotgate.contoso.com")
+    try:
+        await seed(h)
+        await link_leadership(h)
+        h.clock.set(REPORT_TIME)  # the link is minted, and opened, on the report day
+        assert (await tick(h, REPORT_TIME.isoformat()))["by_kind"] == {"report": 1}
+        (card,) = report_posts(h)
+        (link,) = [n["url"] for n in nodes(card) if n.get("type") == "Action.OpenUrl"]
+        assert link.startswith("https://pilotgate.contoso.com/reports/")
+        async with h.http.get(h.url(link.removeprefix("https://pilotgate.contoso.com"))) as response:
+            assert response.status == 200 and response.content_type == "text/html"
+            page = await response.text()
+        assert "November 2026" in page and "Claims triage" in page
+        status, body = await h.api("GET", f"/api/reports/monthly?tenantId={TENANT.id}&period=2026-11")
+        assert status == 200 and [p["name"] for p in body["pilots"]] == ["Claims triage"], body
+        # The signed link is good for 30 days, then the same page is refused.
+        h.clock.set(datetime(2027, 1, 7, 9, 1, tzinfo=UTC))
+        async with h.http.get(h.url(link.removeprefix("https://pilotgate.contoso.com"))) as response:
+            assert response.status == 403 and "Claims triage" not in await response.text()
+    finally:
+        await stop_harness(h)
