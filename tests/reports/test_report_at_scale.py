@@ -41,5 +41,5 @@ def test_the_report_of_a_randomized_portfolio() -> None:
 def test_the_benchmark_runs_and_reports_every_rendering() -> None:
     result = monthly_report.main(monthly_report.Options(pilots=20, runs=1))
     text = monthly_report.render(result)
-    assert set(result.cpu_ms) == {"json", "csv", "xlsx", "html"}
+    assert set(result.cpu_ms) == {"json", "csv", "xlsx", "html", "card"}
     assert all(f"| {name} |" in text for name in result.cpu_ms)
