@@ -19,6 +19,7 @@ from tests.teams_sim import ADMIN, OUTSIDER, TEAM, TENANT, FakeConnector, channe
 # Monday 7 December 2026 is the 5th business day of December: the November report goes out at 09:00 UTC.
 REPORT_TIME = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 NOVEMBER = Period(2026, 11)
+PUBLIC_HOST = "pilotgate.contoso.com"
 
 
 async def link_leadership(h: Harness, user: Any = ADMIN) -> None:
@@ -109,7 +110,7 @@ async def test_a_channel_linked_after_the_report_day_waits_for_next_months(harne
 async def test_the_delivered_cards_link_opens_the_full_report_page(tmp_path: Path, connector: FakeConnector) -> None:
     """The link is taken from the card the leadership channel received, as a reader's browser would follow it (the
     Agents Playground does not open Action.OpenUrl from a channel post, so this is where the link is followed)."""
-    h = await start_harness(tmp_path, connector, report_link_secret="r" * 32, public_hostname="pilotgate.contoso.com")
+    h = await start_harness(tmp_path, connector, report_link_secret="r" * 32, public_hostname=PUBLIC_HOST)
     try:
         await seed(h)
         await link_leadership(h)
@@ -117,8 +118,9 @@ async def test_the_delivered_cards_link_opens_the_full_report_page(tmp_path: Pat
         assert (await tick(h, REPORT_TIME.isoformat()))["by_kind"] == {"report": 1}
         (card,) = report_posts(h)
         (link,) = [n["url"] for n in nodes(card) if n.get("type") == "Action.OpenUrl"]
-        assert link.startswith("https://pilotgate.contoso.com/reports/")
-        async with h.http.get(h.url(link.removeprefix("https://pilotgate.contoso.com"))) as response:
+        assert link.startswith(f"https://{PUBLIC_HOST}/reports/")
+        page_url = h.url(link.removeprefix(f"https://{PUBLIC_HOST}"))
+        async with h.http.get(page_url) as response:
             assert response.status == 200 and response.content_type == "text/html"
             page = await response.text()
         assert "November 2026" in page and "Claims triage" in page
@@ -126,7 +128,7 @@ async def test_the_delivered_cards_link_opens_the_full_report_page(tmp_path: Pat
         assert status == 200 and [p["name"] for p in body["pilots"]] == ["Claims triage"], body
         # The signed link is good for 30 days, then the same page is refused.
         h.clock.set(datetime(2027, 1, 7, 9, 1, tzinfo=UTC))
-        async with h.http.get(h.url(link.removeprefix("https://pilotgate.contoso.com"))) as response:
+        async with h.http.get(page_url) as response:
             assert response.status == 403 and "Claims triage" not in await response.text()
     finally:
         await stop_harness(h)
